@@ -1,0 +1,106 @@
+#pragma once
+// The HTTP/1.1 server: one event loop per thread, keep-alive, limits, timeouts, graceful shutdown.
+// It knows nothing of LLMs: a Handler receives an Exchange and answers it, whole or streamed.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ccgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Request = beast::http::request<beast::http::string_body>;
+using Status = beast::http::status;
+using Fields = beast::http::fields;
+
+// One request and its response. A handler either calls respond() once, or begin_stream(),
+// any number of write() calls and end_stream(). When the client hangs up, the handler's
+// coroutine is cancelled (its pending asynchronous operations complete with operation_aborted).
+class Exchange {
+ public:
+  Exchange(beast::tcp_stream& stream, Request& request, std::string remote);
+
+  const Request& request() const { return request_; }
+  std::string_view target() const { return request_.target(); }
+  std::string_view path() const;   // target without the query string
+  std::string_view query() const;  // after '?', empty if none
+  std::string_view header(std::string_view name) const;  // empty if absent
+  const std::string& remote_address() const { return remote_; }
+  bool loopback_peer() const;
+
+  asio::awaitable<void> respond(Status status, std::string body,
+                                std::string_view content_type = "application/json",
+                                Fields extra = {});
+  asio::awaitable<void> begin_stream(Status status, std::string_view content_type,
+                                     Fields extra = {});
+  asio::awaitable<void> write(std::string_view bytes);  // sent and flushed as one chunk
+  asio::awaitable<void> end_stream();
+
+  bool response_started() const { return started_; }
+  bool response_finished() const { return finished_; }
+  Status status() const { return status_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  // Set by the server when the response cannot be completed (client gone): the
+  // connection is closed instead of kept alive.
+  bool keep_alive() const;
+
+ private:
+  beast::tcp_stream& stream_;
+  Request& request_;
+  std::string remote_;
+  Status status_ = Status::internal_server_error;
+  bool started_ = false;
+  bool finished_ = false;
+  bool chunked_ = false;
+  std::uint64_t bytes_sent_ = 0;
+};
+
+using Handler = std::function<asio::awaitable<void>(Exchange&)>;
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8082;
+  std::size_t body_limit = 32 * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{30'000};  // to receive a whole request head+body
+  std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connection with no request
+  std::chrono::milliseconds shutdown_grace{10'000};  // streams may finish within this
+  unsigned threads = 0;                              // 0: one per core
+};
+
+// Each worker thread has its own io_context and its own handler, built by make_handler on that
+// thread's context (so per-thread state such as upstream connection pools needs no locks).
+using HandlerFactory = std::function<Handler(asio::io_context&)>;
+
+class Server {
+ public:
+  Server(ServerOptions options, HandlerFactory make_handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds (throws std::system_error naming the address on failure); returns the bound port.
+  std::uint16_t listen();
+  // Runs the worker threads until shutdown completes. Installs SIGINT/SIGTERM handling
+  // that starts a graceful shutdown.
+  void run();
+  // Thread-safe: stop accepting, let open exchanges finish up to shutdown_grace, then stop.
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ccgate::http
