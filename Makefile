@@ -1,0 +1,46 @@
+# ccgate — the two commands a newcomer needs:
+#   make run    install what is missing, build, start build/ccgate serve (config: env and ./.env)
+#   make test   install what is missing, build with sanitizers, run every test (unit and end-to-end)
+
+JOBS ?= $(shell nproc)
+BUILD ?= build
+TEST_BUILD ?= build-test
+CMAKE_FLAGS ?=
+
+.PHONY: all deps test-deps build run test unit e2e format format-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) --target ccgate -j $(JOBS)
+
+run: build
+	./$(BUILD)/ccgate serve
+
+# Unit tests and the end-to-end suite, both against the sanitizer build.
+test: test-deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCCGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@$(MAKE) --no-print-directory unit e2e
+
+unit:
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+e2e:
+	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 *.test.js
+
+format:
+	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+format-check:
+	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

@@ -1,0 +1,176 @@
+#include "app/config.hpp"
+
+#include <boost/algorithm/string.hpp>
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace ccgate::app {
+namespace {
+
+using std::chrono::milliseconds;
+
+class Reader {
+ public:
+  explicit Reader(const Environment& env) : env_(env) {}
+
+  std::string text(std::string_view name, std::string fallback = {}) const {
+    const auto found = env_.find(name);
+    if (found == env_.end() || found->second.empty()) return fallback;
+    return found->second;
+  }
+
+  bool has(std::string_view name) const { return !text(name).empty(); }
+
+  long long integer(std::string_view name, long long fallback, long long min, long long max) const {
+    const std::string value = text(name);
+    if (value.empty()) return fallback;
+    long long parsed = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
+      throw ConfigError(fmt::format("{}={:?}: expected a whole number from {} to {}", name, value,
+                                    min, max));
+    return parsed;
+  }
+
+  std::optional<long long> optional_integer(std::string_view name, long long min,
+                                            long long max) const {
+    if (!has(name)) return std::nullopt;
+    return integer(name, 0, min, max);
+  }
+
+  milliseconds seconds(std::string_view name, double fallback_seconds) const {
+    const std::string value = text(name);
+    double parsed = fallback_seconds;
+    if (!value.empty()) {
+      char* end = nullptr;
+      parsed = std::strtod(value.c_str(), &end);
+      if (end != value.c_str() + value.size() || !std::isfinite(parsed) || parsed <= 0 ||
+          parsed > 86400.0 * 7)
+        throw ConfigError(fmt::format("{}={:?}: expected a number of seconds greater than 0",
+                                      name, value));
+    }
+    return milliseconds(static_cast<long long>(parsed * 1000.0));
+  }
+
+  const Environment& env() const { return env_; }
+
+ private:
+  const Environment& env_;
+};
+
+std::string log_level_from(const Reader& read) {
+  std::string value = read.text("LOG_LEVEL", "info");
+  value = value.substr(0, value.find_first_of(" \t#"));  // "INFO  # comment" keeps working
+  boost::algorithm::to_lower(value);
+  if (value == "warning") value = "warn";
+  if (value == "critical" || value == "fatal") value = "critical";
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn",
+                                                 "error", "critical", "off"};
+  for (auto level : kLevels)
+    if (value == level) return value;
+  throw ConfigError(fmt::format(
+      "LOG_LEVEL={:?}: expected one of trace, debug, info, warning, error, critical, off",
+      read.text("LOG_LEVEL")));
+}
+
+std::string http_url(const Reader& read, std::string_view name, std::string fallback) {
+  std::string value = read.text(name, std::move(fallback));
+  auto parsed = boost::urls::parse_uri(value);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
+      parsed->host().empty())
+    throw ConfigError(fmt::format("{}={:?}: expected an http:// or https:// URL", name, value));
+  return value;
+}
+
+upstream::Headers custom_headers(const Environment& env) {
+  constexpr std::string_view kPrefix = "CUSTOM_HEADER_";
+  upstream::Headers headers;
+  for (const auto& [key, value] : env) {
+    if (!key.starts_with(kPrefix) || key.size() == kPrefix.size()) continue;
+    std::string name = key.substr(kPrefix.size());
+    std::replace(name.begin(), name.end(), '_', '-');
+    headers.emplace_back(std::move(name), value);
+  }
+  return headers;
+}
+
+std::vector<std::string> comma_list(std::string_view text) {
+  std::vector<std::string> items;
+  boost::algorithm::split(items, text, boost::is_any_of(","));
+  for (auto& item : items) boost::algorithm::trim(item);
+  std::erase_if(items, [](const std::string& item) { return item.empty(); });
+  return items;
+}
+
+void load_server(const Reader& read, Config& config) {
+  auto& server = config.server;
+  server.host = read.text("HOST", "0.0.0.0");
+  server.port = static_cast<std::uint16_t>(read.integer("PORT", 8082, 0, 65535));
+  server.body_limit =
+      static_cast<std::size_t>(read.integer("MAX_BODY_SIZE", 32 * 1024 * 1024, 1024, 1LL << 32));
+  server.threads = static_cast<unsigned>(read.integer("THREADS", 0, 0, 1024));
+  server.shutdown_grace = read.seconds("SHUTDOWN_GRACE", 10);
+}
+
+void load_upstream(const Reader& read, Config& config) {
+  auto& up = config.upstream;
+  up.base_url = http_url(read, "OPENAI_BASE_URL", "https://api.openai.com/v1");
+  up.api_key = read.text("OPENAI_API_KEY");
+  up.azure_api_version = read.text("AZURE_API_VERSION");
+  up.custom_headers = custom_headers(read.env());
+  up.max_retries = static_cast<int>(read.integer("MAX_RETRIES", 2, 0, 10));
+  const auto request_timeout = read.seconds("REQUEST_TIMEOUT", 90);
+  up.timeouts.connect = read.seconds("CONNECT_TIMEOUT", 10);
+  up.timeouts.first_byte = request_timeout;
+  up.timeouts.idle = read.has("IDLE_TIMEOUT") ? read.seconds("IDLE_TIMEOUT", 90) : request_timeout;
+  up.timeouts.total = read.seconds("TOTAL_TIMEOUT", 3600);
+  if (up.api_key.empty())
+    config.warnings.push_back(
+        "OPENAI_API_KEY is not set: upstream requests carry no key (fine for a local Ollama)");
+
+  auto& proxy = config.client.proxy;
+  auto either = [&](const char* upper, const char* lower) {
+    return read.has(lower) ? read.text(lower) : read.text(upper);
+  };
+  proxy.https_proxy = either("HTTPS_PROXY", "https_proxy");
+  proxy.http_proxy = either("HTTP_PROXY", "http_proxy");
+  proxy.no_proxy = either("NO_PROXY", "no_proxy");
+}
+
+void load_translation(const Reader& read, Config& config) {
+  auto& translation = config.proxy.translation;
+  auto& models = translation.models;
+  models.big_model = read.text("BIG_MODEL", "gpt-4o");
+  models.middle_model = read.text("MIDDLE_MODEL", models.big_model);
+  models.small_model = read.text("SMALL_MODEL", "gpt-4o-mini");
+  try {
+    models.aliases = translate::parse_model_aliases(read.text("MODEL_MAP"));
+  } catch (const std::invalid_argument& bad) {
+    throw ConfigError(fmt::format("MODEL_MAP: {}", bad.what()));
+  }
+  if (read.has("REASONING_MODELS")) translation.reasoning.prefixes = comma_list(read.text("REASONING_MODELS"));
+  translation.max_tokens_limit = read.optional_integer("MAX_TOKENS_LIMIT", 1, 100'000'000);
+  translation.min_tokens_limit = read.optional_integer("MIN_TOKENS_LIMIT", 1, 100'000'000);
+  if (translation.max_tokens_limit && translation.min_tokens_limit &&
+      *translation.min_tokens_limit > *translation.max_tokens_limit)
+    throw ConfigError(fmt::format("MIN_TOKENS_LIMIT={} is above MAX_TOKENS_LIMIT={}",
+                                  *translation.min_tokens_limit, *translation.max_tokens_limit));
+}
+
+}  // namespace
+
+Config load_config(const Environment& env) {
+  Reader read(env);
+  Config config;
+  config.log_level = log_level_from(read);
+  load_server(read, config);
+  load_upstream(read, config);
+  load_translation(read, config);
+  config.proxy.api_key = read.text("ANTHROPIC_API_KEY");
+  config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
+  return config;
+}
+
+}  // namespace ccgate::app

@@ -1,0 +1,85 @@
+#include "app/environment.hpp"
+
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace ccgate::app {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
+std::string unquote_double(std::string_view body) {
+  std::string out;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\\' && i + 1 < body.size()) {
+      const char next = body[++i];
+      out.push_back(next == 'n' ? '\n' : next);
+    } else {
+      out.push_back(body[i]);
+    }
+  }
+  return out;
+}
+
+std::string parse_value(std::string_view raw) {
+  raw = trim(raw);
+  if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'')) {
+    const char quote = raw.front();
+    const auto close = raw.find(quote, 1);
+    if (close != std::string_view::npos) {
+      const auto body = raw.substr(1, close - 1);
+      return quote == '"' ? unquote_double(body) : std::string(body);
+    }
+  }
+  if (const auto comment = raw.find(" #"); comment != std::string_view::npos)
+    raw = trim(raw.substr(0, comment));
+  return std::string(raw);
+}
+
+}  // namespace
+
+Environment process_environment() {
+  Environment env;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view pair(*entry);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+  }
+  return env;
+}
+
+Environment parse_dotenv(std::string_view text) {
+  Environment env;
+  std::istringstream lines{std::string(text)};
+  for (std::string line; std::getline(lines, line);) {
+    std::string_view view = trim(line);
+    if (view.empty() || view.front() == '#') continue;
+    if (view.starts_with("export ")) view = trim(view.substr(7));
+    const auto eq = view.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto key = trim(view.substr(0, eq));
+    if (key.empty()) continue;
+    env.insert_or_assign(std::string(key), parse_value(view.substr(eq + 1)));
+  }
+  return env;
+}
+
+Environment load_environment(const std::filesystem::path& dotenv) {
+  Environment env = process_environment();
+  std::ifstream file(dotenv);
+  if (!file) return env;
+  std::stringstream text;
+  text << file.rdbuf();
+  for (auto& [key, value] : parse_dotenv(text.str())) env.emplace(key, std::move(value));
+  return env;
+}
+
+}  // namespace ccgate::app

@@ -1,0 +1,67 @@
+// ccgate: one binary, two doors between the Anthropic and OpenAI API worlds.
+//   ccgate [serve]   run the server (default)
+//   ccgate check     validate the configuration and make one real upstream call
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "app/check.hpp"
+#include "app/config.hpp"
+#include "app/serve.hpp"
+
+namespace {
+
+struct Flags {
+  std::string env_file = ".env";
+  std::string host, port, log_level;
+};
+
+ccgate::app::Environment environment_with_flags(const Flags& flags) {
+  auto env = ccgate::app::load_environment(flags.env_file);
+  if (!flags.host.empty()) env["HOST"] = flags.host;
+  if (!flags.port.empty()) env["PORT"] = flags.port;
+  if (!flags.log_level.empty()) env["LOG_LEVEL"] = flags.log_level;
+  return env;
+}
+
+void set_up_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("ccgate");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"ccgate: serves the Anthropic Messages API from any OpenAI-compatible provider.\n"
+               "Configuration comes from the environment and ./.env (see the README)."};
+  cli.set_version_flag("-V,--version", "ccgate " CCGATE_VERSION);
+  Flags flags;
+  cli.add_option("--env-file", flags.env_file, "file of KEY=VALUE lines read after the environment")
+      ->capture_default_str();
+  cli.add_option("--host", flags.host, "address to listen on (HOST, default 0.0.0.0)");
+  cli.add_option("--port", flags.port, "port to listen on, 0 for any free one (PORT, default 8082)");
+  cli.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error (LOG_LEVEL)");
+  auto* serve = cli.add_subcommand("serve", "run the server (the default)");
+  auto* check = cli.add_subcommand("check", "validate the configuration, then make one real "
+                                            "upstream call and report the result");
+  cli.require_subcommand(0, 1);
+  CLI11_PARSE(cli, argc, argv);
+  (void)serve;
+
+  ccgate::app::Config config;
+  try {
+    config = ccgate::app::load_config(environment_with_flags(flags));
+  } catch (const ccgate::app::ConfigError& error) {
+    std::fprintf(stderr, "ccgate: configuration error: %s\n", error.what());
+    return 2;
+  }
+  set_up_logging(config.log_level);
+  if (check->parsed()) return ccgate::app::run_check(config);
+  return ccgate::app::run_server(config);
+}

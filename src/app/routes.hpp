@@ -1,0 +1,33 @@
+#pragma once
+// Routes each request to its door or to ccgate's own small endpoints (/, /health, /v1/models,
+// CORS preflight), and writes the one log line per request.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+
+#include "app/config.hpp"
+#include "http/request_log.hpp"
+#include "http/server.hpp"
+#include "proxy/door.hpp"
+
+namespace ccgate::app {
+
+class Routes {
+ public:
+  Routes(const Config& config, const proxy::Door& proxy,
+         std::chrono::steady_clock::time_point started)
+      : config_(config), proxy_(proxy), started_(started) {}
+
+  boost::asio::awaitable<void> operator()(http::Exchange& exchange) const;
+
+ private:
+  boost::asio::awaitable<void> dispatch(http::Exchange& exchange, http::RequestLog& log) const;
+  boost::asio::awaitable<void> health(http::Exchange& exchange, http::RequestLog& log) const;
+  boost::asio::awaitable<void> models(http::Exchange& exchange, http::RequestLog& log) const;
+
+  const Config& config_;
+  const proxy::Door& proxy_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace ccgate::app

@@ -1,0 +1,142 @@
+#include "proxy/door.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "http/auth.hpp"
+#include "proxy/errors.hpp"
+#include "proxy/stream_relay.hpp"
+#include "translate/response.hpp"
+#include "translate/token_estimate.hpp"
+
+namespace ccgate::proxy {
+namespace json = boost::json;
+
+namespace {
+
+http::Fields response_fields(const http::RequestLog& log) {
+  http::Fields fields;
+  fields.set("request-id", log.id);
+  return fields;
+}
+
+std::optional<json::value> parse_body(std::string_view body, std::string& error) {
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec) {
+    error = fmt::format("request body is not valid JSON: {}", ec.message());
+    return std::nullopt;
+  }
+  if (!value.is_object()) {
+    error = "request body must be a JSON object";
+    return std::nullopt;
+  }
+  return value;
+}
+
+void summarize(http::RequestLog& log, const translate::TranslatedRequest& request,
+               const translate::Usage& usage) {
+  log.summary = fmt::format("{} → {} in={} out={}", request.client_model, request.upstream_model,
+                            usage.input_tokens + usage.cache_read_input_tokens,
+                            usage.output_tokens);
+}
+
+}  // namespace
+
+asio::awaitable<bool> Door::authorize(http::Exchange& exchange, http::RequestLog& log) const {
+  if (settings_.api_key.empty() ||
+      http::constant_time_equals(http::presented_key(exchange), settings_.api_key))
+    co_return true;
+  co_await respond_error(exchange, log,
+                         {401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}});
+  co_return false;
+}
+
+asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog& log) const {
+  if (!co_await authorize(exchange, log)) co_return;
+
+  std::string error;
+  auto body = parse_body(exchange.request().body(), error);
+  if (!body) co_return co_await respond_error(exchange, log, {400, error, {}});
+
+  translate::TranslatedRequest request;
+  try {
+    request = translate::to_openai_request(*body, settings_.translation);
+  } catch (const translate::InvalidRequest& invalid) {
+    error = invalid.what();
+  }
+  if (!error.empty()) co_return co_await respond_error(exchange, log, {400, error, {}});
+  log.summary = fmt::format("{} → {}", request.client_model, request.upstream_model);
+
+  std::optional<ClientError> failed;
+  try {
+    http::Response upstream =
+        co_await provider_.chat(json::serialize(request.body), request.upstream_model);
+    if (request.stream)
+      co_await stream(exchange, request, std::move(upstream), log);
+    else
+      co_await reply(exchange, request, std::move(upstream), log);
+  } catch (const upstream::Failure& failure) {
+    failed = client_error_for(failure);
+  }
+  if (failed) co_await respond_error(exchange, log, *failed);
+}
+
+asio::awaitable<void> Door::reply(http::Exchange& exchange,
+                                  const translate::TranslatedRequest& request,
+                                  http::Response upstream, http::RequestLog& log) const {
+  std::string text;
+  try {
+    text = co_await upstream.read_all(settings_.max_upstream_body);
+  } catch (const http::ClientError& error) {
+    throw upstream::Failure(error.kind() == http::ClientError::Kind::timeout
+                                ? upstream::Failure::Kind::timeout
+                                : upstream::Failure::Kind::protocol,
+                            0, error.what());
+  }
+  boost::system::error_code ec;
+  json::value answer = json::parse(text, ec);
+  if (ec)
+    throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
+                            fmt::format("the response is not JSON ({})", ec.message()));
+
+  json::object message;
+  try {
+    message = translate::to_anthropic_message(
+        answer, {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
+  } catch (const translate::InvalidUpstreamResponse& invalid) {
+    throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(), invalid.what());
+  }
+  const json::value* usage = answer.is_object() ? answer.as_object().if_contains("usage") : nullptr;
+  summarize(log, request, translate::usage_from_openai(usage));
+  log.mark_first_byte();
+  co_await exchange.respond(http::Status::ok, json::serialize(message), "application/json",
+                            response_fields(log));
+}
+
+asio::awaitable<void> Door::stream(http::Exchange& exchange,
+                                   const translate::TranslatedRequest& request,
+                                   http::Response upstream, http::RequestLog& log) const {
+  translate::StreamTranslator translator(
+      {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
+  http::Fields fields = response_fields(log);
+  fields.set(boost::beast::http::field::cache_control, "no-cache");
+  co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields));
+  co_await relay_stream(exchange, std::move(upstream), translator, settings_.ping_interval, log);
+  summarize(log, request, translator.usage());
+}
+
+asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
+  if (!co_await authorize(exchange, log)) co_return;
+  std::string error;
+  auto body = parse_body(exchange.request().body(), error);
+  if (!body) co_return co_await respond_error(exchange, log, {400, error, {}});
+  const auto tokens = translate::estimate_input_tokens(*body);
+  log.summary = fmt::format("estimate={}", tokens);
+  json::object answer;
+  answer["input_tokens"] = tokens;
+  co_await exchange.respond(http::Status::ok, json::serialize(answer), "application/json",
+                            response_fields(log));
+}
+
+}  // namespace ccgate::proxy

@@ -1,0 +1,119 @@
+#include "upstream/provider.hpp"
+
+#include <openssl/rand.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <ctime>
+#include <fmt/format.h>
+
+#include "openai/errors.hpp"
+
+namespace ccgate::upstream {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::optional<long long> parse_number(std::string_view text) {
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+// Retry-After is either delta-seconds or an HTTP-date.
+std::optional<milliseconds> parse_retry_after(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (auto seconds = parse_number(text)) return milliseconds(*seconds * 1000);
+  std::tm tm{};
+  const std::string copy(text);
+  if (strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto wait = std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
+  return std::max(wait, milliseconds(0));
+}
+
+double jitter_factor() {
+  std::uint16_t random = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&random), sizeof random);
+  return 0.75 + 0.5 * (random / 65535.0);
+}
+
+Failure failure_from_client_error(const http::ClientError& error) {
+  using Kind = http::ClientError::Kind;
+  switch (error.kind()) {
+    case Kind::timeout:
+      return Failure(Failure::Kind::timeout, 0, error.what());
+    case Kind::connect:
+    case Kind::tls:
+      return Failure(Failure::Kind::connect, 0, error.what());
+    case Kind::protocol:
+    case Kind::closed:
+      break;
+  }
+  return Failure(Failure::Kind::protocol, 0, error.what());
+}
+
+bool retryable(const http::ClientError& error) {
+  return error.kind() != http::ClientError::Kind::tls &&
+         error.kind() != http::ClientError::Kind::protocol;
+}
+
+asio::awaitable<void> sleep_for(milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+bool retryable_status(int status) {
+  return status == 408 || status == 409 || status == 429 || status >= 500;
+}
+
+std::optional<milliseconds> retry_delay(int attempt, std::string_view retry_after,
+                                        std::string_view retry_after_ms, milliseconds max_wait) {
+  std::optional<milliseconds> asked;
+  if (auto ms = parse_number(retry_after_ms)) asked = milliseconds(*ms);
+  if (!asked) asked = parse_retry_after(retry_after);
+  if (asked) {
+    if (*asked > max_wait) return std::nullopt;
+    return asked;
+  }
+  const double base = 500.0 * static_cast<double>(1 << std::min(attempt - 1, 4));
+  return milliseconds(static_cast<long long>(std::min(base, 8000.0) * jitter_factor()));
+}
+
+asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model) const {
+  http::ClientRequest request{.method = "POST",
+                              .url = chat_completions_url(settings_, model),
+                              .headers = request_headers(settings_),
+                              .body = std::move(body)};
+  for (int attempt = 0;; ++attempt) {
+    const bool last = attempt >= settings_.max_retries;
+    std::optional<milliseconds> delay;
+    try {
+      http::Response response = co_await client_.send(request, settings_.timeouts);
+      const int status = response.status();
+      if (status >= 200 && status < 300) co_return response;
+
+      std::string error_body = co_await response.read_all(1024 * 1024);
+      std::string retry_after(response.header("retry-after"));
+      if (!last && retryable_status(status))
+        delay = retry_delay(attempt + 1, retry_after, response.header("retry-after-ms"),
+                            settings_.max_retry_wait);
+      if (!delay) {
+        std::string message = openai::error_message_from_body(error_body);
+        if (message.empty()) message = fmt::format("upstream answered HTTP {}", status);
+        throw Failure(Failure::Kind::status, status, message, std::move(retry_after));
+      }
+    } catch (const http::ClientError& error) {
+      if (last || !retryable(error)) throw failure_from_client_error(error);
+      delay = retry_delay(attempt + 1, {}, {}, settings_.max_retry_wait);
+    }
+    co_await sleep_for(*delay);
+  }
+}
+
+}  // namespace ccgate::upstream

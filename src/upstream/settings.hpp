@@ -1,0 +1,37 @@
+#pragma once
+// How to reach the OpenAI-compatible provider: where, with which credentials and headers,
+// how long to wait and how often to retry.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/client.hpp"
+
+namespace ccgate::upstream {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Settings {
+  std::string base_url = "https://api.openai.com/v1";
+  std::string api_key;            // may be empty (a local Ollama needs none)
+  std::string azure_api_version;  // non-empty: Azure OpenAI mode
+  Headers custom_headers;         // from CUSTOM_HEADER_*; override the defaults
+  http::ClientTimeouts timeouts;
+  int max_retries = 2;
+  std::chrono::milliseconds max_retry_wait{60'000};  // a longer Retry-After is not waited for
+
+  bool azure() const { return !azure_api_version.empty(); }
+};
+
+// <base>/chat/completions, or for Azure (resource root or a full deployment URL)
+// <resource>/openai/deployments/<deployment>/chat/completions?api-version=<v>.
+std::string chat_completions_url(const Settings& settings, std::string_view model);
+
+// Content-Type, User-Agent, the key (Authorization: Bearer, or api-key for Azure), then the
+// custom headers, which replace a default of the same name.
+Headers request_headers(const Settings& settings);
+
+}  // namespace ccgate::upstream
