@@ -6,15 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/message.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ccgate::http {
@@ -25,17 +26,23 @@ using Request = beast::http::request<beast::http::string_body>;
 using Status = beast::http::status;
 using Fields = beast::http::fields;
 
+namespace detail {
+struct ServerConnection;
+}
+
 // One request and its response. A handler either calls respond() once, or begin_stream(),
 // any number of write() calls and end_stream(). When the client hangs up, the handler's
 // coroutine is cancelled (its pending asynchronous operations complete with operation_aborted).
+// Responses to HEAD requests carry the head only; to HTTP/1.0 clients a stream is sent unchunked
+// and ends with the connection.
 class Exchange {
  public:
   Exchange(beast::tcp_stream& stream, Request& request, std::string remote);
 
   const Request& request() const { return request_; }
   std::string_view target() const { return request_.target(); }
-  std::string_view path() const;   // target without the query string
-  std::string_view query() const;  // after '?', empty if none
+  std::string_view path() const;                         // target without the query string
+  std::string_view query() const;                        // after '?', empty if none
   std::string_view header(std::string_view name) const;  // empty if absent
   const std::string& remote_address() const { return remote_; }
   bool loopback_peer() const;
@@ -45,18 +52,26 @@ class Exchange {
                                 Fields extra = {});
   asio::awaitable<void> begin_stream(Status status, std::string_view content_type,
                                      Fields extra = {});
-  asio::awaitable<void> write(std::string_view bytes);  // sent and flushed as one chunk
-  asio::awaitable<void> end_stream();
+  // Sent as one chunk; completes when the bytes are on the socket. Empty writes send nothing.
+  asio::awaitable<void> write(std::string_view bytes);
+  asio::awaitable<void> end_stream();  // idempotent
 
   bool response_started() const { return started_; }
   bool response_finished() const { return finished_; }
   Status status() const { return status_; }
-  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }  // body bytes, framing excluded
   // Set by the server when the response cannot be completed (client gone): the
   // connection is closed instead of kept alive.
   bool keep_alive() const;
+  // True when the client left (or the server was forced to stop) before the handler finished.
+  bool client_gone() const { return client_gone_; }
+  // What the handler threw, if it threw (for the app's log line).
+  const std::string& handler_error() const { return handler_error_; }
 
  private:
+  friend struct detail::ServerConnection;
+  unsigned response_version() const;
+
   beast::tcp_stream& stream_;
   Request& request_;
   std::string remote_;
@@ -64,6 +79,12 @@ class Exchange {
   bool started_ = false;
   bool finished_ = false;
   bool chunked_ = false;
+  bool streaming_ = false;
+  bool head_only_ = false;
+  bool request_allows_keep_alive_ = false;
+  bool client_gone_ = false;
+  const bool* server_draining_ = nullptr;
+  std::string handler_error_;
   std::uint64_t bytes_sent_ = 0;
 };
 
@@ -77,6 +98,16 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connection with no request
   std::chrono::milliseconds shutdown_grace{10'000};  // streams may finish within this
   unsigned threads = 0;                              // 0: one per core
+
+  // The {content_type, body} of the errors the server answers by itself: 400 (malformed
+  // request), 413 (body over body_limit), 431 (head too large), 500 (the handler threw or did
+  // not respond). Empty: {"error":{"message":"…"}} as application/json.
+  std::function<std::pair<std::string, std::string>(int status, std::string_view message,
+                                                    std::string_view path)>
+      error_body;
+  // Called on the worker's thread after every exchange, including those the server answered
+  // by itself. The place to log; http/ logs nothing.
+  std::function<void(const Exchange&, std::chrono::steady_clock::duration)> on_exchange_done;
 };
 
 // Each worker thread has its own io_context and its own handler, built by make_handler on that
@@ -97,6 +128,8 @@ class Server {
   void run();
   // Thread-safe: stop accepting, let open exchanges finish up to shutdown_grace, then stop.
   void shutdown();
+  // Connections open now, across all threads (for tests and benchmarks).
+  std::size_t open_connections() const;
 
  private:
   struct Impl;

@@ -72,16 +72,34 @@ std::optional<SseEvent> SseReader::finish() {
   return dispatch();
 }
 
+namespace {
+
+// Every line of a multi-line value gets its own prefix; otherwise the lines after the first
+// would be read as other fields (or as an injected event).
+void append_prefixed_lines(std::string& out, std::string_view prefix, std::string_view value) {
+  for (;;) {
+    const auto end = value.find('\n');
+    out.append(prefix).append(value.substr(0, end)).push_back('\n');
+    if (end == std::string_view::npos) return;
+    value.remove_prefix(end + 1);
+  }
+}
+
+}  // namespace
+
 void append_sse_event(std::string& out, std::string_view event, std::string_view data) {
-  out.append("event: ").append(event).append("\ndata: ").append(data).append("\n\n");
+  out.append("event: ").append(event).push_back('\n');
+  append_sse_data(out, data);
 }
 
 void append_sse_data(std::string& out, std::string_view data) {
-  out.append("data: ").append(data).append("\n\n");
+  append_prefixed_lines(out, "data: ", data);
+  out.push_back('\n');
 }
 
 void append_sse_comment(std::string& out, std::string_view text) {
-  out.append(": ").append(text).append("\n\n");
+  append_prefixed_lines(out, ": ", text);
+  out.push_back('\n');
 }
 
 }  // namespace ccgate::http
