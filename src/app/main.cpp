@@ -51,8 +51,10 @@ int main(int argc, char** argv) {
   auto* check = cli.add_subcommand("check", "validate the configuration, then make one real "
                                             "upstream call and report the result");
   cli.require_subcommand(0, 1);
+  // "ccgate serve --port 0" means "ccgate --port 0 serve".
+  serve->fallthrough();
+  check->fallthrough();
   CLI11_PARSE(cli, argc, argv);
-  (void)serve;
 
   ccgate::app::Config config;
   try {

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "anthropic/errors.hpp"
 #include "app/routes.hpp"
 #include "http/client.hpp"
 #include "proxy/door.hpp"
@@ -27,6 +28,14 @@ struct LoopState {
   Routes routes;
 };
 
+// Errors the HTTP server answers by itself (malformed request, body too large, …), in the
+// protocol of the door the path belongs to, each with its log line.
+std::pair<std::string, std::string> server_error_body(int status, std::string_view message,
+                                                      std::string_view path) {
+  spdlog::info("- {} {} {}", path, status, message);
+  return {"application/json", anthropic::error_body_for_status(status, message)};
+}
+
 }  // namespace
 
 int run_server(const Config& config) {
@@ -34,20 +43,24 @@ int run_server(const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();
 
-  http::Server server(config.server, [&](boost::asio::io_context& loop) -> http::Handler {
+  http::ServerOptions options = config.server;
+  options.error_body = server_error_body;
+  http::Server server(options, [&](boost::asio::io_context& loop) -> http::Handler {
     auto state = std::make_shared<LoopState>(config, loop, tls, started);
     return [state](http::Exchange& exchange) { return state->routes(exchange); };
   });
+  std::uint16_t port = 0;
   try {
-    const auto port = server.listen();
-    spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
-                 config.server.host, port, config.upstream.base_url);
+    port = server.listen();
   } catch (const std::exception& error) {
     spdlog::critical("cannot listen on {}:{}: {}", config.server.host, config.server.port,
                      error.what());
     return 1;
   }
-  server.run();
+  server.run([&] {
+    spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
+                 config.server.host, port, config.upstream.base_url);
+  });
   spdlog::info("ccgate stopped");
   return 0;
 }

@@ -27,10 +27,12 @@ struct ClientTimeouts {
   std::chrono::milliseconds total{600'000};      // whole exchange
 };
 
+// Members have default initializers so designated initializers may name only some of them
+// (GCC 12's -Wmissing-field-initializers would flag the rest).
 struct ProxySettings {
-  std::string http_proxy;   // for http:// targets, e.g. "http://proxy:3128"; empty: direct
-  std::string https_proxy;  // for https:// targets (CONNECT tunnel)
-  std::string no_proxy;     // comma-separated hosts/domains/suffixes, "*" for all
+  std::string http_proxy{};   // for http:// targets, e.g. "http://proxy:3128"; empty: direct
+  std::string https_proxy{};  // for https:// targets (CONNECT tunnel)
+  std::string no_proxy{};     // comma-separated hosts/domains/suffixes, "*" for all
   // Reads HTTPS_PROXY/https_proxy, HTTP_PROXY/http_proxy, NO_PROXY/no_proxy.
   static ProxySettings from_environment();
   // The proxy URL to use for this target, or empty for a direct connection.
@@ -38,16 +40,17 @@ struct ProxySettings {
 };
 
 struct ClientOptions {
-  ProxySettings proxy;
+  ProxySettings proxy{};
   std::size_t max_idle_per_host = 64;
-  std::chrono::milliseconds idle_keepalive{60'000};  // pooled connections older than this are dropped
+  // Pooled connections idle longer than this are dropped.
+  std::chrono::milliseconds idle_keepalive{60'000};
 };
 
 struct ClientRequest {
   std::string method = "POST";
-  std::string url;  // absolute http:// or https:// URL, query included
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string url{};  // absolute http:// or https:// URL, query included
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
 };
 
 class ClientError : public std::runtime_error {

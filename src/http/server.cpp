@@ -695,7 +695,7 @@ std::uint16_t Server::listen() {
   return impl_->port;
 }
 
-void Server::run() {
+void Server::run(std::function<void()> on_ready) {
   listen();
   Impl& impl = *impl_;
   detail::ServerWorker& first = *impl.workers.front();
@@ -710,6 +710,7 @@ void Server::run() {
     asio::co_spawn(worker->ioc, worker->accept_loop(), asio::detached);
   impl.signals.emplace(first.ioc, SIGINT, SIGTERM);
   asio::co_spawn(first.ioc, impl.watch_signals(), asio::detached);
+  if (on_ready) on_ready();
   {
     std::lock_guard lock(impl.mutex);
     if (impl.stop_requested) {  // shutdown() came before run(): the posts may have had no worker

@@ -124,8 +124,9 @@ class Server {
   // Binds (throws std::system_error naming the address on failure); returns the bound port.
   std::uint16_t listen();
   // Runs the worker threads until shutdown completes. Installs SIGINT/SIGTERM handling
-  // that starts a graceful shutdown.
-  void run();
+  // that starts a graceful shutdown, then calls on_ready (so a signal sent by whoever waits
+  // for "ready" is always handled).
+  void run(std::function<void()> on_ready = {});
   // Thread-safe: stop accepting, let open exchanges finish up to shutdown_grace, then stop.
   void shutdown();
   // Connections open now, across all threads (for tests and benchmarks).

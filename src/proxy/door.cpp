@@ -41,14 +41,22 @@ void summarize(http::RequestLog& log, const translate::TranslatedRequest& reques
                             usage.output_tokens);
 }
 
+// A 400 invalid_request_error. (The ClientError is a named local: GCC 12 mishandles braced
+// temporaries inside co_await expressions.)
+asio::awaitable<void> reject(http::Exchange& exchange, const http::RequestLog& log,
+                             std::string message) {
+  const ClientError error{400, std::move(message), {}};
+  co_await respond_error(exchange, log, error);
+}
+
 }  // namespace
 
 asio::awaitable<bool> Door::authorize(http::Exchange& exchange, http::RequestLog& log) const {
   if (settings_.api_key.empty() ||
       http::constant_time_equals(http::presented_key(exchange), settings_.api_key))
     co_return true;
-  co_await respond_error(exchange, log,
-                         {401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}});
+  const ClientError refused{401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}};
+  co_await respond_error(exchange, log, refused);
   co_return false;
 }
 
@@ -57,7 +65,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
 
   std::string error;
   auto body = parse_body(exchange.request().body(), error);
-  if (!body) co_return co_await respond_error(exchange, log, {400, error, {}});
+  if (!body) co_return co_await reject(exchange, log, std::move(error));
 
   translate::TranslatedRequest request;
   try {
@@ -65,7 +73,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   } catch (const translate::InvalidRequest& invalid) {
     error = invalid.what();
   }
-  if (!error.empty()) co_return co_await respond_error(exchange, log, {400, error, {}});
+  if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
   log.summary = fmt::format("{} → {}", request.client_model, request.upstream_model);
 
   std::optional<ClientError> failed;
@@ -130,7 +138,7 @@ asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::Request
   if (!co_await authorize(exchange, log)) co_return;
   std::string error;
   auto body = parse_body(exchange.request().body(), error);
-  if (!body) co_return co_await respond_error(exchange, log, {400, error, {}});
+  if (!body) co_return co_await reject(exchange, log, std::move(error));
   const auto tokens = translate::estimate_input_tokens(*body);
   log.summary = fmt::format("estimate={}", tokens);
   json::object answer;

@@ -114,7 +114,15 @@ class Relay {
       return;
     }
     if (auto last = reader_.finish()) on_event(*last);
-    if (!done_) translator_.finish(out_);
+    if (done_) return;
+    // A body that ends with neither [DONE] nor a finish_reason was cut off: saying
+    // message_stop would pass a truncated answer off as complete.
+    if (translator_.saw_finish_reason())
+      translator_.finish(out_);
+    else
+      translator_.fail("api_error",
+                       "upstream provider ended the stream before it finished (no finish_reason)",
+                       out_);
   }
 
   asio::awaitable<void> flush() {

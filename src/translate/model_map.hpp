@@ -10,9 +10,9 @@
 namespace ccgate::translate {
 
 struct ModelMap {
-  std::string big_model = "gpt-4o";        // names containing "opus"
-  std::string middle_model = "gpt-4o";     // names containing "sonnet"
-  std::string small_model = "gpt-4o-mini"; // names containing "haiku"
+  std::string big_model = "gpt-4o";         // names containing "opus"
+  std::string middle_model = "gpt-4o";      // names containing "sonnet"
+  std::string small_model = "gpt-4o-mini";  // names containing "haiku"
   // Exact client name → upstream name; wins over the family rule. Matched case-insensitively.
   std::vector<std::pair<std::string, std::string>> aliases;
 

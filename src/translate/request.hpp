@@ -1,8 +1,9 @@
 #pragma once
 // Anthropic Messages request → OpenAI Chat Completions request. Pure: no I/O, no clocks.
 // Tolerant: unknown fields and block types are dropped by the written rules in request.cpp,
-// never rejected. Only a request that cannot mean anything (no messages array, a body that is
-// not an object) is an InvalidRequest.
+// never rejected. Only what the real API also rejects is an InvalidRequest (→ HTTP 400): a body
+// that is not an object, a missing or non-string model, a missing messages array, a max_tokens
+// that is missing or not a positive integer. The message names the field, as Anthropic's does.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -29,8 +30,8 @@ struct RequestOptions {
 };
 
 struct TranslatedRequest {
-  boost::json::object body;                 // the OpenAI request, ready to serialize
-  std::string client_model;                 // echoed back in responses
+  boost::json::object body;  // the OpenAI request, ready to serialize
+  std::string client_model;  // echoed back in responses
   std::string upstream_model;
   bool stream = false;
   std::vector<std::string> stop_sequences;  // to report stop_reason "stop_sequence"

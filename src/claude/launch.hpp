@@ -1,0 +1,89 @@
+#pragma once
+// What to run for one Claude Code session: the CLI's path, its argument vector, its scrubbed and
+// isolated environment and its working directory. Pure builders, plus finding the CLI.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ccgate::claude {
+
+// "NAME=value" entries, in the form of `environ`.
+using Environment = std::vector<std::string>;
+
+// The places a session's files live, all inside its private directory.
+struct SessionLayout {
+  std::filesystem::path root;
+
+  std::filesystem::path home() const { return root / "home"; }
+  std::filesystem::path config_dir() const { return home() / ".claude"; }
+  std::filesystem::path tmp() const { return root / "tmp"; }
+  std::filesystem::path work() const { return root / "work"; }
+};
+
+// Creates home, config_dir, tmp and work (mode 0700). Throws std::filesystem::filesystem_error.
+void create_session_layout(const SessionLayout& layout);
+
+struct LaunchSettings {
+  std::filesystem::path cli_path;
+  std::string model;                 // --model=; empty: the CLI's default
+  std::string mcp_config;            // the JSON text {"mcpServers":{...}}
+  std::string append_system_prompt;  // --append-system-prompt=; empty: none
+  std::string effort;                // --effort=; empty: none
+  std::string base_url;              // ANTHROPIC_BASE_URL; empty: not set
+  std::string api_key;               // ANTHROPIC_API_KEY; empty: not set
+  // MCP_TOOL_TIMEOUT: the CLI's hard limit on one MCP tool call. Keep it above the gateway's own
+  // tool-call timeout so that the gateway, not the CLI, decides when a client tool is too late.
+  std::chrono::milliseconds mcp_tool_timeout{180'000};
+  // Applied last, so an operator's explicit choice wins over every default above.
+  std::vector<std::pair<std::string, std::string>> extra_env;
+  std::filesystem::path session_dir;  // the session's TempDir; see SessionLayout
+};
+
+struct LaunchSpec {
+  std::filesystem::path path;     // executed as is, no PATH search
+  std::vector<std::string> argv;  // argv[0] is `path`
+  Environment envp;
+  std::filesystem::path cwd;
+};
+
+// The arguments after argv[0]. Every value that can come from a client or the configuration is
+// passed in the --flag=value form, so no value can be read as another flag.
+std::vector<std::string> cli_arguments(const LaunchSettings& settings);
+
+// `parent` without what the CLI must not inherit (CLAUDECODE, ANTHROPIC_*, CLAUDE_CODE_*,
+// ccgate's own secrets, and every variable set below), then the session's isolation: HOME,
+// CLAUDE_CONFIG_DIR, TMPDIR and CLAUDE_CODE_TMPDIR inside the session dir, PWD, the switches
+// that keep the CLI quiet and offline-safe, the base URL and key, then `extra_env`.
+Environment cli_environment(const LaunchSettings& settings, const Environment& parent);
+
+LaunchSpec build_launch(const LaunchSettings& settings, const Environment& parent);
+
+// This process's environment.
+Environment current_environment();
+
+// <project_root>/tests/e2e/node_modules/.bin/claude: the CLI version the project pins.
+std::filesystem::path pinned_cli_path(const std::filesystem::path& project_root);
+
+// The nearest ancestor of `executable` that holds the project's tests/e2e directory, e.g. the
+// source tree above build/ccgate; empty for an installed binary.
+std::filesystem::path project_root_of(const std::filesystem::path& executable);
+
+struct CliLookup {
+  std::filesystem::path path;  // set when found
+  std::string error;           // otherwise: what was tried
+  explicit operator bool() const { return error.empty(); }
+};
+
+// The configured path if set (a bare name is looked up on `search_path`); it must be an
+// executable file, else the error names it. Unset: the project's pinned install under
+// `project_root` (when not empty) if present, else `claude` on `search_path`.
+CliLookup find_cli(std::string_view configured_path, const std::filesystem::path& project_root,
+                   std::string_view search_path);
+// As above, searching this process's PATH.
+CliLookup find_cli(std::string_view configured_path, const std::filesystem::path& project_root);
+
+}  // namespace ccgate::claude

@@ -1,0 +1,203 @@
+#pragma once
+// The Claude Code CLI's stdout (stream-json with --include-partial-messages) → an OpenAI Chat
+// Completions response, as a state machine fed one parsed line at a time. Pure.
+//
+// One translator serves one HTTP response. Its turn ends at:
+// - a result line: finish_reason "stop" ("length" when the model hit max_tokens), or an error
+//   when the CLI reports one (is_error, a non-success subtype, or an earlier "<synthetic>"
+//   assistant message: the CLI's own error text, never shown as content);
+// - the end of an assistant message that called client tools (message_delta stop_reason
+//   "tool_use", then message_stop): finish_reason "tool_calls". The CLI keeps running, blocked in
+//   the MCP calls, and the client's next request continues it with a new translator;
+// - a stop string or the max_tokens budget in the content: finish_reason "stop" or "length".
+//   The CLI has not finished: the process layer interrupts it and drains to its result line.
+//
+// Content comes from the stream events; an assistant line only adds content for a message that
+// had no stream events (synthetic ones). Text of consecutive messages in one turn (the model
+// called a tool the client did not give, was refused, and went on) is joined by a blank line.
+// Tool uses other than the client's own tools are never shown.
+//
+// Usage is summed from this response's stream events (message_start, then message_delta), so a
+// turn continued after tool calls does not count the earlier messages again; the result line's
+// usage (which covers the whole CLI turn) is the fallback when no stream event carried any.
+
+#include <boost/json/object.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "openai/chunks.hpp"
+#include "translate/tool_names.hpp"
+
+namespace ccgate::translate {
+
+struct CliStreamOptions {
+  std::string id;  // "chatcmpl-…"
+  std::string model;
+  std::int64_t created = 0;
+  bool stream = true;  // false: nothing is written, the reply is kept for completion()
+  bool include_reasoning = true;
+  bool include_usage = false;
+  ToolNames tools;  // the client's tools; tool uses not among them are hidden
+  std::vector<std::string> stop;
+  std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
+};
+
+struct TurnEnd {
+  enum class Kind { stop, length, tool_calls, error };
+  Kind kind = Kind::stop;
+  int status = 0;         // error: the HTTP status for the client
+  std::string message{};  // error: what the CLI reported
+};
+
+std::string_view finish_reason_for(TurnEnd::Kind kind);
+
+struct GatewayToolCall {
+  std::string id;  // the CLI's tool_use id ("toolu_…"), also the MCP call's claudecode/toolUseId
+  std::string client_name;
+  std::string arguments;
+};
+
+// A result line: the CLI's turn is over (the process accepts the next user turn).
+bool is_result_line(const boost::json::object& line);
+
+// The HTTP status for the CLI's api_error_status: 400, 401, 403, 404 and 429 pass through;
+// anything else (5xx, none) is 502, the upstream of the gateway failed.
+int status_for_api_error(std::optional<std::int64_t> api_error_status);
+
+// Cuts content at the first stop string or after a character budget, whichever comes first.
+// Text that could be the beginning of a stop string is held back until it cannot be.
+class OutputLimiter {
+ public:
+  enum class Cut { none, stop_sequence, length };
+
+  OutputLimiter(std::vector<std::string> stop, std::optional<std::int64_t> max_chars);
+
+  std::string feed(std::string_view text);  // what may be shown now
+  std::string flush();                      // at the end of the turn: what was held back
+  Cut cut() const { return cut_; }
+
+ private:
+  std::string within_budget(std::string_view text);
+
+  std::vector<std::string> stop_;
+  std::optional<std::int64_t> remaining_chars_;
+  std::string held_;
+  Cut cut_ = Cut::none;
+};
+
+class CliStreamTranslator {
+ public:
+  explicit CliStreamTranslator(CliStreamOptions options);
+
+  // One parsed stdout line. SSE bytes (streaming) are appended to sse_out. Returns the turn's end
+  // once; after that, lines are ignored.
+  std::optional<TurnEnd> on_line(const boost::json::object& line, std::string& sse_out);
+
+  // Streaming: the finish_reason chunk, the usage chunk when asked, "data: [DONE]". For an error,
+  // an OpenAI error event then "data: [DONE]" (if nothing was sent yet, prefer an HTTP error
+  // response: see response_started()). Writes nothing when not streaming; idempotent.
+  void finish(const TurnEnd& end, std::string& sse_out);
+
+  // Not streaming: the "chat.completion" object; for an error end, the OpenAI error body to send
+  // with end.status.
+  boost::json::object completion(const TurnEnd& end) const;
+
+  // The CLI exited (or its stdout closed) before the turn ended: the error the CLI reported in a
+  // synthetic message, if any, else a 502 saying what happened.
+  TurnEnd end_without_result(std::string_view what_happened) const;
+
+  const std::vector<GatewayToolCall>& tool_calls() const { return tool_calls_; }
+  openai::ChatUsage usage() const;
+
+  // Streaming: whether any chunk has been written (the HTTP status is then committed).
+  bool response_started() const { return started_; }
+  bool stopped_by_stop_sequence() const {
+    return limiter_.cut() == OutputLimiter::Cut::stop_sequence;
+  }
+  // The translator ended the turn before the CLI did (stop string, max_tokens): interrupt it.
+  bool ended_before_cli() const {
+    return limiter_.cut() != OutputLimiter::Cut::none && !cli_turn_over_;
+  }
+
+ private:
+  enum class BlockKind { text, thinking, client_tool, hidden };
+
+  struct Block {
+    BlockKind kind = BlockKind::hidden;
+    std::size_t tool_call = 0;  // index into tool_calls_ for client_tool
+    bool has_arguments = false;
+  };
+
+  struct TokenCounts {
+    std::int64_t input = 0;
+    std::int64_t output = 0;
+    std::int64_t cache_read = 0;
+    std::int64_t cache_creation = 0;
+    bool present = false;
+
+    void merge(const boost::json::object& usage);  // fields present in usage replace ours
+    void add(const TokenCounts& other);
+  };
+
+  struct StreamedMessage {
+    std::map<std::int64_t, Block> blocks;
+    std::string stop_reason;
+    bool called_client_tools = false;
+    TokenCounts usage;
+  };
+
+  std::optional<TurnEnd> on_stream_event(const boost::json::object& event, std::string& out);
+  void on_block_start(const boost::json::object& event, std::string& out);
+  void on_block_delta(const boost::json::object& event, std::string& out);
+  void on_block_stop(const boost::json::object& event, std::string& out);
+  std::optional<TurnEnd> on_message_stop();
+  std::optional<TurnEnd> on_assistant(const boost::json::object& line, std::string& out);
+  TurnEnd on_result(const boost::json::object& line, std::string& out);
+  void record_synthetic_error(const boost::json::object& line, const boost::json::object& message);
+
+  StreamedMessage& current_message();
+  void begin_message_text();
+  void emit_text(std::string_view text, std::string& out);
+  void emit_content(std::string_view text, std::string& out);
+  void emit_reasoning(std::string_view text, std::string& out);
+  // Nullopt when the content was already cut (the turn ends before the call).
+  std::optional<std::size_t> start_tool_call(std::string id, std::string client_name,
+                                             std::string& out);
+  void emit_arguments(std::size_t call, std::string_view fragment, std::string& out);
+  void emit_delta(boost::json::object delta, std::string& out);
+  void ensure_started(std::string& out);
+
+  CliStreamOptions options_;
+  openai::CompletionHeader header_;
+  OutputLimiter limiter_;
+
+  std::optional<StreamedMessage> message_;  // the message whose stream events are arriving
+  std::set<std::string, std::less<>> streamed_message_ids_;
+  bool message_has_text_ = false;
+  bool turn_has_text_ = false;
+
+  std::string content_;    // not streaming only
+  std::string reasoning_;  // not streaming only
+  std::vector<GatewayToolCall> tool_calls_;
+
+  TokenCounts stream_usage_;
+  TokenCounts result_usage_;
+  std::int64_t reasoning_tokens_ = 0;
+  bool hit_max_tokens_ = false;
+
+  std::optional<std::string> synthetic_error_;
+  std::optional<std::int64_t> synthetic_status_;
+
+  bool started_ = false;
+  bool cli_turn_over_ = false;  // a result line came
+  bool ended_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace ccgate::translate

@@ -1,0 +1,26 @@
+#include "translate/json_access.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace ccgate::translate {
+
+std::optional<std::int64_t> as_integer(const json::value& value) {
+  if (const auto* number = value.if_int64()) return *number;
+  if (const auto* number = value.if_uint64()) {
+    if (*number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::numeric_limits<std::int64_t>::max();
+    }
+    return static_cast<std::int64_t>(*number);
+  }
+  if (const auto* number = value.if_double()) {
+    // Whole numbers only, and only well inside the int64 range.
+    if (std::isfinite(*number) && std::trunc(*number) == *number && *number > -9.2e18 &&
+        *number < 9.2e18) {
+      return static_cast<std::int64_t>(*number);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ccgate::translate

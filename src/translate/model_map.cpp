@@ -1,0 +1,51 @@
+#include "translate/model_map.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "translate/text.hpp"
+
+namespace ccgate::translate {
+
+std::string ModelMap::upstream_for(std::string_view client_model) const {
+  for (const auto& [client_name, upstream_name] : aliases) {
+    if (equals_ignoring_case(client_name, client_model)) return upstream_name;
+  }
+  const std::string lowered = to_lower(client_model);
+  if (lowered.find("haiku") != std::string::npos) return small_model;
+  if (lowered.find("sonnet") != std::string::npos) return middle_model;
+  if (lowered.find("opus") != std::string::npos) return big_model;
+  return std::string(client_model);
+}
+
+std::vector<std::pair<std::string, std::string>> parse_model_aliases(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> aliases;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', begin), text.size());
+    const std::string_view item = trim(text.substr(begin, comma - begin));
+    begin = comma + 1;
+    if (item.empty()) continue;  // tolerate "a=b," and ",,"
+    const std::size_t equals = item.find('=');
+    const std::string_view from =
+        equals == std::string_view::npos ? "" : trim(item.substr(0, equals));
+    const std::string_view to =
+        equals == std::string_view::npos ? "" : trim(item.substr(equals + 1));
+    if (from.empty() || to.empty()) {
+      throw std::invalid_argument("model alias \"" + std::string(item) +
+                                  "\" is not of the form client-model=upstream-model");
+    }
+    aliases.emplace_back(std::string(from), std::string(to));
+  }
+  return aliases;
+}
+
+bool ReasoningModels::matches(std::string_view upstream_model) const {
+  std::string name = to_lower(upstream_model);
+  if (const auto slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& prefix) {
+    return !prefix.empty() && name.starts_with(to_lower(prefix));
+  });
+}
+
+}  // namespace ccgate::translate

@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include "app/config.hpp"
+#include "app/environment.hpp"
+
+namespace ccgate::app {
+namespace {
+
+TEST(Dotenv, ParsesCommentsQuotesExportAndInlineComments) {
+  const auto env = parse_dotenv(
+      "# comment\n"
+      "\n"
+      "OPENAI_API_KEY=sk-abc\n"
+      "export BIG_MODEL = gpt-5\n"
+      "SMALL_MODEL=\"gpt 4o mini\"\n"
+      "LOG_LEVEL=INFO # keep it quiet\n"
+      "SINGLE='a # b'\n"
+      "ESCAPED=\"line\\nnext \\\"q\\\"\"\n"
+      "not a pair\n");
+  EXPECT_EQ(env.at("OPENAI_API_KEY"), "sk-abc");
+  EXPECT_EQ(env.at("BIG_MODEL"), "gpt-5");
+  EXPECT_EQ(env.at("SMALL_MODEL"), "gpt 4o mini");
+  EXPECT_EQ(env.at("LOG_LEVEL"), "INFO");
+  EXPECT_EQ(env.at("SINGLE"), "a # b");
+  EXPECT_EQ(env.at("ESCAPED"), "line\nnext \"q\"");
+  EXPECT_EQ(env.size(), 6u);
+}
+
+TEST(Config, DefaultsMatchTheOriginalProxy) {
+  const Config config = load_config({});
+  EXPECT_EQ(config.server.port, 8082);
+  EXPECT_EQ(config.server.host, "0.0.0.0");
+  EXPECT_EQ(config.upstream.base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(config.proxy.translation.models.big_model, "gpt-4o");
+  EXPECT_EQ(config.proxy.translation.models.middle_model, "gpt-4o");
+  EXPECT_EQ(config.proxy.translation.models.small_model, "gpt-4o-mini");
+  EXPECT_EQ(config.upstream.max_retries, 2);
+  EXPECT_EQ(config.upstream.timeouts.first_byte, std::chrono::seconds(90));
+  EXPECT_FALSE(config.proxy.translation.max_tokens_limit.has_value());
+  EXPECT_FALSE(config.proxy.translation.min_tokens_limit.has_value());
+  EXPECT_EQ(config.server.body_limit, 32u * 1024 * 1024);
+  ASSERT_EQ(config.warnings.size(), 1u);  // no OPENAI_API_KEY
+  EXPECT_NE(config.warnings[0].find("OPENAI_API_KEY"), std::string::npos);
+}
+
+TEST(Config, MiddleModelDefaultsToBigModel) {
+  const Config config = load_config({{"BIG_MODEL", "big-one"}});
+  EXPECT_EQ(config.proxy.translation.models.middle_model, "big-one");
+}
+
+TEST(Config, ReadsEveryVariable) {
+  const Config config = load_config({{"OPENAI_API_KEY", "sk-x"},
+                                     {"OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"},
+                                     {"ANTHROPIC_API_KEY", "client-key"},
+                                     {"AZURE_API_VERSION", "2024-06-01"},
+                                     {"HOST", "127.0.0.1"},
+                                     {"PORT", "0"},
+                                     {"LOG_LEVEL", "WARNING"},
+                                     {"MAX_TOKENS_LIMIT", "4096"},
+                                     {"MIN_TOKENS_LIMIT", "100"},
+                                     {"REQUEST_TIMEOUT", "1.5"},
+                                     {"MAX_RETRIES", "0"},
+                                     {"MODEL_MAP", "claude-x=gpt-y"},
+                                     {"REASONING_MODELS", "o9, deepseek-r"},
+                                     {"PING_INTERVAL", "2"},
+                                     {"CUSTOM_HEADER_X_API_KEY", "v"},
+                                     {"https_proxy", "http://proxy:3128"},
+                                     {"NO_PROXY", "internal"}});
+  EXPECT_TRUE(config.warnings.empty());
+  EXPECT_EQ(config.upstream.api_key, "sk-x");
+  EXPECT_TRUE(config.upstream.azure());
+  EXPECT_EQ(config.proxy.api_key, "client-key");
+  EXPECT_EQ(config.server.port, 0);
+  EXPECT_EQ(config.log_level, "warn");
+  EXPECT_EQ(config.proxy.translation.max_tokens_limit, 4096);
+  EXPECT_EQ(config.proxy.translation.min_tokens_limit, 100);
+  EXPECT_EQ(config.upstream.timeouts.first_byte, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.upstream.timeouts.idle, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.upstream.max_retries, 0);
+  EXPECT_EQ(config.proxy.translation.models.upstream_for("claude-x"), "gpt-y");
+  EXPECT_EQ(config.proxy.translation.reasoning.prefixes,
+            (std::vector<std::string>{"o9", "deepseek-r"}));
+  EXPECT_EQ(config.proxy.ping_interval, std::chrono::seconds(2));
+  ASSERT_EQ(config.upstream.custom_headers.size(), 1u);
+  EXPECT_EQ(config.upstream.custom_headers[0],
+            (std::pair<std::string, std::string>{"X-API-KEY", "v"}));
+  EXPECT_EQ(config.client.proxy.https_proxy, "http://proxy:3128");
+  EXPECT_EQ(config.client.proxy.no_proxy, "internal");
+}
+
+struct BadValue {
+  const char* name;
+  const char* value;
+};
+
+class ConfigRejects : public testing::TestWithParam<BadValue> {};
+
+TEST_P(ConfigRejects, NamingTheVariable) {
+  const auto& bad = GetParam();
+  try {
+    load_config({{bad.name, bad.value}});
+    FAIL() << bad.name << "=" << bad.value << " was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find(bad.name), std::string::npos) << error.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, ConfigRejects,
+    testing::Values(BadValue{"PORT", "80x"}, BadValue{"PORT", "70000"},
+                    BadValue{"MAX_RETRIES", "-1"}, BadValue{"REQUEST_TIMEOUT", "soon"},
+                    BadValue{"REQUEST_TIMEOUT", "0"}, BadValue{"LOG_LEVEL", "loud"},
+                    BadValue{"OPENAI_BASE_URL", "ftp://example.com"},
+                    BadValue{"OPENAI_BASE_URL", "not a url"}, BadValue{"MAX_TOKENS_LIMIT", "0"},
+                    BadValue{"MODEL_MAP", "no-equals-sign"}, BadValue{"PING_INTERVAL", "-3"},
+                    BadValue{"MAX_BODY_SIZE", "12"}));
+
+TEST(Config, MinAboveMaxIsRejected) {
+  EXPECT_THROW(load_config({{"MIN_TOKENS_LIMIT", "5000"}, {"MAX_TOKENS_LIMIT", "4096"}}),
+               ConfigError);
+}
+
+}  // namespace
+}  // namespace ccgate::app
