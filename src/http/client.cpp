@@ -506,7 +506,7 @@ asio::awaitable<void> Client::Pool::open_tunnel(Connection& connection, const Ta
       co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, use_tuple);
   if (read_error) throw_failure(read_error, Phase::proxy, deadline, timeouts, where);
   const auto& answer = parser.get();
-  if (bhttp::to_status_class(answer.result()) != bhttp::status_class::successful)
+  if (answer.result_int() / 100 != 2)
     throw ClientError(Kind::connect, "proxy " + where + " refused CONNECT " + target.authority() +
                                          ": " + std::to_string(answer.result_int()) + " " +
                                          std::string(answer.reason()));
@@ -543,12 +543,17 @@ struct Response::State {
         connection(std::move(connection)),
         timeouts(timeouts),
         total_deadline(total_deadline),
-        where(std::move(where)) {
-    parser.body_limit(boost::none);  // streams can be long
-    parser.header_limit(kHeaderLimit);
+        where(std::move(where)) {}
+
+  // A fresh parser for the next response head (the first one, or the one after a 1xx).
+  void expect_response(bool to_head_request) {
+    parser.emplace();
+    parser->body_limit(boost::none);  // streams can be long
+    parser->header_limit(kHeaderLimit);
+    parser->skip(to_head_request);
   }
 
-  bool reusable() const { return !broken && parser.is_done() && parser.keep_alive(); }
+  bool reusable() const { return !broken && parser->is_done() && parser->keep_alive(); }
 
   // Hands the connection back to the pool, or closes it when it cannot serve another request.
   void release() {
@@ -566,7 +571,7 @@ struct Response::State {
 
   std::shared_ptr<Client::Pool> pool;
   Connection connection;
-  bhttp::response_parser<bhttp::buffer_body> parser;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
   ClientTimeouts timeouts;
   Clock::time_point total_deadline;
   std::string where;
@@ -590,42 +595,43 @@ Response::~Response() {
 }
 
 int Response::status() const {
-  return state_->parser.get().result_int();
+  return state_->parser->get().result_int();
 }
 
 const boost::beast::http::fields& Response::headers() const {
-  return state_->parser.get();
+  return state_->parser->get();
 }
 
 std::string_view Response::header(std::string_view name) const {
-  return state_->parser.get()[name];
+  return state_->parser->get()[name];
 }
 
 asio::awaitable<std::optional<std::string_view>> Response::read_some() {
   State& state = *state_;
   if (state.broken)
     throw ClientError(Kind::closed, "the connection to " + state.where + " was already closed");
-  if (state.parser.is_done()) co_return std::nullopt;
+  auto& parser = *state.parser;
+  if (parser.is_done()) co_return std::nullopt;
 
   const Deadline deadline = earliest(state.timeouts.idle, state.total_deadline);
   state.connection.stream.arm(deadline);
-  auto& body = state.parser.get().body();
+  auto& body = parser.get().body();
   for (;;) {
     body.data = state.piece.data();
     body.size = state.piece.size();
-    auto [ec, read] = co_await bhttp::async_read_some(
-        state.connection.stream, state.connection.buffer, state.parser, use_tuple);
+    auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
+                                                      state.connection.buffer, parser, use_tuple);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) state.fail(ec, Phase::body, deadline);
     const std::size_t got = state.piece.size() - body.size;
     if (got > 0) co_return std::string_view(state.piece.data(), got);
-    if (state.parser.is_done()) co_return std::nullopt;
+    if (parser.is_done()) co_return std::nullopt;
   }
 }
 
 asio::awaitable<std::string> Response::read_all(std::size_t limit) {
   std::string body;
-  if (const auto length = state_->parser.content_length(); length && *length <= limit)
+  if (const auto length = state_->parser->content_length(); length && *length <= limit)
     body.reserve(static_cast<std::size_t>(*length));
   while (const auto piece = co_await read_some()) {
     if (body.size() + piece->size() > limit) {
@@ -663,13 +669,19 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
     if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
     state.fail(write_error, Phase::send, deadline);
   }
-  if (message.method() == bhttp::verb::head) state.parser.skip(true);
-  auto [read_error, read] = co_await bhttp::async_read_header(connection.stream, connection.buffer,
-                                                              state.parser, use_tuple);
-  if (read_error) {
-    if (may_retry && is_connection_loss(read_error) && !state.parser.got_some())
-      co_return Attempt::retry;
-    state.fail(read_error, Phase::head, deadline);
+  const bool to_head_request = message.method() == bhttp::verb::head;
+  for (bool interim_seen = false;; interim_seen = true) {
+    state.expect_response(to_head_request);
+    auto [read_error, read] = co_await bhttp::async_read_header(
+        connection.stream, connection.buffer, *state.parser, use_tuple);
+    if (read_error) {
+      if (may_retry && is_connection_loss(read_error) && !interim_seen && !state.parser->got_some())
+        co_return Attempt::retry;
+      state.fail(read_error, Phase::head, deadline);
+    }
+    // Interim 1xx answers (100 Continue, 103 Early Hints) may precede the real one.
+    const unsigned status = state.parser->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) break;
   }
   co_return Attempt::answered;
 }
@@ -698,7 +710,7 @@ asio::awaitable<Response> Client::send(ClientRequest request, ClientTimeouts tim
 
   for (bool first_attempt = true;; first_attempt = false) {
     // A retry always gets a fresh connection: the other pooled ones may be dead just the same.
-    std::optional<Connection> connection = (void)first_attempt, pool->take(key);
+    std::optional<Connection> connection = first_attempt ? pool->take(key) : std::nullopt;
     const bool reused = connection.has_value();
     if (!connection)
       connection.emplace(co_await pool->connect(target, proxy, key, timeouts, total_deadline));

@@ -103,7 +103,9 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Sends the request and waits for the response head. Throws ClientError.
+  // Sends the request and waits for the response head. Throws ClientError. Like read_some(), a
+  // cancelled call (asio per-operation cancellation) closes its connection and throws
+  // boost::system::system_error(operation_aborted).
   asio::awaitable<Response> send(ClientRequest request, ClientTimeouts timeouts);
 
   std::size_t idle_connections() const;
