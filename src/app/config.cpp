@@ -159,6 +159,32 @@ void load_translation(const Reader& read, Config& config) {
                                   *translation.min_tokens_limit, *translation.max_tokens_limit));
 }
 
+bool on_off(const Reader& read, std::string_view name, bool fallback) {
+  std::string value = read.text(name);
+  if (value.empty()) return fallback;
+  boost::algorithm::to_lower(value);
+  if (value == "on" || value == "true" || value == "1" || value == "yes") return true;
+  if (value == "off" || value == "false" || value == "0" || value == "no") return false;
+  throw ConfigError(fmt::format("{}={:?}: expected on or off", name, read.text(name)));
+}
+
+void load_gateway(const Reader& read, Config& config) {
+  auto& gateway = config.gateway;
+  gateway.cli_path = read.text("CLAUDE_CODE_PATH");
+  gateway.cli_base_url = read.text("CLAUDE_CODE_BASE_URL");
+  if (!gateway.cli_base_url.empty() && gateway.cli_base_url != "self")
+    gateway.cli_base_url = http_url(read, "CLAUDE_CODE_BASE_URL", "");
+  gateway.cli_api_key = read.text("CLAUDE_CODE_API_KEY", gateway.cli_api_key);
+  gateway.api_key = read.text("GATEWAY_API_KEY");
+  gateway.max_sessions = static_cast<std::size_t>(read.integer("MAX_SESSIONS", 32, 1, 100'000));
+  gateway.session_idle_timeout = read.seconds("SESSION_IDLE_TIMEOUT", 1800);
+  gateway.tool_call_timeout = read.seconds("TOOL_CALL_TIMEOUT", 120);
+  gateway.tool_cache_ttl = read.seconds("TOOL_CACHE_TTL", 300);
+  gateway.keepalive = read.seconds("GATEWAY_KEEPALIVE", 15);
+  if (read.has("GATEWAY_SYSTEM_PROMPT")) gateway.system_prompt = read.text("GATEWAY_SYSTEM_PROMPT");
+  gateway.include_reasoning = on_off(read, "GATEWAY_REASONING", true);
+}
+
 }  // namespace
 
 Config load_config(const Environment& env) {
@@ -170,6 +196,7 @@ Config load_config(const Environment& env) {
   load_translation(read, config);
   config.proxy.api_key = read.text("ANTHROPIC_API_KEY");
   config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
+  load_gateway(read, config);
   return config;
 }
 

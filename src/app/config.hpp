@@ -9,6 +9,7 @@
 #include "app/environment.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "gateway/settings.hpp"
 #include "proxy/door.hpp"
 #include "upstream/settings.hpp"
 
@@ -24,6 +25,7 @@ struct Config {
   http::ClientOptions client;
   upstream::Settings upstream;
   proxy::Settings proxy;
+  gateway::Settings gateway;  // cli_base_url "self" and mcp_base_url are resolved at start
   std::string log_level = "info";       // spdlog level name
   std::vector<std::string> warnings;    // told once at start-up
 };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "anthropic/errors.hpp"
+#include "mcp/server.hpp"
 #include "translate/ids.hpp"
 
 namespace ccgate::app {
@@ -65,6 +66,19 @@ json::value model_list(const Config& config) {
           {"has_more", false},
           {"first_id", names.front()},
           {"last_id", names.back()}};
+}
+
+// The gateway door's models in OpenAI's list shape: the Claude Code aliases the CLI's --model
+// takes, then the proxy's Claude names.
+json::value gateway_model_list(const Config& config) {
+  json::array data;
+  for (std::string_view alias : {"sonnet", "opus", "haiku"})
+    data.push_back(json::object{
+        {"id", alias}, {"object", "model"}, {"created", 1735689600}, {"owned_by", "claude-code"}});
+  for (const auto& name : advertised_models(config))
+    data.push_back(json::object{
+        {"id", name}, {"object", "model"}, {"created", 1735689600}, {"owned_by", "ccgate"}});
+  return {{"object", "list"}, {"data", std::move(data)}};
 }
 
 http::Fields request_id_fields(const http::RequestLog& log) {
@@ -135,33 +149,48 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
   if (path == "/v1/messages" && post) co_return co_await proxy_.messages(exchange, log);
   if (path == "/v1/messages/count_tokens" && post)
     co_return co_await proxy_.count_tokens(exchange, log);
+  if (path == "/v1/chat/completions" && post)
+    co_return co_await gateway_.chat_completions(exchange, log);
+  if (auto mcp = mcp::parse_mcp_path(path)) {
+    log.summary = fmt::format("mcp {}", mcp->server);
+    co_return co_await gateway_.mcp(exchange, mcp->server, mcp->session_id);
+  }
   if (path == "/health" && get) co_return co_await health(exchange, log);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
     co_return co_await models(exchange, log);
-  if (path == "/" && get) co_return co_await respond_json(exchange, log, http::Status::ok, about());
+  if (path == "/" && get) {
+    const json::value body = about();
+    co_return co_await respond_json(exchange, log, http::Status::ok, body);
+  }
   const bool known = path == "/v1/messages" || path == "/v1/messages/count_tokens" ||
-                     path == "/health" || path == "/";
-  if (known)
-    co_return co_await respond_anthropic_error(
-        exchange, log, 405, fmt::format("method {} is not allowed on {}",
-                                        std::string_view(exchange.request().method_string()), path));
-  co_await respond_anthropic_error(exchange, log, 404, fmt::format("no route for {}", path));
+                     path == "/v1/chat/completions" || path == "/health" || path == "/";
+  // Named, not temporaries: GCC 12 destroys temporaries of a co_await expression twice.
+  const std::string message =
+      known ? fmt::format("method {} is not allowed on {}",
+                          std::string_view(exchange.request().method_string()), path)
+            : fmt::format("no route for {}", path);
+  co_await respond_anthropic_error(exchange, log, known ? 405 : 404, message);
 }
 
 boost::asio::awaitable<void> Routes::health(http::Exchange& exchange,
                                             http::RequestLog& log) const {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_);
-  co_await respond_json(exchange, log, http::Status::ok, health_report(config_, uptime));
+  const json::value body = health_report(config_, uptime);
+  co_await respond_json(exchange, log, http::Status::ok, body);
 }
 
 boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::RequestLog& log) const {
   constexpr std::string_view kPrefix = "/v1/models/";
   if (exchange.path().starts_with(kPrefix)) {
     const std::string id(exchange.path().substr(kPrefix.size()));
-    co_return co_await respond_json(exchange, log, http::Status::ok, model_entry(config_, id));
+    const json::value body = model_entry(config_, id);
+    co_return co_await respond_json(exchange, log, http::Status::ok, body);
   }
-  co_await respond_json(exchange, log, http::Status::ok, model_list(config_));
+  // Anthropic SDKs and Claude Code always send anthropic-version; OpenAI clients never do.
+  const bool anthropic_client = !exchange.header("anthropic-version").empty();
+  const json::value body = anthropic_client ? model_list(config_) : gateway_model_list(config_);
+  co_await respond_json(exchange, log, http::Status::ok, body);
 }
 
 }  // namespace ccgate::app

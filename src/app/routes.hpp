@@ -1,6 +1,7 @@
 #pragma once
-// Routes each request to its door or to ccgate's own small endpoints (/, /health, /v1/models,
-// CORS preflight), and writes the one log line per request.
+// Routes each request to its door (/v1/messages → proxy; /v1/chat/completions and /mcp/… →
+// gateway) or to ccgate's own small endpoints (/, /health, /v1/models, CORS preflight), and
+// writes the one log line per request.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -8,15 +9,16 @@
 #include "app/config.hpp"
 #include "http/request_log.hpp"
 #include "http/server.hpp"
+#include "gateway/door.hpp"
 #include "proxy/door.hpp"
 
 namespace ccgate::app {
 
 class Routes {
  public:
-  Routes(const Config& config, const proxy::Door& proxy,
+  Routes(const Config& config, const proxy::Door& proxy, gateway::Door& gateway,
          std::chrono::steady_clock::time_point started)
-      : config_(config), proxy_(proxy), started_(started) {}
+      : config_(config), proxy_(proxy), gateway_(gateway), started_(started) {}
 
   boost::asio::awaitable<void> operator()(http::Exchange& exchange) const;
 
@@ -27,6 +29,7 @@ class Routes {
 
   const Config& config_;
   const proxy::Door& proxy_;
+  gateway::Door& gateway_;
   std::chrono::steady_clock::time_point started_;
 };
 

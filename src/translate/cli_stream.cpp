@@ -453,11 +453,8 @@ void CliStreamTranslator::emit_text(std::string_view text, std::string& out) {
 
 void CliStreamTranslator::emit_content(std::string_view text, std::string& out) {
   if (text.empty()) return;
-  if (!options_.stream) {
-    content_ += text;
-    return;
-  }
-  emit_delta(json::object{{"content", text}}, out);
+  content_ += text;  // kept in both modes: the gateway remembers the reply to match follow-ups
+  if (options_.stream) emit_delta(json::object{{"content", text}}, out);
 }
 
 void CliStreamTranslator::emit_reasoning(std::string_view text, std::string& out) {

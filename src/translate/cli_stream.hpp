@@ -113,6 +113,8 @@ class CliStreamTranslator {
   TurnEnd end_without_result(std::string_view what_happened) const;
 
   const std::vector<GatewayToolCall>& tool_calls() const { return tool_calls_; }
+  // The content shown to the client so far (both modes).
+  const std::string& content() const { return content_; }
   openai::ChatUsage usage() const;
 
   // Streaming: whether any chunk has been written (the HTTP status is then committed).
@@ -182,7 +184,7 @@ class CliStreamTranslator {
   bool message_has_text_ = false;
   bool turn_has_text_ = false;
 
-  std::string content_;    // not streaming only
+  std::string content_;
   std::string reasoning_;  // not streaming only
   std::vector<GatewayToolCall> tool_calls_;
 

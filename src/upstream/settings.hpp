@@ -14,12 +14,13 @@ namespace ccgate::upstream {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Members have default initializers so designated initializers may name only some of them.
 struct Settings {
   std::string base_url = "https://api.openai.com/v1";
-  std::string api_key;            // may be empty (a local Ollama needs none)
-  std::string azure_api_version;  // non-empty: Azure OpenAI mode
-  Headers custom_headers;         // from CUSTOM_HEADER_*; override the defaults
-  http::ClientTimeouts timeouts;
+  std::string api_key{};            // may be empty (a local Ollama needs none)
+  std::string azure_api_version{};  // non-empty: Azure OpenAI mode
+  Headers custom_headers{};         // from CUSTOM_HEADER_*; override the defaults
+  http::ClientTimeouts timeouts{};
   int max_retries = 2;
   std::chrono::milliseconds max_retry_wait{60'000};  // a longer Retry-After is not waited for
 

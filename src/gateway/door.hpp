@@ -1,0 +1,62 @@
+#pragma once
+// The gateway door: OpenAI Chat Completions served by the Claude Code CLI, the client's own
+// tools reaching it through ccgate's MCP servers. Owns the gateway's state (tools, pending tool
+// calls, sessions) and the event loop the CLI processes live on.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <thread>
+
+#include "gateway/mcp_backends.hpp"
+#include "gateway/session_manager.hpp"
+#include "gateway/settings.hpp"
+#include "gateway/tool_call_manager.hpp"
+#include "gateway/tool_manager.hpp"
+#include "http/request_log.hpp"
+#include "http/server.hpp"
+#include "mcp/server.hpp"
+#include "openai/chat_request.hpp"
+
+namespace ccgate::gateway {
+
+class Door {
+ public:
+  explicit Door(Settings settings);
+  ~Door();  // ends every session (no process or temp dir outlives ccgate)
+  Door(const Door&) = delete;
+  Door& operator=(const Door&) = delete;
+
+  // POST /v1/chat/completions
+  boost::asio::awaitable<void> chat_completions(http::Exchange& exchange,
+                                                http::RequestLog& log);
+  // /mcp/<server>/<session>
+  boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
+                                   std::string_view session_id);
+
+  const Settings& settings() const { return settings_; }
+  std::size_t sessions() const { return sessions_.size(); }
+
+ private:
+  struct Turn;
+  boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
+                                        const openai::ChatRequest& request,
+                                        std::shared_ptr<Session> session);
+  boost::asio::awaitable<void> sweep_loop();
+
+  Settings settings_;
+  boost::asio::io_context loop_;  // the CLI processes and their readers
+  ToolManager tools_;
+  ToolCallManager tool_calls_;
+  SessionManager sessions_;
+  GatewayTools gateway_backend_;
+  Approval approval_backend_;
+  mcp::Endpoint gateway_endpoint_;
+  mcp::Endpoint auth_endpoint_;
+  boost::asio::steady_timer sweep_timer_;
+  bool stopping_ = false;  // touched on loop_ only
+  std::jthread thread_;
+};
+
+}  // namespace ccgate::gateway

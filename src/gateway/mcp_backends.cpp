@@ -1,0 +1,110 @@
+#include "gateway/mcp_backends.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "http/auth.hpp"
+#include "translate/cli_stream.hpp"
+
+namespace ccgate::gateway {
+namespace json = boost::json;
+
+namespace {
+
+// Lets the CLI finish the turn whose tool call timed out (the model gets the error result),
+// then ends the session: a late result from the client can no longer continue it.
+boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
+                                            SessionManager& sessions) {
+  while (auto line = co_await session->next_line()) {
+    boost::system::error_code ec;
+    const auto parsed = json::parse(*line, ec);
+    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object())) break;
+  }
+  sessions.end(session);
+}
+
+}  // namespace
+
+bool SessionBackend::has_session(std::string_view session_id) const {
+  return sessions_.find(session_id) != nullptr;
+}
+
+bool SessionBackend::authorized(std::string_view session_id, std::string_view secret) const {
+  const auto session = sessions_.find(session_id);
+  return session && http::constant_time_equals(secret, session->identity().secret);
+}
+
+std::vector<mcp::Tool> GatewayTools::list_tools(std::string_view session_id) const {
+  const auto session = sessions_.find(session_id);
+  return session ? session->tools().mcp_tools : std::vector<mcp::Tool>{};
+}
+
+boost::asio::awaitable<mcp::CallResult> GatewayTools::call_tool(mcp::CallRequest request) {
+  const auto session = sessions_.find(request.session_id);
+  if (!session) co_return mcp::CallResult{"This conversation has ended.", true};
+  if (!session->tools().names.client_for(request.tool_name))
+    co_return mcp::CallResult{fmt::format("Unknown tool {}.", request.tool_name), true};
+  if (request.tool_use_id.empty())
+    co_return mcp::CallResult{"This tool call carries no tool use id; it cannot be routed.", true};
+
+  auto awaited = co_await tool_calls_.await_result(request.session_id, request.tool_use_id,
+                                                   settings_.tool_call_timeout);
+  if (awaited.timed_out) {
+    // The client is gone or slow: the model gets the error, and the conversation cannot be
+    // continued by a late result. The session ends once the CLI has finished this turn.
+    spdlog::info("session {} tool call {} timed out", session->id().substr(0, 8),
+                 request.tool_use_id);
+    session->mark_expired();
+    const auto executor = co_await boost::asio::this_coro::executor;
+    auto finish = finish_expired(session, sessions_);
+    boost::asio::co_spawn(executor, std::move(finish), boost::asio::detached);
+  }
+  co_return awaited.result;
+}
+
+std::string approval_decision(const Session* session, std::string_view tool_name,
+                              const json::value& input) {
+  auto deny = [](std::string message) {
+    return json::serialize(json::object{{"behavior", "deny"}, {"message", std::move(message)}});
+  };
+  if (!session) return deny("This conversation has ended.");
+  const auto client_name = session->tools().names.client_for_cli_name(tool_name);
+  if (!client_name)
+    return deny(fmt::format(
+        "{} is not available: only the client's own tools may be used in this conversation.",
+        tool_name));
+  if (!session->tools_allowed())
+    return deny("The client asked for no tool calls in this reply (tool_choice: none).");
+  return json::serialize(json::object{{"behavior", "allow"}, {"updatedInput", input}});
+}
+
+std::vector<mcp::Tool> Approval::list_tools(std::string_view) const {
+  json::object schema{{"type", "object"},
+                      {"properties", json::object{{"tool_name", json::object{{"type", "string"}}},
+                                                  {"input", json::object{{"type", "object"}}},
+                                                  {"tool_use_id", json::object{{"type", "string"}}}}},
+                      {"required", json::array{"tool_name", "input"}}};
+  return {mcp::Tool{.name = "approval_prompt",
+                    .description = "Decides whether Claude Code may run a tool in this conversation.",
+                    .input_schema = std::move(schema)}};
+}
+
+boost::asio::awaitable<mcp::CallResult> Approval::call_tool(mcp::CallRequest request) {
+  const auto session = sessions_.find(request.session_id);
+  std::string_view tool_name;
+  if (const auto* name = request.arguments.if_contains("tool_name"); name && name->is_string())
+    tool_name = name->as_string();
+  const json::value* input = request.arguments.if_contains("input");
+  const json::value empty_input = json::object{};
+  std::string decision = approval_decision(session.get(), tool_name, input ? *input : empty_input);
+  spdlog::info("session {} approval for {}: {}", request.session_id.substr(0, 8), tool_name,
+               decision.starts_with(R"({"behavior":"allow")") ? "allow" : "deny");
+  co_return mcp::CallResult{std::move(decision), false};
+}
+
+}  // namespace ccgate::gateway

@@ -1,0 +1,123 @@
+#include "gateway/session_manager.hpp"
+
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/algorithm/string/trim.hpp>
+#include <fmt/format.h>
+
+namespace ccgate::gateway {
+
+std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count) {
+  std::string framed;  // each field length-prefixed, so no two conversations frame alike
+  auto add = [&](std::string_view text) { framed += fmt::format("{}:{}", text.size(), text); };
+  for (std::size_t i = 0; i < count && i < messages.size(); ++i) {
+    const auto& message = messages[i];
+    add(openai::role_name(message.role));
+    add(boost::algorithm::trim_copy(openai::text_of(message)));
+    for (const auto& call : message.tool_calls) {
+      add(call.id);
+      add(call.name);
+    }
+    add(message.tool_call_id);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(framed.data()), framed.size(), digest);
+  std::string hex;
+  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+SessionManager::~SessionManager() { end_all(); }
+
+std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  const auto found = sessions_.find(id);
+  return found == sessions_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<Session> SessionManager::find_by_tool_call(std::string_view tool_call_id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, session] : sessions_)
+    if (session->expects(tool_call_id)) return session;
+  return nullptr;
+}
+
+std::shared_ptr<Session> SessionManager::find_by_conversation(const openai::ChatRequest& request,
+                                                              const ToolSet& tools,
+                                                              std::string_view system_prompt) const {
+  std::vector<std::shared_ptr<Session>> candidates;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, session] : sessions_) candidates.push_back(session);
+  }
+  for (const auto& session : candidates) {
+    const auto& identity = session->identity();
+    const std::size_t known = session->known_messages();
+    if (known == 0 || known >= request.messages.size() || session->busy() || session->expired() ||
+        session->closed() || identity.model != request.model ||
+        identity.tools->signature != tools.signature || identity.system_prompt != system_prompt)
+      continue;
+    if (conversation_digest(request.messages, known) == session->conversation_digest())
+      return session;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Session> SessionManager::start(Session::Identity identity,
+                                               claude::LaunchSettings launch) {
+  {
+    std::lock_guard lock(mutex_);
+    if (sessions_.size() >= settings_.max_sessions)
+      throw TooManySessions(fmt::format(
+          "all {} Claude Code sessions are in use (MAX_SESSIONS); try again when one ends",
+          settings_.max_sessions));
+  }
+  auto session = Session::start(home_, std::move(identity), std::move(launch));
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(session->id(), session);
+  spdlog::info("session {} started ({} sessions live)", session->id().substr(0, 8), sessions_.size());
+  return session;
+}
+
+void SessionManager::end(const std::shared_ptr<Session>& session) {
+  if (!session) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (sessions_.erase(session->id()) == 0 && session->closed()) return;
+  }
+  tool_calls_.cancel_session(session->id());
+  session->close();
+  spdlog::info("session {} ended", session->id().substr(0, 8));
+}
+
+void SessionManager::end_all() {
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> all;
+  {
+    std::lock_guard lock(mutex_);
+    all.swap(sessions_);
+  }
+  for (auto& [id, session] : all) {
+    tool_calls_.cancel_session(id);
+    session->close();
+  }
+}
+
+std::size_t SessionManager::sweep_idle(Session::Clock::time_point now) {
+  std::vector<std::shared_ptr<Session>> idle;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, session] : sessions_)
+      if (!session->busy() && now - session->last_active() > settings_.session_idle_timeout)
+        idle.push_back(session);
+  }
+  for (const auto& session : idle) end(session);
+  return idle.size();
+}
+
+std::size_t SessionManager::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+}  // namespace ccgate::gateway

@@ -1,0 +1,61 @@
+#pragma once
+// SessionManager: the live conversations. Finds the session a request continues — by the
+// tool_call ids it answers, or by its earlier messages matching a live conversation — and
+// starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). Thread-safe.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gateway/session.hpp"
+#include "gateway/settings.hpp"
+#include "gateway/tool_call_manager.hpp"
+#include "openai/chat_request.hpp"
+
+namespace ccgate::gateway {
+
+class TooManySessions : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A digest of the first `count` messages, as the gateway compares conversations: role, text
+// (trimmed), tool call ids and names, tool_call_id.
+std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count);
+
+class SessionManager {
+ public:
+  SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
+      : settings_(settings), home_(std::move(home)), tool_calls_(tool_calls) {}
+  ~SessionManager();
+
+  std::shared_ptr<Session> find(std::string_view id) const;
+  // The live session that handed out this tool_call id and still waits for its result.
+  std::shared_ptr<Session> find_by_tool_call(std::string_view tool_call_id) const;
+  // An idle live session whose conversation is the start of `request`'s messages (same model,
+  // same tools, same system prompt), with new messages after it.
+  std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
+                                                const ToolSet& tools,
+                                                std::string_view system_prompt) const;
+  // Throws TooManySessions past MAX_SESSIONS, std::runtime_error when the CLI cannot start.
+  std::shared_ptr<Session> start(Session::Identity identity, claude::LaunchSettings launch);
+  // Ends the session: removed, its pending tool calls cancelled, its process ended, dir removed.
+  void end(const std::shared_ptr<Session>& session);
+  void end_all();
+  // Ends sessions idle past SESSION_IDLE_TIMEOUT; returns how many.
+  std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
+  std::size_t size() const;
+
+ private:
+  const Settings& settings_;
+  asio::any_io_executor home_;
+  ToolCallManager& tool_calls_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
+};
+
+}  // namespace ccgate::gateway

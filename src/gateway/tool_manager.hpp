@@ -1,0 +1,50 @@
+#pragma once
+// ToolManager: the client's OpenAI function tools as MCP tools, cached by a SHA-256 signature of
+// the canonical, name-sorted tool list for a while (TOOL_CACHE_TTL) so a conversation that
+// sends the same tools again reuses them. Thread-safe.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mcp/backend.hpp"
+#include "openai/chat_request.hpp"
+#include "translate/tool_names.hpp"
+
+namespace ccgate::gateway {
+
+struct ToolSet {
+  std::string signature;
+  translate::ToolNames names;         // client names ↔ the names the CLI accepts
+  std::vector<mcp::Tool> mcp_tools;   // as tools/list serves them (safe names)
+};
+
+class ToolManager {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit ToolManager(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+
+  std::shared_ptr<const ToolSet> register_tools(const std::vector<openai::Tool>& tools,
+                                                Clock::time_point now = Clock::now());
+  // Drops tool sets unused for longer than the TTL (sessions keep their own reference).
+  std::size_t sweep(Clock::time_point now = Clock::now());
+  std::size_t size() const;
+
+  // Hex SHA-256 of the canonical JSON of the name-sorted tools (object keys sorted).
+  static std::string signature_of(const std::vector<openai::Tool>& tools);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const ToolSet> tools;
+    Clock::time_point last_used;
+  };
+  std::chrono::milliseconds ttl_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry, std::less<>> cache_;
+};
+
+}  // namespace ccgate::gateway
