@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include "anthropic/errors.hpp"
+#include "http/auth.hpp"
 #include "mcp/server.hpp"
+#include "openai/errors.hpp"
 #include "translate/ids.hpp"
 
 namespace ccgate::app {
@@ -181,14 +183,26 @@ boost::asio::awaitable<void> Routes::health(http::Exchange& exchange,
 }
 
 boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::RequestLog& log) const {
+  // Anthropic SDKs and Claude Code always send anthropic-version; OpenAI clients never do. Each
+  // kind of client shows the key of its own door, when that door has one.
+  const bool anthropic_client = !exchange.header("anthropic-version").empty();
+  const std::string& key = anthropic_client ? config_.proxy.api_key : config_.gateway.api_key;
+  const std::string_view presented =
+      anthropic_client ? http::presented_key(exchange) : http::bearer_token(exchange);
+  if (!key.empty() && !http::constant_time_equals(presented, key)) {
+    const std::string message = "invalid API key for this ccgate";
+    std::string body = anthropic_client
+                           ? anthropic::error_body_for_status(401, message)
+                           : openai::error_body(message, "invalid_request_error", "", "invalid_api_key");
+    co_return co_await exchange.respond(http::Status::unauthorized, std::move(body),
+                                        "application/json", request_id_fields(log));
+  }
   constexpr std::string_view kPrefix = "/v1/models/";
   if (exchange.path().starts_with(kPrefix)) {
     const std::string id(exchange.path().substr(kPrefix.size()));
     const json::value body = model_entry(config_, id);
     co_return co_await respond_json(exchange, log, http::Status::ok, body);
   }
-  // Anthropic SDKs and Claude Code always send anthropic-version; OpenAI clients never do.
-  const bool anthropic_client = !exchange.header("anthropic-version").empty();
   const json::value body = anthropic_client ? model_list(config_) : gateway_model_list(config_);
   co_await respond_json(exchange, log, http::Status::ok, body);
 }
