@@ -32,7 +32,9 @@ std::string parse_value(std::string_view raw) {
   raw = trim(raw);
   if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'')) {
     const char quote = raw.front();
-    const auto close = raw.find(quote, 1);
+    auto close = raw.find(quote, 1);
+    while (quote == '"' && close != std::string_view::npos && raw[close - 1] == '\\')
+      close = raw.find(quote, close + 1);  // \" inside double quotes does not close them
     if (close != std::string_view::npos) {
       const auto body = raw.substr(1, close - 1);
       return quote == '"' ? unquote_double(body) : std::string(body);
