@@ -1,0 +1,166 @@
+// ToolCallManager: MCP tool calls parked until the HTTP client's result arrives.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "gateway/tool_call_manager.hpp"
+#include "gateway_test_support.hpp"
+
+namespace ccgate::gateway {
+namespace {
+
+using namespace test_support;  // NOLINT: the room's test helpers
+using ::testing::IsEmpty;
+using ::testing::Not;
+using Awaited = ToolCallManager::Awaited;
+using Clock = std::chrono::steady_clock;
+
+class GatewayToolCallManager : public ::testing::Test {
+ protected:
+  Awaited run(asio::awaitable<Awaited> task) {
+    return claude::test_support::run(io_, std::move(task), 5000ms);
+  }
+
+  // Starts waiting for a call's result without blocking the test; the outcome lands in the slot.
+  std::shared_ptr<std::optional<Awaited>> park(std::string session_id, std::string tool_use_id,
+                                               std::chrono::milliseconds timeout = 5000ms) {
+    auto outcome = std::make_shared<std::optional<Awaited>>();
+    asio::co_spawn(io_, calls_.await_result(std::move(session_id), std::move(tool_use_id), timeout),
+                   [outcome](std::exception_ptr error, Awaited awaited) {
+                     if (error) std::rethrow_exception(error);
+                     outcome->emplace(std::move(awaited));
+                   });
+    return outcome;
+  }
+
+  // Runs the loop until `condition()` holds; false if it does not within `limit`.
+  template <class Condition>
+  bool pump_until(Condition condition, std::chrono::milliseconds limit = 3000ms) {
+    const auto deadline = Clock::now() + limit;
+    while (!condition()) {
+      if (Clock::now() > deadline) return false;
+      if (io_.stopped()) io_.restart();
+      io_.run_one_for(5ms);
+    }
+    return true;
+  }
+
+  ToolCallManager calls_;
+  asio::io_context io_;  // destroyed first: a call still parked when a test fails uses calls_
+};
+
+TEST_F(GatewayToolCallManager, AResultDeliveredBeforeItsCallIsReturnedAtOnce) {
+  calls_.deliver("session-a", "toolu_1", mcp::CallResult{"sunny", false});
+  EXPECT_EQ(calls_.early(), 1u);
+  EXPECT_EQ(calls_.waiting(), 0u);
+
+  const auto began = Clock::now();
+  const auto awaited = run(calls_.await_result("session-a", "toolu_1", 5000ms));
+
+  EXPECT_LT(Clock::now() - began, 1000ms) << "no waiting for a result already there";
+  EXPECT_EQ(awaited.result.text, "sunny");
+  EXPECT_FALSE(awaited.result.is_error);
+  EXPECT_FALSE(awaited.timed_out);
+  EXPECT_EQ(calls_.early(), 0u) << "a result is handed out once";
+}
+
+TEST_F(GatewayToolCallManager, AParkedCallGetsTheResultDeliveredLaterFromAnotherThread) {
+  std::thread client([this] {
+    if (eventually([this] { return calls_.waiting() == 1; }))
+      calls_.deliver("session-a", "toolu_2", mcp::CallResult{"22 degrees", false});
+  });
+  const auto awaited = run(calls_.await_result("session-a", "toolu_2", 5000ms));
+  client.join();
+
+  EXPECT_EQ(awaited.result.text, "22 degrees");
+  EXPECT_FALSE(awaited.result.is_error);
+  EXPECT_FALSE(awaited.timed_out);
+  EXPECT_EQ(calls_.waiting(), 0u);
+  EXPECT_EQ(calls_.early(), 0u);
+}
+
+TEST_F(GatewayToolCallManager, AnErrorResultFromTheClientReachesTheModelAsAnError) {
+  calls_.deliver("session-a", "toolu_3", mcp::CallResult{"city not found", true});
+  const auto awaited = run(calls_.await_result("session-a", "toolu_3", 5000ms));
+  EXPECT_EQ(awaited.result.text, "city not found");
+  EXPECT_TRUE(awaited.result.is_error);
+  EXPECT_FALSE(awaited.timed_out);
+}
+
+TEST_F(GatewayToolCallManager, ACallWithoutAResultTimesOutWithAnErrorResult) {
+  const auto began = Clock::now();
+  const auto awaited = run(calls_.await_result("session-a", "toolu_4", 50ms));
+
+  EXPECT_GE(Clock::now() - began, 50ms);
+  EXPECT_LT(Clock::now() - began, 2000ms);
+  EXPECT_TRUE(awaited.timed_out);
+  EXPECT_TRUE(awaited.result.is_error);
+  EXPECT_THAT(awaited.result.text, Not(IsEmpty()));
+  EXPECT_EQ(calls_.waiting(), 0u) << "the timed-out call no longer waits";
+}
+
+TEST_F(GatewayToolCallManager, CancellingASessionEndsItsCallsButNotAnotherSessions) {
+  auto first = park("session-a", "toolu_a1");
+  auto second = park("session-a", "toolu_a2");
+  auto other = park("session-b", "toolu_b1");
+  ASSERT_TRUE(pump_until([this] { return calls_.waiting() == 3; }));
+
+  calls_.cancel_session("session-a");
+  ASSERT_TRUE(pump_until([&] { return first->has_value() && second->has_value(); }));
+  for (const auto& ended : {first, second}) {
+    EXPECT_TRUE((*ended)->result.is_error);
+    EXPECT_FALSE((*ended)->timed_out);
+    EXPECT_THAT((*ended)->result.text, Not(IsEmpty()));
+  }
+  EXPECT_FALSE(other->has_value());
+  EXPECT_EQ(calls_.waiting(), 1u);
+
+  calls_.deliver("session-b", "toolu_b1", mcp::CallResult{"still served", false});
+  ASSERT_TRUE(pump_until([&] { return other->has_value(); }));
+  EXPECT_EQ((*other)->result.text, "still served");
+  EXPECT_FALSE((*other)->result.is_error);
+}
+
+TEST_F(GatewayToolCallManager, CancellingASessionDropsItsEarlyResults) {
+  calls_.deliver("session-a", "toolu_5", mcp::CallResult{"too early", false});
+  calls_.deliver("session-b", "toolu_6", mcp::CallResult{"kept", false});
+  calls_.cancel_session("session-a");
+  EXPECT_EQ(calls_.early(), 1u);
+
+  const auto dropped = run(calls_.await_result("session-a", "toolu_5", 50ms));
+  EXPECT_TRUE(dropped.timed_out) << "the dropped result must not be handed out";
+  EXPECT_EQ(run(calls_.await_result("session-b", "toolu_6", 50ms)).result.text, "kept");
+}
+
+TEST_F(GatewayToolCallManager, AnAbandonedWaitFreesItsSlot) {
+  using namespace asio::experimental::awaitable_operators;
+  auto race = [this]() -> asio::awaitable<std::size_t> {
+    asio::steady_timer give_up(co_await asio::this_coro::executor, 20ms);
+    auto wait = calls_.await_result("session-a", "toolu_7", 5000ms);
+    auto tick = give_up.async_wait(asio::use_awaitable);
+    auto either = std::move(wait) || std::move(tick);
+    const auto outcome = co_await std::move(either);
+    co_return outcome.index();
+  };
+  const auto began = Clock::now();
+  EXPECT_EQ(claude::test_support::run(io_, race(), 5000ms), 1u) << "the timer won";
+  EXPECT_LT(Clock::now() - began, 2000ms);
+  EXPECT_EQ(calls_.waiting(), 0u);
+
+  // The client's late answer finds no parked call; it is kept, not sent into the void.
+  calls_.deliver("session-a", "toolu_7", mcp::CallResult{"late", false});
+  EXPECT_EQ(calls_.early(), 1u);
+}
+
+}  // namespace
+}  // namespace ccgate::gateway
