@@ -1,11 +1,12 @@
 #include "app/check.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "openai/errors.hpp"
 #include "upstream/provider.hpp"
@@ -37,8 +38,9 @@ asio::awaitable<std::string> probe(const Config& config, http::Client& client) {
   boost::system::error_code ec;
   json::value answer = json::parse(body, ec);
   if (ec || !answer.is_object() || !answer.as_object().contains("choices"))
-    throw upstream::Failure(upstream::Failure::Kind::protocol, response.status(),
-                            "the answer is not a Chat Completions response: " + body.substr(0, 200));
+    throw upstream::Failure(
+        upstream::Failure::Kind::protocol, response.status(),
+        "the answer is not a Chat Completions response: " + body.substr(0, 200));
   co_return fmt::format("ok: {} answered for model {} in {} ms",
                         upstream::chat_completions_url(settings, model), model, elapsed.count());
 }
@@ -46,7 +48,8 @@ asio::awaitable<std::string> probe(const Config& config, http::Client& client) {
 }  // namespace
 
 int run_check(const Config& config) {
-  for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  for (const auto& warning : config.warnings)
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
   std::printf("configuration is valid; upstream %s\n", config.upstream.base_url.c_str());
   asio::io_context loop;
   auto tls = http::make_client_tls_context();

@@ -1,10 +1,11 @@
 #include "app/config.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/algorithm/string.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace ccgate::app {
 namespace {
@@ -29,8 +30,8 @@ class Reader {
     long long parsed = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
-      throw ConfigError(fmt::format("{}={:?}: expected a whole number from {} to {}", name, value,
-                                    min, max));
+      throw ConfigError(
+          fmt::format("{}={:?}: expected a whole number from {} to {}", name, value, min, max));
     return parsed;
   }
 
@@ -48,8 +49,8 @@ class Reader {
       parsed = std::strtod(value.c_str(), &end);
       if (end != value.c_str() + value.size() || !std::isfinite(parsed) || parsed <= 0 ||
           parsed > 86400.0 * 7)
-        throw ConfigError(fmt::format("{}={:?}: expected a number of seconds greater than 0",
-                                      name, value));
+        throw ConfigError(
+            fmt::format("{}={:?}: expected a number of seconds greater than 0", name, value));
     }
     return milliseconds(static_cast<long long>(parsed * 1000.0));
   }
@@ -66,7 +67,7 @@ std::string log_level_from(const Reader& read) {
   boost::algorithm::to_lower(value);
   if (value == "warning") value = "warn";
   if (value == "critical" || value == "fatal") value = "critical";
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn",
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   for (auto level : kLevels)
     if (value == level) return value;
@@ -150,7 +151,8 @@ void load_translation(const Reader& read, Config& config) {
   } catch (const std::invalid_argument& bad) {
     throw ConfigError(fmt::format("MODEL_MAP: {}", bad.what()));
   }
-  if (read.has("REASONING_MODELS")) translation.reasoning.prefixes = comma_list(read.text("REASONING_MODELS"));
+  if (read.has("REASONING_MODELS"))
+    translation.reasoning.prefixes = comma_list(read.text("REASONING_MODELS"));
   translation.max_tokens_limit = read.optional_integer("MAX_TOKENS_LIMIT", 1, 100'000'000);
   translation.min_tokens_limit = read.optional_integer("MIN_TOKENS_LIMIT", 1, 100'000'000);
   if (translation.max_tokens_limit && translation.min_tokens_limit &&

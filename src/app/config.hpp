@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "app/environment.hpp"
+#include "gateway/settings.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
-#include "gateway/settings.hpp"
 #include "proxy/door.hpp"
 #include "upstream/settings.hpp"
 
@@ -25,9 +25,9 @@ struct Config {
   http::ClientOptions client;
   upstream::Settings upstream;
   proxy::Settings proxy;
-  gateway::Settings gateway;  // cli_base_url "self" and mcp_base_url are resolved at start
-  std::string log_level = "info";       // spdlog level name
-  std::vector<std::string> warnings;    // told once at start-up
+  gateway::Settings gateway;          // cli_base_url "self" and mcp_base_url are resolved at start
+  std::string log_level = "info";     // spdlog level name
+  std::vector<std::string> warnings;  // told once at start-up
 };
 
 Config load_config(const Environment& env);

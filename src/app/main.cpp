@@ -2,10 +2,10 @@
 //   ccgate [serve]   run the server (default)
 //   ccgate check     validate the configuration and make one real upstream call
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "app/check.hpp"
@@ -38,18 +38,21 @@ void set_up_logging(const std::string& level) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"ccgate: serves the Anthropic Messages API from any OpenAI-compatible provider.\n"
-               "Configuration comes from the environment and ./.env (see the README)."};
+  CLI::App cli{
+      "ccgate: serves the Anthropic Messages API from any OpenAI-compatible provider.\n"
+      "Configuration comes from the environment and ./.env (see the README)."};
   cli.set_version_flag("-V,--version", "ccgate " CCGATE_VERSION);
   Flags flags;
   cli.add_option("--env-file", flags.env_file, "file of KEY=VALUE lines read after the environment")
       ->capture_default_str();
   cli.add_option("--host", flags.host, "address to listen on (HOST, default 0.0.0.0)");
-  cli.add_option("--port", flags.port, "port to listen on, 0 for any free one (PORT, default 8082)");
+  cli.add_option("--port", flags.port,
+                 "port to listen on, 0 for any free one (PORT, default 8082)");
   cli.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error (LOG_LEVEL)");
   auto* serve = cli.add_subcommand("serve", "run the server (the default)");
-  auto* check = cli.add_subcommand("check", "validate the configuration, then make one real "
-                                            "upstream call and report the result");
+  auto* check = cli.add_subcommand("check",
+                                   "validate the configuration, then make one real "
+                                   "upstream call and report the result");
   cli.require_subcommand(0, 1);
   // "ccgate serve --port 0" means "ccgate --port 0 serve".
   serve->fallthrough();

@@ -1,9 +1,9 @@
 #include "app/routes.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "anthropic/errors.hpp"
 #include "http/auth.hpp"
@@ -174,10 +174,9 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
   co_await respond_anthropic_error(exchange, log, known ? 405 : 404, message);
 }
 
-boost::asio::awaitable<void> Routes::health(http::Exchange& exchange,
-                                            http::RequestLog& log) const {
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::steady_clock::now() - started_);
+boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::RequestLog& log) const {
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   const json::value body = health_report(config_, uptime);
   co_await respond_json(exchange, log, http::Status::ok, body);
 }
@@ -191,9 +190,9 @@ boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::Requ
       anthropic_client ? http::presented_key(exchange) : http::bearer_token(exchange);
   if (!key.empty() && !http::constant_time_equals(presented, key)) {
     const std::string message = "invalid API key for this ccgate";
-    std::string body = anthropic_client
-                           ? anthropic::error_body_for_status(401, message)
-                           : openai::error_body(message, "invalid_request_error", "", "invalid_api_key");
+    std::string body = anthropic_client ? anthropic::error_body_for_status(401, message)
+                                        : openai::error_body(message, "invalid_request_error", "",
+                                                             "invalid_api_key");
     co_return co_await exchange.respond(http::Status::unauthorized, std::move(body),
                                         "application/json", request_id_fields(log));
   }

@@ -7,9 +7,9 @@
 #include <chrono>
 
 #include "app/config.hpp"
+#include "gateway/door.hpp"
 #include "http/request_log.hpp"
 #include "http/server.hpp"
-#include "gateway/door.hpp"
 #include "proxy/door.hpp"
 
 namespace ccgate::app {

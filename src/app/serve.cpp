@@ -1,8 +1,7 @@
 #include "app/serve.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <memory>
 #include <optional>
@@ -45,9 +44,10 @@ gateway::Settings gateway_settings(const Config& config, std::uint16_t port) {
   const std::string& host = config.server.host;
   const bool any = host == "0.0.0.0" || host == "::" || host.empty() || host == "localhost";
   const std::string self =
-      fmt::format("http://{}:{}", any ? "127.0.0.1" : host.find(':') != std::string::npos
-                                                          ? fmt::format("[{}]", host)
-                                                          : host,
+      fmt::format("http://{}:{}",
+                  any                                   ? "127.0.0.1"
+                  : host.find(':') != std::string::npos ? fmt::format("[{}]", host)
+                                                        : host,
                   port);
   gateway::Settings settings = config.gateway;
   settings.mcp_base_url = self;

@@ -1,5 +1,6 @@
 #include "gateway/door.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <ctime>
-#include <fmt/format.h>
 
 #include "claude/launch.hpp"
 #include "gateway/init_check.hpp"
@@ -76,7 +76,8 @@ std::string digest_after_reply(const openai::ChatRequest& request,
   auto messages = request.messages;
   openai::Message reply;
   reply.role = openai::Role::assistant;
-  if (!translator.content().empty()) reply.content.push_back(openai::TextPart{translator.content()});
+  if (!translator.content().empty())
+    reply.content.push_back(openai::TextPart{translator.content()});
   for (const auto& call : translator.tool_calls())
     reply.tool_calls.push_back({call.id, call.client_name, call.arguments});
   messages.push_back(std::move(reply));
@@ -118,8 +119,9 @@ Door::~Door() {
 }
 
 asio::awaitable<void> Door::sweep_loop() {
-  const auto period = std::clamp(settings_.session_idle_timeout / 4, std::chrono::milliseconds(1000),
-                                 std::chrono::milliseconds(30'000));
+  const auto period =
+      std::clamp(settings_.session_idle_timeout / 4, std::chrono::milliseconds(1000),
+                 std::chrono::milliseconds(30'000));
   while (!stopping_) {
     sweep_timer_.expires_after(period);
     boost::system::error_code ec;
@@ -142,7 +144,8 @@ asio::awaitable<void> Door::mcp(http::Exchange& exchange, std::string_view serve
 asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::RequestLog& log) {
   if (!settings_.api_key.empty() &&
       !http::constant_time_equals(http::bearer_token(exchange), settings_.api_key)) {
-    const OpenAiError error{401, "Incorrect API key provided: this ccgate expects its GATEWAY_API_KEY.",
+    const OpenAiError error{401,
+                            "Incorrect API key provided: this ccgate expects its GATEWAY_API_KEY.",
                             "invalid_request_error", "", "invalid_api_key"};
     co_return co_await respond_error(exchange, log, error);
   }
@@ -152,10 +155,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   try {
     boost::system::error_code ec;
     const auto body = json::parse(exchange.request().body(), ec);
-    if (ec) throw openai::InvalidRequest(fmt::format("We could not parse the JSON body of your request ({}).", ec.message()), "");
+    if (ec)
+      throw openai::InvalidRequest(
+          fmt::format("We could not parse the JSON body of your request ({}).", ec.message()), "");
     request = openai::parse_chat_request(body);
   } catch (const openai::InvalidRequest& invalid) {
-    rejected = OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
+    rejected =
+        OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
   }
   if (rejected) co_return co_await respond_error(exchange, log, *rejected);
   log.summary = fmt::format("{} → claude", request.model);
@@ -166,12 +172,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   if (!results.empty()) {
     session = sessions_.find_by_tool_call(results.front()->tool_call_id);
     if (!session || session->expired()) {
-      rejected = OpenAiError{404,
-                             fmt::format("tool_call_id '{}' does not belong to a live conversation: "
-                                         "it is unknown, or its tool call expired (results must "
-                                         "arrive within TOOL_CALL_TIMEOUT)",
-                                         results.front()->tool_call_id),
-                             "invalid_request_error", "messages", "tool_call_not_found"};
+      rejected =
+          OpenAiError{404,
+                      fmt::format("tool_call_id '{}' does not belong to a live conversation: "
+                                  "it is unknown, or its tool call expired (results must "
+                                  "arrive within TOOL_CALL_TIMEOUT)",
+                                  results.front()->tool_call_id),
+                      "invalid_request_error", "messages", "tool_call_not_found"};
     } else if (!session->try_begin_turn()) {
       rejected = OpenAiError{409, "this conversation is busy with another request", "", "", ""};
     } else {
@@ -191,8 +198,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     } else {
       session = nullptr;
       try {
-        const auto cli = claude::find_cli(settings_.cli_path,
-                                          claude::project_root_of("/proc/self/exe"));
+        const auto cli =
+            claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
         if (!cli) throw std::runtime_error(cli.error);
         claude::LaunchSettings launch;
         launch.cli_path = cli.path;
@@ -221,8 +228,9 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       } catch (const std::exception& failed) {
         sessions_.end(session);
         session = nullptr;
-        rejected = OpenAiError{503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
-                               "server_error", "", "claude_code_unavailable"};
+        rejected =
+            OpenAiError{503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
+                        "server_error", "", "claude_code_unavailable"};
       }
     }
   }
@@ -235,15 +243,16 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                      const openai::ChatRequest& request,
                                      std::shared_ptr<Session> session) {
   const auto settings = translate::run_settings(request);
-  translate::CliStreamTranslator translator({.id = translate::random_id("chatcmpl-"),
-                                             .model = request.model,
-                                             .created = static_cast<std::int64_t>(std::time(nullptr)),
-                                             .stream = request.stream,
-                                             .include_reasoning = settings_.include_reasoning,
-                                             .include_usage = request.include_usage,
-                                             .tools = session->tools().names,
-                                             .stop = settings.stop,
-                                             .max_tokens = settings.max_tokens});
+  translate::CliStreamTranslator translator(
+      {.id = translate::random_id("chatcmpl-"),
+       .model = request.model,
+       .created = static_cast<std::int64_t>(std::time(nullptr)),
+       .stream = request.stream,
+       .include_reasoning = settings_.include_reasoning,
+       .include_usage = request.include_usage,
+       .tools = session->tools().names,
+       .stop = settings.stop,
+       .max_tokens = settings.max_tokens});
   // A client that leaves mid-turn ends the conversation: nothing is left running for nobody.
   class EndIfAbandoned {
    public:

@@ -29,8 +29,7 @@ class Door {
   Door& operator=(const Door&) = delete;
 
   // POST /v1/chat/completions
-  boost::asio::awaitable<void> chat_completions(http::Exchange& exchange,
-                                                http::RequestLog& log);
+  boost::asio::awaitable<void> chat_completions(http::Exchange& exchange, http::RequestLog& log);
   // /mcp/<server>/<session>
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);

@@ -1,7 +1,8 @@
 #include "gateway/init_check.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 namespace ccgate::gateway {
 namespace json = boost::json;

@@ -1,12 +1,12 @@
 #include "gateway/mcp_backends.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "http/auth.hpp"
 #include "translate/cli_stream.hpp"
@@ -84,14 +84,16 @@ std::string approval_decision(const Session* session, std::string_view tool_name
 }
 
 std::vector<mcp::Tool> Approval::list_tools(std::string_view) const {
-  json::object schema{{"type", "object"},
-                      {"properties", json::object{{"tool_name", json::object{{"type", "string"}}},
-                                                  {"input", json::object{{"type", "object"}}},
-                                                  {"tool_use_id", json::object{{"type", "string"}}}}},
-                      {"required", json::array{"tool_name", "input"}}};
-  return {mcp::Tool{.name = "approval_prompt",
-                    .description = "Decides whether Claude Code may run a tool in this conversation.",
-                    .input_schema = std::move(schema)}};
+  json::object schema{
+      {"type", "object"},
+      {"properties", json::object{{"tool_name", json::object{{"type", "string"}}},
+                                  {"input", json::object{{"type", "object"}}},
+                                  {"tool_use_id", json::object{{"type", "string"}}}}},
+      {"required", json::array{"tool_name", "input"}}};
+  return {
+      mcp::Tool{.name = "approval_prompt",
+                .description = "Decides whether Claude Code may run a tool in this conversation.",
+                .input_schema = std::move(schema)}};
 }
 
 boost::asio::awaitable<mcp::CallResult> Approval::call_tool(mcp::CallRequest request) {

@@ -1,5 +1,6 @@
 #include "gateway/session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "mcp/server.hpp"
 
@@ -30,8 +30,8 @@ std::string mcp_config_json(std::string_view mcp_base_url, std::string_view sess
                         {"timeout", tool_call_timeout.count() + 30'000},
                         {"alwaysLoad", true}};
   };
-  return json::serialize(
-      json::object{{"mcpServers", json::object{{"gateway", server("gateway")}, {"auth", server("auth")}}}});
+  return json::serialize(json::object{
+      {"mcpServers", json::object{{"gateway", server("gateway")}, {"auth", server("auth")}}}});
 }
 
 std::shared_ptr<Session> Session::start(asio::any_io_executor home, Identity identity,
@@ -48,8 +48,9 @@ std::shared_ptr<Session> Session::start(asio::any_io_executor home, Identity ide
   });
   std::shared_ptr<Session> session(
       new Session(home, std::move(identity), std::move(dir), std::move(process)));
-  asio::co_spawn(home, [session]() -> asio::awaitable<void> { co_await session->read_stdout(); },
-                 asio::detached);
+  asio::co_spawn(
+      home, [session]() -> asio::awaitable<void> { co_await session->read_stdout(); },
+      asio::detached);
   return session;
 }
 
@@ -107,7 +108,8 @@ void Session::close() {
     if (closing_) return;
     closing_ = true;
   }
-  asio::co_spawn(home_, [self = shared_from_this()] { return self->shut_down(); }, asio::detached);
+  asio::co_spawn(
+      home_, [self = shared_from_this()] { return self->shut_down(); }, asio::detached);
 }
 
 asio::awaitable<void> Session::shut_down() {

@@ -72,7 +72,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool expired() const;
 
  private:
-  using Lines = asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
+  using Lines =
+      asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
 
   Session(asio::any_io_executor home, Identity identity, claude::TempDir dir,
           claude::Process process);

@@ -1,10 +1,10 @@
 #include "gateway/session_manager.hpp"
 
+#include <fmt/format.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/algorithm/string/trim.hpp>
-#include <fmt/format.h>
 
 namespace ccgate::gateway {
 
@@ -28,7 +28,9 @@ std::string conversation_digest(const std::vector<openai::Message>& messages, st
   return hex;
 }
 
-SessionManager::~SessionManager() { end_all(); }
+SessionManager::~SessionManager() {
+  end_all();
+}
 
 std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
   std::lock_guard lock(mutex_);
@@ -43,9 +45,9 @@ std::shared_ptr<Session> SessionManager::find_by_tool_call(std::string_view tool
   return nullptr;
 }
 
-std::shared_ptr<Session> SessionManager::find_by_conversation(const openai::ChatRequest& request,
-                                                              const ToolSet& tools,
-                                                              std::string_view system_prompt) const {
+std::shared_ptr<Session> SessionManager::find_by_conversation(
+    const openai::ChatRequest& request, const ToolSet& tools,
+    std::string_view system_prompt) const {
   std::vector<std::shared_ptr<Session>> candidates;
   {
     std::lock_guard lock(mutex_);
@@ -68,15 +70,25 @@ std::shared_ptr<Session> SessionManager::start(Session::Identity identity,
                                                claude::LaunchSettings launch) {
   {
     std::lock_guard lock(mutex_);
-    if (sessions_.size() >= settings_.max_sessions)
+    if (sessions_.size() + starting_ >= settings_.max_sessions)
       throw TooManySessions(fmt::format(
           "all {} Claude Code sessions are in use (MAX_SESSIONS); try again when one ends",
           settings_.max_sessions));
+    ++starting_;  // holds the place while the CLI starts, so concurrent starts cannot overshoot
   }
-  auto session = Session::start(home_, std::move(identity), std::move(launch));
+  std::shared_ptr<Session> session;
+  try {
+    session = Session::start(home_, std::move(identity), std::move(launch));
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    --starting_;
+    throw;
+  }
   std::lock_guard lock(mutex_);
+  --starting_;
   sessions_.emplace(session->id(), session);
-  spdlog::info("session {} started ({} sessions live)", session->id().substr(0, 8), sessions_.size());
+  spdlog::info("session {} started ({} sessions live)", session->id().substr(0, 8),
+               sessions_.size());
   return session;
 }
 

@@ -56,6 +56,7 @@ class SessionManager {
   ToolCallManager& tool_calls_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
+  std::size_t starting_ = 0;  // sessions whose CLI is being started now
 };
 
 }  // namespace ccgate::gateway

@@ -8,11 +8,11 @@
 namespace ccgate::gateway {
 
 struct Settings {
-  std::string cli_path;         // CLAUDE_CODE_PATH; empty: the pinned npm install, then PATH
-  std::string cli_base_url;     // CLAUDE_CODE_BASE_URL (resolved: "self" → ccgate's proxy door)
+  std::string cli_path;      // CLAUDE_CODE_PATH; empty: the pinned npm install, then PATH
+  std::string cli_base_url;  // CLAUDE_CODE_BASE_URL (resolved: "self" → ccgate's proxy door)
   std::string cli_api_key = "sk-ccgate";  // CLAUDE_CODE_API_KEY
-  std::string api_key;          // GATEWAY_API_KEY: when set, clients must present it
-  std::string mcp_base_url;     // http://127.0.0.1:<port>, where the CLI reaches the MCP servers
+  std::string api_key;                    // GATEWAY_API_KEY: when set, clients must present it
+  std::string mcp_base_url;  // http://127.0.0.1:<port>, where the CLI reaches the MCP servers
   std::size_t max_sessions = 32;
   std::chrono::milliseconds session_idle_timeout{1'800'000};
   std::chrono::milliseconds tool_call_timeout{120'000};

@@ -1,12 +1,13 @@
 #include "gateway/tool_call_manager.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 #include <optional>
 
 namespace ccgate::gateway {
@@ -99,12 +100,14 @@ void ToolCallManager::cancel_session(const std::string& session_id) {
 
 std::size_t ToolCallManager::waiting() const {
   std::lock_guard lock(mutex_);
-  return std::count_if(slots_.begin(), slots_.end(), [](auto& item) { return item.second->waiter != nullptr; });
+  return std::count_if(slots_.begin(), slots_.end(),
+                       [](auto& item) { return item.second->waiter != nullptr; });
 }
 
 std::size_t ToolCallManager::early() const {
   std::lock_guard lock(mutex_);
-  return std::count_if(slots_.begin(), slots_.end(), [](auto& item) { return item.second->early.has_value(); });
+  return std::count_if(slots_.begin(), slots_.end(),
+                       [](auto& item) { return item.second->early.has_value(); });
 }
 
 }  // namespace ccgate::gateway

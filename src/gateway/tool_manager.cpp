@@ -1,10 +1,10 @@
 #include "gateway/tool_manager.hpp"
 
+#include <fmt/format.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 namespace ccgate::gateway {
 namespace json = boost::json;
@@ -80,7 +80,8 @@ std::shared_ptr<const ToolSet> ToolManager::register_tools(const std::vector<ope
 
 std::size_t ToolManager::sweep(Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  return std::erase_if(cache_, [&](const auto& item) { return now - item.second.last_used > ttl_; });
+  return std::erase_if(cache_,
+                       [&](const auto& item) { return now - item.second.last_used > ttl_; });
 }
 
 std::size_t ToolManager::size() const {

@@ -18,8 +18,8 @@ namespace ccgate::gateway {
 
 struct ToolSet {
   std::string signature;
-  translate::ToolNames names;         // client names ↔ the names the CLI accepts
-  std::vector<mcp::Tool> mcp_tools;   // as tools/list serves them (safe names)
+  translate::ToolNames names;        // client names ↔ the names the CLI accepts
+  std::vector<mcp::Tool> mcp_tools;  // as tools/list serves them (safe names)
 };
 
 class ToolManager {

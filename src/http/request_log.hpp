@@ -11,10 +11,10 @@ namespace ccgate::http {
 struct RequestLog {
   using Clock = std::chrono::steady_clock;
 
-  std::string id;       // also sent to the client as the request-id header
+  std::string id;  // also sent to the client as the request-id header
   Clock::time_point started = Clock::now();
   std::optional<Clock::time_point> first_byte;  // first response content sent
-  std::string summary;  // e.g. "claude-sonnet-4 → gpt-4o in=12 out=5"
+  std::string summary;                          // e.g. "claude-sonnet-4 → gpt-4o in=12 out=5"
 
   void mark_first_byte() {
     if (!first_byte) first_byte = Clock::now();

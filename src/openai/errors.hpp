@@ -7,8 +7,8 @@
 
 namespace ccgate::openai {
 
-std::string error_body(std::string_view message, std::string_view type,
-                       std::string_view param = {}, std::string_view code = {});
+std::string error_body(std::string_view message, std::string_view type, std::string_view param = {},
+                       std::string_view code = {});
 
 // The human-readable message in an upstream error body: error.message, error (string),
 // message, detail, or the trimmed text itself (HTML reduced to a short note), at most ~1 KB.

@@ -1,7 +1,8 @@
 #include "proxy/door.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "http/auth.hpp"
 #include "proxy/errors.hpp"
@@ -36,9 +37,9 @@ std::optional<json::value> parse_body(std::string_view body, std::string& error)
 
 void summarize(http::RequestLog& log, const translate::TranslatedRequest& request,
                const translate::Usage& usage) {
-  log.summary = fmt::format("{} → {} in={} out={}", request.client_model, request.upstream_model,
-                            usage.input_tokens + usage.cache_read_input_tokens,
-                            usage.output_tokens);
+  log.summary =
+      fmt::format("{} → {} in={} out={}", request.client_model, request.upstream_model,
+                  usage.input_tokens + usage.cache_read_input_tokens, usage.output_tokens);
 }
 
 // A 400 invalid_request_error. (The ClientError is a named local: GCC 12 mishandles braced
@@ -55,7 +56,8 @@ asio::awaitable<bool> Door::authorize(http::Exchange& exchange, http::RequestLog
   if (settings_.api_key.empty() ||
       http::constant_time_equals(http::presented_key(exchange), settings_.api_key))
     co_return true;
-  const ClientError refused{401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}};
+  const ClientError refused{
+      401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}};
   co_await respond_error(exchange, log, refused);
   co_return false;
 }

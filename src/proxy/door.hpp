@@ -35,8 +35,9 @@ class Door {
   asio::awaitable<bool> authorize(http::Exchange& exchange, http::RequestLog& log) const;
   asio::awaitable<void> reply(http::Exchange& exchange, const translate::TranslatedRequest& request,
                               http::Response upstream, http::RequestLog& log) const;
-  asio::awaitable<void> stream(http::Exchange& exchange, const translate::TranslatedRequest& request,
-                               http::Response upstream, http::RequestLog& log) const;
+  asio::awaitable<void> stream(http::Exchange& exchange,
+                               const translate::TranslatedRequest& request, http::Response upstream,
+                               http::RequestLog& log) const;
 
   const Settings& settings_;
   const upstream::Provider& provider_;

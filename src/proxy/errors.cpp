@@ -54,7 +54,8 @@ boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const http:
                                            const ClientError& error) {
   http::Fields fields;
   fields.set("request-id", log.id);
-  if (!error.retry_after.empty()) fields.set(boost::beast::http::field::retry_after, error.retry_after);
+  if (!error.retry_after.empty())
+    fields.set(boost::beast::http::field::retry_after, error.retry_after);
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             anthropic::error_body_for_status(error.status, error.message),
                             "application/json", std::move(fields));

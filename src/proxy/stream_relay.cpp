@@ -1,5 +1,7 @@
 #include "proxy/stream_relay.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -7,7 +9,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "anthropic/errors.hpp"
 #include "http/sse.hpp"
@@ -149,8 +150,7 @@ class Relay {
 
 asio::awaitable<void> relay_stream(http::Exchange& exchange, http::Response upstream,
                                    translate::StreamTranslator& translator,
-                                   std::chrono::milliseconds ping_interval,
-                                   http::RequestLog& log) {
+                                   std::chrono::milliseconds ping_interval, http::RequestLog& log) {
   Pieces pieces(co_await asio::this_coro::executor, 16);
   UpstreamEnd end;
   Relay relay(exchange, translator, ping_interval, log);

@@ -14,8 +14,7 @@ class Failure : public std::runtime_error {
     connect,  // could not reach the provider (DNS, refused, TLS)
     protocol  // the provider's answer was not HTTP/JSON/SSE as expected
   };
-  Failure(Kind kind, int upstream_status, const std::string& message,
-          std::string retry_after = {})
+  Failure(Kind kind, int upstream_status, const std::string& message, std::string retry_after = {})
       : std::runtime_error(message),
         kind_(kind),
         upstream_status_(upstream_status),

@@ -1,5 +1,6 @@
 #include "upstream/provider.hpp"
 
+#include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include <boost/asio/steady_timer.hpp>
@@ -7,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <ctime>
-#include <fmt/format.h>
 
 #include "openai/errors.hpp"
 
@@ -31,7 +31,8 @@ std::optional<milliseconds> parse_retry_after(std::string_view text) {
   const std::string copy(text);
   if (strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return std::nullopt;
   const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto wait = std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
+  const auto wait =
+      std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
   return std::max(wait, milliseconds(0));
 }
 

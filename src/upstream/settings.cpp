@@ -1,9 +1,10 @@
 #include "upstream/settings.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <fmt/format.h>
 
 namespace ccgate::upstream {
 namespace {
@@ -32,7 +33,8 @@ std::pair<std::string, std::string> split_azure_base(std::string_view base) {
 
 std::string chat_completions_url(const Settings& settings, std::string_view model) {
   std::string_view base = settings.base_url;
-  if (const auto query = base.find('?'); query != std::string_view::npos) base = base.substr(0, query);
+  if (const auto query = base.find('?'); query != std::string_view::npos)
+    base = base.substr(0, query);
   if (!settings.azure()) return trim_trailing_slashes(base) + "/chat/completions";
 
   auto [resource, deployment] = split_azure_base(trim_trailing_slashes(base));
@@ -45,8 +47,7 @@ std::string chat_completions_url(const Settings& settings, std::string_view mode
 }
 
 Headers request_headers(const Settings& settings) {
-  Headers headers{{"Content-Type", "application/json"},
-                  {"User-Agent", "ccgate/" CCGATE_VERSION}};
+  Headers headers{{"Content-Type", "application/json"}, {"User-Agent", "ccgate/" CCGATE_VERSION}};
   if (!settings.api_key.empty()) {
     if (settings.azure())
       headers.emplace_back("api-key", settings.api_key);

@@ -305,6 +305,7 @@ TEST_F(GatewaySessionManager, SweepIdleEndsOnlySessionsIdlePastTheTimeout) {
 }
 
 TEST_F(GatewaySessionManager, ACliThatCannotStartIsReportedAndNotCounted) {
+  settings_.max_sessions = 1;
   claude::LaunchSettings launch;
   launch.cli_path = scripts_.path() / "no-such-claude";
   try {
@@ -314,6 +315,7 @@ TEST_F(GatewaySessionManager, ACliThatCannotStartIsReportedAndNotCounted) {
     EXPECT_THAT(error.what(), HasSubstr("no-such-claude"));
   }
   EXPECT_EQ(sessions_.size(), 0u);
+  EXPECT_NO_THROW(start()) << "the failed start does not hold a place";
 }
 
 }  // namespace

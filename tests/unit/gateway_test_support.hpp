@@ -82,8 +82,8 @@ class FakeCliSessions : public ::testing::Test {
 
   ~FakeCliSessions() override { stop_loop(); }
 
-  // Ends every session and waits until each process is reaped and each dir removed. A fixture
-  // whose own members coroutines may still use calls this from its destructor.
+  // Ends every session and waits until each process is reaped and each dir removed. A derived
+  // fixture whose members may still be in use by running coroutines calls it in its destructor.
   void stop_loop() {
     if (!loop_thread_.joinable()) return;
     sessions_.end_all();

@@ -8,10 +8,9 @@ namespace {
 using Kind = upstream::Failure::Kind;
 
 TEST(ProxyErrors, UpstreamStatusesMapToAnthropicStatuses) {
-  const std::pair<int, int> table[] = {{400, 400}, {422, 400}, {401, 401}, {403, 403},
-                                       {404, 404}, {413, 413}, {429, 429}, {408, 504},
-                                       {504, 504}, {503, 529}, {529, 529}, {500, 500},
-                                       {502, 500}, {418, 400}};
+  const std::pair<int, int> table[] = {{400, 400}, {422, 400}, {401, 401}, {403, 403}, {404, 404},
+                                       {413, 413}, {429, 429}, {408, 504}, {504, 504}, {503, 529},
+                                       {529, 529}, {500, 500}, {502, 500}, {418, 400}};
   for (auto [upstream, expected] : table) {
     const auto error = client_error_for(upstream::Failure(Kind::status, upstream, "boom"));
     EXPECT_EQ(error.status, expected) << "upstream " << upstream;
