@@ -86,11 +86,7 @@ std::string digest_after_reply(const openai::ChatRequest& request,
 
 // Reads the CLI's output up to the end of its turn, so the session is ready for the next one.
 asio::awaitable<void> drain_to_result(std::shared_ptr<Session> session) {
-  while (auto line = co_await session->next_line()) {
-    boost::system::error_code ec;
-    const auto parsed = json::parse(*line, ec);
-    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object())) break;
-  }
+  co_await session->skip_to_turn_end();
   session->end_turn();
 }
 

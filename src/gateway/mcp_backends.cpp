@@ -20,11 +20,7 @@ namespace {
 // then ends the session: a late result from the client can no longer continue it.
 boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
                                             SessionManager& sessions) {
-  while (auto line = co_await session->next_line()) {
-    boost::system::error_code ec;
-    const auto parsed = json::parse(*line, ec);
-    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object())) break;
-  }
+  co_await session->skip_to_turn_end();
   sessions.end(session);
 }
 

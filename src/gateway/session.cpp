@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "mcp/server.hpp"
+#include "translate/cli_stream.hpp"
 
 namespace ccgate::gateway {
 namespace json = boost::json;
@@ -85,6 +86,14 @@ asio::awaitable<std::optional<std::string>> Session::next_line() {
     last_active_ = Clock::now();
   }
   co_return std::move(line);
+}
+
+asio::awaitable<void> Session::skip_to_turn_end() {
+  while (auto line = co_await next_line()) {
+    boost::system::error_code ec;
+    const auto parsed = json::parse(*line, ec);
+    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object())) co_return;
+  }
 }
 
 asio::awaitable<void> Session::write_on_home(std::shared_ptr<Session> self, std::string bytes) {

@@ -48,6 +48,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The next stdout line; nullopt once the CLI's stdout is closed. One reader at a time.
   asio::awaitable<std::optional<std::string>> next_line();
+  // Reads (and drops) lines up to the CLI's result line, or to the end of its stdout.
+  asio::awaitable<void> skip_to_turn_end();
   // Writes to the CLI's stdin (on the home executor).
   asio::awaitable<void> write(std::string bytes);
   void interrupt();
