@@ -7,7 +7,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test unit e2e format format-check clean
+.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-tools format format-check clean
 
 all: build
 
@@ -35,6 +35,21 @@ unit:
 
 e2e:
 	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 *.test.js
+
+# Benchmarks (BENCHMARKS.md): the quick suite (under 10 minutes) or the full one. Both write
+# bench/results/<run-id>.json and .md. Never part of `make test`.
+BENCH_TOOLS = ccgate ccgate-bench-mock ccgate-bench-load ccgate-bench-fake-claude ccgate-bench-gateway
+
+bench-tools:
+	@scripts/install-deps.sh --bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) --target $(BENCH_TOOLS) -j $(JOBS)
+
+bench: bench-tools
+	node bench/run.mjs --suite quick --build $(BUILD)
+
+bench-full: bench-tools
+	node bench/run.mjs --suite full --build $(BUILD)
 
 format:
 	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -2,6 +2,10 @@
 # Installs what ccgate needs to build and test, only where missing (idempotent).
 #   scripts/install-deps.sh          build dependencies (apt)
 #   scripts/install-deps.sh --test   also the test clients (npm, pinned by tests/e2e/package-lock.json)
+#   scripts/install-deps.sh --bench  also the benchmark arms: nginx-light (the zero-logic floor),
+#                                    util-linux (taskset, unshare), iproute2, and the peer
+#                                    claude-code-router (npm, pinned by bench/peers/package-lock.json,
+#                                    installed into the ignored bench/peer/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +15,8 @@ apt_packages=(
   libssl-dev libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
   nodejs npm
 )
+mode=${1:-}
+[[ $mode == --bench ]] && apt_packages+=(nginx-light util-linux iproute2)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -30,11 +36,23 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [[ ${1:-} == --test ]]; then
-  stamp=tests/e2e/node_modules/.ccgate-installed
-  if [[ ! -f $stamp || tests/e2e/package-lock.json -nt $stamp ]]; then
-    echo "install-deps: installing test clients (npm ci)"
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci into <dir> from the lock file in <lock_dir>, unless already done for that lock.
+npm_install() {
+  local dir=$1 lock_dir=$2 what=$3
+  local stamp=$dir/node_modules/.ccgate-installed
+  if [[ ! -f $stamp || $lock_dir/package-lock.json -nt $stamp ]]; then
+    echo "install-deps: installing $what (npm ci)"
+    mkdir -p "$dir"
+    [[ $dir -ef $lock_dir ]] || cp "$lock_dir/package.json" "$lock_dir/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
+}
+
+# The real Claude Code CLI is part of the test clients; the bench uses it too.
+if [[ $mode == --test || $mode == --bench ]]; then
+  npm_install tests/e2e tests/e2e "test clients"
+fi
+if [[ $mode == --bench ]]; then
+  npm_install bench/peer bench/peers "benchmark peers"
 fi

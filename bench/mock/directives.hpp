@@ -1,0 +1,36 @@
+#pragma once
+// What a request asks the mock to do: MOCK[key=value;...] in its body, or x-mock-<key> headers
+// (the body wins, since only the body survives a gateway in between).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/server.hpp"
+
+namespace ccgate::bench {
+
+struct Directives {
+  std::chrono::milliseconds delay{0};     // before the response head
+  unsigned status = 200;                  // anything else: an error answer with that status
+  std::uint64_t chunks = 64;              // streaming: content deltas
+  std::chrono::microseconds interval{0};  // streaming: between content deltas
+  std::size_t chunk_bytes = 16;           // streaming: text bytes per delta
+  std::size_t response_bytes = 512;       // non-streaming: text bytes
+  bool hold = false;  // streaming: stop after the first delta and keep the response open
+};
+
+struct DirectivesOrError {
+  Directives directives;
+  std::string error;  // empty when every directive was understood
+};
+
+DirectivesOrError read_directives(const http::Request& request);
+
+// Byte searches for `"name"<ws>:<ws>true`: enough to read one flag without parsing the JSON.
+bool body_requests_stream(std::string_view body);
+bool body_requests_usage(std::string_view body);
+
+}  // namespace ccgate::bench

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Runs the benchmark suite and writes bench/results/<run-id>.json and .md.
+//   node bench/run.mjs [--suite quick|full] [--build build] [--only S1,S3] [--no-netns]
+// Everything runs on loopback inside a fresh network namespace when the bench can make one
+// (root and unshare): nothing can reach the network, even the real Claude Code CLI.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchDir, rootDir, tempDir, ccrInstalled, ccrPackageDir } from './lib/arms.mjs';
+import { markdown } from './lib/report.mjs';
+import { suites } from './lib/suites.mjs';
+import { evaluateTargets } from './lib/targets.mjs';
+import { benchTools } from './lib/tools.mjs';
+import * as s1 from './scenarios/s1_added_latency.mjs';
+import * as s2 from './scenarios/s2_throughput.mjs';
+import * as s3 from './scenarios/s3_streaming.mjs';
+import * as s4 from './scenarios/s4_event_throughput.mjs';
+import * as s5 from './scenarios/s5_memory.mjs';
+import * as s6 from './scenarios/s6_gateway.mjs';
+
+const scenarios = [s1, s2, s3, s4, s5, s6];
+
+function parseArgs(argv) {
+  const options = {
+    suite: 'quick',
+    build: path.join(rootDir, 'build'),
+    only: null,
+    netns: true,
+    inNetns: false,
+  };
+  for (let i = 0; i < argv.length; ++i) {
+    const arg = argv[i];
+    if (arg === '--suite') options.suite = argv[++i];
+    else if (arg === '--build') options.build = path.resolve(argv[++i]);
+    else if (arg === '--only') options.only = argv[++i].split(',');
+    else if (arg === '--no-netns') options.netns = false;
+    else if (arg === '--in-netns') options.inNetns = true;
+    else {
+      console.error(
+        `unknown argument ${arg}\nusage: node bench/run.mjs [--suite quick|full] [--build DIR] [--only S1,S3] [--no-netns]`,
+      );
+      process.exit(2);
+    }
+  }
+  if (!suites[options.suite]) {
+    console.error(`unknown suite ${options.suite} (smoke, quick or full)`);
+    process.exit(2);
+  }
+  return options;
+}
+
+// Re-runs this script inside `unshare -n` with loopback up and a high file limit.
+function reexecInNetns(argv) {
+  const inner = [
+    'ip link set lo up',
+    'ulimit -n "$(ulimit -Hn)"',
+    'sysctl -qw net.ipv4.ip_local_port_range="10240 65000" 2>/dev/null || true',
+    `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL(import.meta.url).pathname)} ${argv.map((a) => JSON.stringify(a)).join(' ')} --in-netns`,
+  ].join(' && ');
+  const result = spawnSync('unshare', ['-n', 'bash', '-c', inner], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}
+
+function canUnshare() {
+  return process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
+}
+
+function machine(inNetns) {
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model.trim() ?? 'unknown',
+    kernel: os.release(),
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    network: inNetns ? 'loopback only (a private network namespace)' : 'host loopback (no network namespace)',
+  };
+}
+
+function versions(tools) {
+  const run = (command, args) => {
+    const result = spawnSync(command, args, { encoding: 'utf8' });
+    return `${result.stdout}${result.stderr}`.trim();
+  };
+  return {
+    ccgate: run(tools.ccgate, ['--version']),
+    nginx: run('nginx', ['-v']).replace('nginx version: ', ''),
+    ccr: ccrInstalled()
+      ? `claude-code-router ${JSON.parse(fs.readFileSync(path.join(ccrPackageDir, 'package.json'))).version} on node ${process.version}`
+      : 'not installed',
+    mock: 'ccgate-bench-mock (ccgate http::Server, 1 thread)',
+  };
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const options = parseArgs(argv);
+  if (options.netns && !options.inNetns) {
+    if (canUnshare()) reexecInNetns(argv);
+    console.error('bench: cannot create a network namespace (needs root); running on the host loopback');
+  }
+  const suite = suites[options.suite];
+  const tools = benchTools(options.build);
+  const runId = new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+  const workDir = tempDir('run');
+  const started = Date.now();
+  const log = (message) =>
+    console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const results = {
+    runId,
+    suite: options.suite,
+    command:
+      { quick: 'make bench', full: 'make bench-full' }[options.suite] ??
+      `node bench/run.mjs --suite ${options.suite}`,
+    machine: machine(options.inNetns),
+    versions: versions(tools),
+    scenarios: {},
+  };
+  try {
+    for (const scenario of scenarios) {
+      if (options.only && !options.only.includes(scenario.id)) continue;
+      log(`${scenario.id} — ${scenario.title}`);
+      try {
+        results.scenarios[scenario.id] = await scenario.run({ tools, suite, workDir, log });
+      } catch (error) {
+        log(`${scenario.id} failed: ${error.stack}`);
+        results.scenarios[scenario.id] = { id: scenario.id, error: String(error.message).slice(0, 2000) };
+      }
+    }
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  results.wallS = (Date.now() - started) / 1000;
+  results.targets = evaluateTargets(results.scenarios);
+  // Smoke runs prove the tools work; their figures mean nothing and are not kept.
+  const outDir = path.join(benchDir, 'results', options.suite === 'smoke' ? 'tmp' : '');
+  fs.mkdirSync(outDir, { recursive: true });
+  const base = path.join(outDir, runId);
+  fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 1));
+  const summary = markdown(results);
+  fs.writeFileSync(`${base}.md`, summary);
+  console.log(summary);
+  log(`wrote ${path.relative(rootDir, base)}.json and .md`);
+  const failed = Object.values(results.scenarios).filter((s) => s.error).length;
+  const met = results.targets.filter((t) => t.met === true).length;
+  const missed = results.targets.filter((t) => t.met === false).length;
+  console.error(`bench: ${met} targets met, ${missed} missed; ${failed} scenarios failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
