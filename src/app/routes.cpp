@@ -129,7 +129,7 @@ void write_log_line(const http::Exchange& exchange, const http::RequestLog& log)
 
 boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const {
   http::RequestLog log;
-  log.id = translate::random_id("req_");
+  log.id = translate::unique_id("req_");
   // Written however the exchange ends, including when the client leaves and the handler is
   // cancelled.
   struct LogOnExit {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -240,7 +241,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                      std::shared_ptr<Session> session) {
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
-      {.id = translate::random_id("chatcmpl-"),
+      {.id = translate::unique_id("chatcmpl-"),
        .model = request.model,
        .created = static_cast<std::int64_t>(std::time(nullptr)),
        .stream = request.stream,
@@ -280,7 +281,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   asio::steady_timer keepalive(co_await asio::this_coro::executor);
   while (!end) {
     keepalive.expires_after(settings_.keepalive);
-    auto next = co_await (session->next_line() || keepalive.async_wait(asio::use_awaitable));
+    // as_tuple: the timer, cancelled whenever a line comes first, must not throw (an exception
+    // per line costs more than the whole translation).
+    auto next = co_await (session->next_line() ||
+                          keepalive.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (next.index() == 1) {
       if (request.stream) {
         co_await begin_stream();

@@ -36,7 +36,7 @@ std::string mcp_config_json(std::string_view mcp_base_url, std::string_view sess
 }
 
 std::shared_ptr<Session> Session::start(asio::any_io_executor home, Identity identity,
-                                        claude::LaunchSettings launch) {
+                                        claude::LaunchSettings launch, const Announce& announce) {
   claude::TempDir dir = claude::TempDir::create("ccgate-session-");
   launch.session_dir = dir.path();
   launch.model = identity.model;
@@ -44,30 +44,28 @@ std::shared_ptr<Session> Session::start(asio::any_io_executor home, Identity ide
   claude::create_session_layout(claude::SessionLayout{dir.path()});
   const auto spec = claude::build_launch(launch, claude::current_environment());
   const std::string id = identity.id;
-  claude::Process process = claude::Process::spawn(home, spec, [id](std::string_view line) {
+  std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
+  if (announce) announce(session);
+  session->process_.emplace(claude::Process::spawn(home, spec, [id](std::string_view line) {
     spdlog::debug("session {} claude stderr: {}", id.substr(0, 8), line);
-  });
-  std::shared_ptr<Session> session(
-      new Session(home, std::move(identity), std::move(dir), std::move(process)));
+  }));
   asio::co_spawn(
       home, [session]() -> asio::awaitable<void> { co_await session->read_stdout(); },
       asio::detached);
   return session;
 }
 
-Session::Session(asio::any_io_executor home, Identity identity, claude::TempDir dir,
-                 claude::Process process)
+Session::Session(asio::any_io_executor home, Identity identity, claude::TempDir dir)
     : home_(std::move(home)),
       identity_(std::move(identity)),
       dir_(std::move(dir)),
-      process_(std::move(process)),
       lines_(home_, kLineQueue) {}
 
 Session::~Session() = default;  // Process and TempDir clean up whatever close() did not
 
 asio::awaitable<void> Session::read_stdout() {
   try {
-    while (auto line = co_await process_.read_line()) {
+    while (auto line = co_await process_->read_line()) {
       if (line->empty()) continue;
       co_await lines_.async_send({}, std::move(*line), asio::use_awaitable);
     }
@@ -97,7 +95,7 @@ asio::awaitable<void> Session::skip_to_turn_end() {
 }
 
 asio::awaitable<void> Session::write_on_home(std::shared_ptr<Session> self, std::string bytes) {
-  co_await self->process_.write(bytes);
+  co_await self->process_->write(bytes);
 }
 
 asio::awaitable<void> Session::write(std::string bytes) {
@@ -108,7 +106,9 @@ asio::awaitable<void> Session::write(std::string bytes) {
 }
 
 void Session::interrupt() {
-  asio::post(home_, [self = shared_from_this()] { self->process_.interrupt(); });
+  asio::post(home_, [self = shared_from_this()] {
+    if (self->process_) self->process_->interrupt();
+  });
 }
 
 void Session::close() {
@@ -123,8 +123,10 @@ void Session::close() {
 
 asio::awaitable<void> Session::shut_down() {
   try {
-    const int status = co_await process_.terminate(kTerminateGrace);
-    spdlog::debug("session {} claude exited with status {}", id().substr(0, 8), status);
+    if (process_) {
+      const int status = co_await process_->terminate(kTerminateGrace);
+      spdlog::debug("session {} claude exited with status {}", id().substr(0, 8), status);
+    }
   } catch (const std::exception& error) {
     spdlog::warn("session {}: ending claude failed: {}", id().substr(0, 8), error.what());
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,9 +38,13 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<const ToolSet> tools;
   };
 
+  using Announce = std::function<void(const std::shared_ptr<Session>&)>;
   // Makes the temp dir and spawns the CLI (throws std::runtime_error saying why it cannot).
+  // `announce` gets the session just before the CLI starts, so that whatever the CLI calls
+  // first (the MCP endpoints) can already find it.
   static std::shared_ptr<Session> start(asio::any_io_executor home, Identity identity,
-                                        claude::LaunchSettings launch);
+                                        claude::LaunchSettings launch,
+                                        const Announce& announce = {});
   ~Session();
 
   const Identity& identity() const { return identity_; }
@@ -77,8 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Lines =
       asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
 
-  Session(asio::any_io_executor home, Identity identity, claude::TempDir dir,
-          claude::Process process);
+  Session(asio::any_io_executor home, Identity identity, claude::TempDir dir);
   asio::awaitable<void> read_stdout();
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
@@ -86,7 +90,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor home_;
   Identity identity_;
   claude::TempDir dir_;
-  claude::Process process_;
+  std::optional<claude::Process> process_;  // set once the CLI is spawned
   Lines lines_;
 
   mutable std::mutex mutex_;

@@ -76,19 +76,23 @@ std::shared_ptr<Session> SessionManager::start(Session::Identity identity,
           settings_.max_sessions));
     ++starting_;  // holds the place while the CLI starts, so concurrent starts cannot overshoot
   }
-  std::shared_ptr<Session> session;
-  try {
-    session = Session::start(home_, std::move(identity), std::move(launch));
-  } catch (...) {
+  const std::string id = identity.id;
+  // Registered before the CLI starts: a fast CLI's first MCP request must find its session.
+  const auto announce = [this](const std::shared_ptr<Session>& created) {
     std::lock_guard lock(mutex_);
     --starting_;
+    sessions_.emplace(created->id(), created);
+  };
+  std::shared_ptr<Session> session;
+  try {
+    session = Session::start(home_, std::move(identity), std::move(launch), announce);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (sessions_.erase(id) == 0) --starting_;  // failed before it was announced
     throw;
   }
   std::lock_guard lock(mutex_);
-  --starting_;
-  sessions_.emplace(session->id(), session);
-  spdlog::info("session {} started ({} sessions live)", session->id().substr(0, 8),
-               sessions_.size());
+  spdlog::info("session {} started ({} sessions live)", id.substr(0, 8), sessions_.size());
   return session;
 }
 

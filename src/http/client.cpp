@@ -41,7 +41,9 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 64 * 1024;
-constexpr std::size_t kPieceSize = 16 * 1024;
+// The body read buffer, held for the whole life of a response: a long idle stream keeps it, so
+// it is sized for SSE events rather than for bulk transfer.
+constexpr std::size_t kPieceSize = 4 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -576,7 +578,7 @@ struct Response::State {
   Clock::time_point total_deadline;
   std::string where;
   bool broken = false;
-  std::array<char, kPieceSize> piece{};
+  std::array<char, kPieceSize> piece;  // not zeroed: it is only ever read after a read fills it
 };
 
 Response::Response(std::unique_ptr<State> state) : state_(std::move(state)) {}

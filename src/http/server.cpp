@@ -110,6 +110,12 @@ std::string peer_address(const tcp::socket& socket) {
   return unmapped(endpoint.address()).to_string();
 }
 
+std::uint16_t peer_port(const tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
 template <class Body>
 void set_common_fields(http::response<Body>& response, std::string_view content_type,
                        const Fields& extra) {
@@ -138,10 +144,12 @@ bool expects_continue(const Request& request) {
 // ---------------------------------------------------------------------------------------------
 // Exchange
 
-Exchange::Exchange(beast::tcp_stream& stream, Request& request, std::string remote)
+Exchange::Exchange(beast::tcp_stream& stream, Request& request, std::string remote,
+                   std::uint16_t remote_port)
     : stream_(stream),
       request_(request),
       remote_(std::move(remote)),
+      remote_port_(remote_port),
       head_only_(request.method() == http::verb::head),
       request_allows_keep_alive_(request.keep_alive()) {}
 
@@ -278,6 +286,7 @@ struct ServerConnection {
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::string remote;
+  std::uint16_t remote_port;
   asio::steady_timer stop_signal;  // fires on force_stop()
   bool idle = true;
   bool forced_stop = false;
@@ -332,6 +341,7 @@ ServerConnection::ServerConnection(ServerWorker& owner, tcp::socket socket)
       handler(owner.handler),
       stream(std::move(socket)),
       remote(peer_address(stream.socket())),
+      remote_port(peer_port(stream.socket())),
       stop_signal(owner.ioc, asio::steady_timer::time_point::max()) {
   registration = worker.connections.insert(worker.connections.end(), this);
   ++worker.shared.open_connections;
@@ -416,7 +426,7 @@ asio::awaitable<bool> ServerConnection::refuse(error_code ec, Request& partial) 
 asio::awaitable<void> ServerConnection::reply_error(int status, std::string_view message,
                                                     Request& partial) {
   const auto started = Clock::now();
-  Exchange exchange(stream, partial, remote);
+  Exchange exchange(stream, partial, remote, remote_port);
   exchange.request_allows_keep_alive_ = false;
   auto [content_type, body] = options.error_body(status, message, exchange.path());
   stream.expires_after(kErrorReplyTimeout);
@@ -444,7 +454,7 @@ asio::awaitable<void> ServerConnection::linger_close() {
 asio::awaitable<bool> ServerConnection::run_exchange(Request& request) {
   using namespace asio::experimental::awaitable_operators;
   const auto started = Clock::now();
-  Exchange exchange(stream, request, remote);
+  Exchange exchange(stream, request, remote, remote_port);
   exchange.server_draining_ = &worker.draining;
 
   // Whichever finishes first cancels the other: a client that leaves cancels its handler.

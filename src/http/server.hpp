@@ -37,7 +37,8 @@ struct ServerConnection;
 // and ends with the connection.
 class Exchange {
  public:
-  Exchange(beast::tcp_stream& stream, Request& request, std::string remote);
+  Exchange(beast::tcp_stream& stream, Request& request, std::string remote,
+           std::uint16_t remote_port = 0);
 
   const Request& request() const { return request_; }
   std::string_view target() const { return request_.target(); }
@@ -45,6 +46,7 @@ class Exchange {
   std::string_view query() const;                        // after '?', empty if none
   std::string_view header(std::string_view name) const;  // empty if absent
   const std::string& remote_address() const { return remote_; }
+  std::uint16_t remote_port() const { return remote_port_; }
   bool loopback_peer() const;
 
   asio::awaitable<void> respond(Status status, std::string body,
@@ -75,6 +77,7 @@ class Exchange {
   beast::tcp_stream& stream_;
   Request& request_;
   std::string remote_;
+  std::uint16_t remote_port_ = 0;
   Status status_ = Status::internal_server_error;
   bool started_ = false;
   bool finished_ = false;

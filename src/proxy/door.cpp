@@ -21,9 +21,10 @@ http::Fields response_fields(const http::RequestLog& log) {
   return fields;
 }
 
-std::optional<json::value> parse_body(std::string_view body, std::string& error) {
+std::optional<json::value> parse_body(std::string_view body, json::storage_ptr storage,
+                                      std::string& error) {
   boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
+  json::value value = json::parse(body, ec, std::move(storage));
   if (ec) {
     error = fmt::format("request body is not valid JSON: {}", ec.message());
     return std::nullopt;
@@ -66,22 +67,30 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   if (!co_await authorize(exchange, log)) co_return;
 
   std::string error;
-  auto body = parse_body(exchange.request().body(), error);
-  if (!body) co_return co_await reject(exchange, log, std::move(error));
-
   translate::TranslatedRequest request;
-  try {
-    request = translate::to_openai_request(*body, settings_.translation);
-  } catch (const translate::InvalidRequest& invalid) {
-    error = invalid.what();
+  {
+    // The parsed request lives in one arena, freed at once when translation is done: a large
+    // Claude Code turn then costs no allocation and no free per JSON node, and is not held
+    // while the answer streams.
+    json::monotonic_resource arena(exchange.request().body().size());
+    auto body = parse_body(exchange.request().body(), &arena, error);
+    if (body) {
+      try {
+        request = translate::to_openai_request(*body, settings_.translation);
+      } catch (const translate::InvalidRequest& invalid) {
+        error = invalid.what();
+      }
+    }
   }
   if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
   log.summary = fmt::format("{} → {}", request.client_model, request.upstream_model);
 
   std::optional<ClientError> failed;
   try {
+    std::string upstream_body = json::serialize(request.body);
+    request.body = {};  // not held while the answer streams: a Claude Code turn can be megabytes
     http::Response upstream =
-        co_await provider_.chat(json::serialize(request.body), request.upstream_model);
+        co_await provider_.chat(std::move(upstream_body), request.upstream_model);
     if (request.stream)
       co_await stream(exchange, request, std::move(upstream), log);
     else
@@ -139,7 +148,8 @@ asio::awaitable<void> Door::stream(http::Exchange& exchange,
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
   if (!co_await authorize(exchange, log)) co_return;
   std::string error;
-  auto body = parse_body(exchange.request().body(), error);
+  json::monotonic_resource arena(exchange.request().body().size());
+  auto body = parse_body(exchange.request().body(), &arena, error);
   if (!body) co_return co_await reject(exchange, log, std::move(error));
   const auto tokens = translate::estimate_input_tokens(*body);
   log.summary = fmt::format("estimate={}", tokens);

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <random>
 #include <stdexcept>
 
 namespace ccgate::translate {
@@ -29,6 +30,29 @@ std::string random_id(std::string_view prefix) {
       if (byte >= kUnbiasedLimit) continue;
       id.push_back(kBase62[byte % kBase62.size()]);
       if (id.size() == prefix.size() + kIdLength) break;
+    }
+  }
+  return id;
+}
+
+std::string unique_id(std::string_view prefix) {
+  // Per thread, so no lock and no shared state; seeded from the CSPRNG so two processes (or
+  // threads) never share a sequence.
+  thread_local std::mt19937_64 generator = [] {
+    std::array<std::uint32_t, 8> seed{};
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()), sizeof seed) != 1)
+      throw std::runtime_error("unique_id: the OpenSSL random generator failed");
+    std::seed_seq sequence(seed.begin(), seed.end());
+    return std::mt19937_64(sequence);
+  }();
+  std::string id(prefix);
+  id.reserve(prefix.size() + kIdLength);
+  while (id.size() < prefix.size() + kIdLength) {
+    // 64 random bits give 10 base62 digits (62^10 < 2^64) with negligible bias.
+    std::uint64_t bits = generator();
+    for (int digit = 0; digit < 10 && id.size() < prefix.size() + kIdLength; ++digit) {
+      id.push_back(kBase62[bits % kBase62.size()]);
+      bits /= kBase62.size();
     }
   }
   return id;

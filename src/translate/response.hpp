@@ -16,7 +16,7 @@ namespace ccgate::translate {
 struct ResponseContext {
   std::string client_model;
   std::vector<std::string> stop_sequences;
-  MakeId make_id = random_id;
+  MakeId make_id = unique_id;
 };
 
 struct Usage {

@@ -185,12 +185,7 @@ void StreamTranslator::close_open_block(std::string& out) {
 
 void StreamTranslator::append_block_delta(std::string_view delta_type, std::string_view field,
                                           std::string_view value, std::string& out) {
-  emit(out, "content_block_delta", [&](json::storage_ptr storage) {
-    return json::object({{"type", "content_block_delta"},
-                         {"index", open_index_},
-                         {"delta", {{"type", delta_type}, {field, value}}}},
-                        storage);
-  });
+  anthropic::append_block_delta(out, open_index_, delta_type, field, value);
 }
 
 void StreamTranslator::finish(std::string& out) {

@@ -95,7 +95,9 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
     const bool last = attempt >= settings_.max_retries;
     std::optional<milliseconds> delay;
     try {
-      http::Response response = co_await client_.send(request, settings_.timeouts);
+      // The last attempt hands its body over; earlier ones keep it for a retry.
+      http::ClientRequest attempt = last ? std::move(request) : request;
+      http::Response response = co_await client_.send(std::move(attempt), settings_.timeouts);
       const int status = response.status();
       if (status >= 200 && status < 300) co_return response;
 

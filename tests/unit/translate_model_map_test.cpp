@@ -111,10 +111,12 @@ TEST(ReasoningModels, UsesConfiguredPrefixes) {
   EXPECT_FALSE(models.matches("o3"));
 }
 
-TEST(RandomId, HasPrefixAnd24Base62Characters) {
+class IdGenerators : public ::testing::TestWithParam<MakeId> {};
+
+TEST_P(IdGenerators, GiveThePrefixAnd24DistinctBase62Characters) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
-    const std::string id = random_id("toolu_");
+    const std::string id = GetParam()("toolu_");
     ASSERT_EQ(id.size(), 6u + 24u);
     EXPECT_TRUE(id.starts_with("toolu_"));
     EXPECT_EQ(
@@ -125,6 +127,9 @@ TEST(RandomId, HasPrefixAnd24Base62Characters) {
   }
   EXPECT_EQ(seen.size(), 200u);
 }
+
+INSTANTIATE_TEST_SUITE_P(SecretAndUnique, IdGenerators,
+                         ::testing::Values(MakeId{random_id}, MakeId{unique_id}));
 
 }  // namespace
 }  // namespace ccgate::translate
