@@ -96,8 +96,8 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
     std::optional<milliseconds> delay;
     try {
       // The last attempt hands its body over; earlier ones keep it for a retry.
-      http::ClientRequest attempt = last ? std::move(request) : request;
-      http::Response response = co_await client_.send(std::move(attempt), settings_.timeouts);
+      http::ClientRequest outgoing = last ? std::move(request) : request;
+      http::Response response = co_await client_.send(std::move(outgoing), settings_.timeouts);
       const int status = response.status();
       if (status >= 200 && status < 300) co_return response;
 
