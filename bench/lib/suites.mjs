@@ -1,5 +1,5 @@
 // The two suites: "quick" (make bench, under 10 minutes) and "full" (the sizes of the method
-// document, about half an hour). Both run every scenario; full runs more rounds, sizes and time.
+// document, about 25 minutes). Both run every scenario; full runs more rounds, sizes and time.
 
 const requestsBySize = (scale) => (kb) => {
   if (kb <= 1) return { requests: 1000 * scale, warmup: 100 };
@@ -14,7 +14,7 @@ export const suites = {
   smoke: {
     arms: ['direct', 'nginx', 'ccgate', 'ccr'],
     rounds: 2,
-    s1: { sizesKb: [1, 256], requests: () => ({ requests: 20, warmup: 5 }) },
+    s1: { sizesKb: [1, 256], requests: () => ({ requests: 20, warmup: 5 }), maxSeconds: 2 },
     s2: {
       delaysMs: [0],
       concurrency: [4],
@@ -41,7 +41,7 @@ export const suites = {
   quick: {
     arms: ['direct', 'nginx', 'ccgate', 'ccr'],
     rounds: 3,
-    s1: { sizesKb: [1, 32, 256, 1024, 2048], requests: requestsBySize(1) },
+    s1: { sizesKb: [1, 32, 256, 1024, 2048], requests: requestsBySize(1), maxSeconds: 3 },
     s2: {
       delaysMs: [0, 20],
       concurrency: [1, 4, 16, 64, 256],
@@ -68,7 +68,7 @@ export const suites = {
   full: {
     arms: ['direct', 'nginx', 'ccgate', 'ccr'],
     rounds: 7,
-    s1: { sizesKb: [1, 32, 256, 1024, 2048], requests: requestsBySize(2) },
+    s1: { sizesKb: [1, 32, 256, 1024, 2048], requests: requestsBySize(2), maxSeconds: 12 },
     s2: {
       delaysMs: [0, 20],
       concurrency: [1, 2, 4, 8, 16, 32, 64, 128, 256],
