@@ -53,6 +53,9 @@ export async function interleaved({ count, arms, pinned = [], fixedCpu, run }) {
   return runs;
 }
 
+// Requests of a load run that failed, of every kind (status, connect, timeout, reset…).
+export const errorCount = (result) => Object.values(result.errors).reduce((a, b) => a + b, 0);
+
 // Per-round records of the clean rounds (all rounds if fewer than two are clean).
 export function cleanRounds(records) {
   const clean = records.filter((record) => !record.contaminated);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { anthropicBody, anthropicHeaders, directive, writeBody } from '../lib/bodies.mjs';
 import { withLane } from '../lib/arms.mjs';
-import { interleaved, measured } from '../lib/measure.mjs';
+import { interleaved, measured, errorCount } from '../lib/measure.mjs';
 import { addedOver, medianOf, usableRounds } from '../lib/summary.mjs';
 import { slope } from '../lib/stats.mjs';
 import { loadArgs } from '../lib/tools.mjs';
@@ -57,7 +57,7 @@ export async function run({ tools, suite, workDir, log }) {
             pids: arm.pids(),
             ownPids: [...arm.pids(), mock.pid],
           });
-          const failed = Object.values(result.errors).reduce((a, b) => a + b, 0);
+          const failed = errorCount(result);
           return {
             p50: result.latency_us.p50,
             p90: result.latency_us.p90,

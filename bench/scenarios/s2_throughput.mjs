@@ -4,7 +4,7 @@
 
 import { anthropicBody, anthropicHeaders, directive, writeBody } from '../lib/bodies.mjs';
 import { withLane } from '../lib/arms.mjs';
-import { interleaved, measured } from '../lib/measure.mjs';
+import { interleaved, measured, errorCount } from '../lib/measure.mjs';
 import { medianOf, usableRounds } from '../lib/summary.mjs';
 import { loadArgs } from '../lib/tools.mjs';
 
@@ -67,7 +67,7 @@ export async function run({ tools, suite, workDir, log }) {
               ownPids: [...arm.pids(), mock.pid],
             });
             const stats = await mockStats(mock);
-            const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
+            const errors = errorCount(result);
             return {
               rps: result.rps,
               p50: result.latency_us.p50,

@@ -4,7 +4,7 @@
 
 import { anthropicBody, anthropicHeaders, directive, writeBody } from '../lib/bodies.mjs';
 import { withLane } from '../lib/arms.mjs';
-import { interleaved, measured } from '../lib/measure.mjs';
+import { interleaved, measured, errorCount } from '../lib/measure.mjs';
 import { addedOver, medianOf, usableRounds } from '../lib/summary.mjs';
 import { loadArgs } from '../lib/tools.mjs';
 
@@ -64,7 +64,7 @@ export async function run({ tools, suite, workDir, log }) {
           missingTerminator: sse.missing_terminator,
           eventsPerRead: sse.events_per_read_mean,
           coalescedReads: sse.reads_with_multiple_events,
-          errors: Object.values(result.errors).reduce((a, b) => a + b, 0),
+          errors: errorCount(result),
           cpuUsPerEvent: sse.content_events ? armCpuUs / sse.content_events : null,
           background,
           contaminated,

@@ -4,7 +4,7 @@
 
 import { anthropicBody, anthropicHeaders, directive, writeBody } from '../lib/bodies.mjs';
 import { withLane } from '../lib/arms.mjs';
-import { interleaved, measured } from '../lib/measure.mjs';
+import { interleaved, measured, errorCount } from '../lib/measure.mjs';
 import { medianOf, usableRounds } from '../lib/summary.mjs';
 import { loadArgs } from '../lib/tools.mjs';
 
@@ -58,7 +58,7 @@ async function singleStream({ tools, suite, workDir, log }) {
           eventsPerSecond: result.latency_us.p50 ? chunks / (result.latency_us.p50 / 1e6) : null,
           cpuUsPerEvent: result.sse.content_events ? armCpuUs / result.sse.content_events : null,
           gapP99: result.sse.gap_us.p99,
-          lost: result.sse.lost_streams + Object.values(result.errors).reduce((a, b) => a + b, 0),
+          lost: result.sse.lost_streams + errorCount(result),
           background,
           contaminated,
         };
@@ -121,7 +121,7 @@ async function concurrentStreams({ tools, suite, workDir, log }) {
       const arm = {};
       for (const [name, [{ result, armCpuUs }]] of Object.entries(runs)) {
         const sse = result.sse;
-        const lost = sse.lost_streams + Object.values(result.errors).reduce((a, b) => a + b, 0);
+        const lost = sse.lost_streams + errorCount(result);
         arm[name] = {
           completeStreams: sse.streams - sse.lost_streams,
           lost,
