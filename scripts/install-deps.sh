@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(
-  g++ cmake make pkg-config git ca-certificates
+  clang-16 libclang-rt-16-dev cmake make pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
   nodejs npm

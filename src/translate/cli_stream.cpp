@@ -248,7 +248,7 @@ std::optional<TurnEnd> CliStreamTranslator::on_stream_event(const json::object& 
                                                             std::string& out) {
   const auto type = string_or_empty(event, "type");
   if (type == "message_start") {
-    message_.emplace();
+    message_ = StreamedMessage{};
     message_has_text_ = false;
     if (const auto* message = object_at(event, "message")) {
       if (auto id = string_or_empty(*message, "id"); !id.empty()) {
@@ -433,7 +433,7 @@ TurnEnd CliStreamTranslator::end_without_result(std::string_view what_happened) 
 
 CliStreamTranslator::StreamedMessage& CliStreamTranslator::current_message() {
   if (!message_) {  // events without a message_start: treat them as one message
-    message_.emplace();
+    message_ = StreamedMessage{};
     message_has_text_ = false;
   }
   return *message_;
