@@ -187,6 +187,15 @@ void load_gateway(const Reader& read, Config& config) {
   gateway.include_reasoning = on_off(read, "GATEWAY_REASONING", true);
 }
 
+// Bounds on what comes from outside, shared by both doors.
+void load_input_limits(const Reader& read, Config& config) {
+  const auto depth = static_cast<std::size_t>(read.integer("MAX_JSON_DEPTH", 128, 16, 4096));
+  const auto line =
+      static_cast<std::size_t>(read.integer("MAX_LINE_SIZE", 16 * 1024 * 1024, 1024, 1LL << 31));
+  config.proxy.max_json_depth = config.gateway.max_json_depth = depth;
+  config.proxy.max_line_size = config.gateway.max_line_size = line;
+}
+
 }  // namespace
 
 Config load_config(const Environment& env) {
@@ -199,6 +208,7 @@ Config load_config(const Environment& env) {
   config.proxy.api_key = read.text("ANTHROPIC_API_KEY");
   config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
   load_gateway(read, config);
+  load_input_limits(read, config);
   return config;
 }
 

@@ -22,6 +22,8 @@ struct Settings {
       "You are serving an API client through ccgate. Use only the tools provided to you in this "
       "conversation (they are the client's own tools); do not try to use any other tool.";
   bool include_reasoning = true;  // GATEWAY_REASONING
+  std::size_t max_json_depth = 128;              // MAX_JSON_DEPTH: request bodies, CLI lines
+  std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one CLI stdout line
 };
 
 }  // namespace ccgate::gateway
