@@ -1,5 +1,23 @@
 // Anthropic Messages request → OpenAI Chat Completions request.
 //
+// Validation (InvalidRequest → 400 invalid_request_error, nothing goes upstream): what the real
+// API rejects, with its wording ("<path>: Field required", "<path>: Input should be …"), where
+// <path> names the field as the API does ("messages.1.role"):
+//  - model: a non-empty string. max_tokens: an integer from 1 to kMaxTokensBound (a double
+//    counts when it is a whole number; a 20-digit number is out of range, never clamped).
+//  - messages: a non-empty list of objects; role "user" or "assistant" ("system" too, which
+//    Claude Code sends inside messages); content a string or a list of blocks. A block is an
+//    object with a string type; text needs its text, tool_use its id, name (and an object
+//    input, if any), tool_result its tool_use_id. Other block types pass unchecked.
+//  - system: a string or a list of blocks. tools: a list of objects with a non-empty name (an
+//    MCP connector's mcp_toolset has none) and, if any, an object input_schema. tool_choice: an
+//    object of type auto, any, none, or tool with the name of an offered tool that is forwarded
+//    (not a server tool).
+//  - stream a boolean, temperature and top_p numbers, stop_sequences a list of strings.
+//  - after translation, at least one user, assistant or tool message is left to send.
+// Unknown top-level keys and unknown block types are tolerated: Claude Code sends new ones
+// before any proxy knows them. count_tokens checks model, messages, system and tools.
+//
 // Written rules: what has no counterpart in Chat Completions is dropped, on purpose.
 //  - Request keys: top_k (no OpenAI parameter), context_management, container, mcp_servers,
 //    service_tier, betas (Anthropic platform features), output_config (only its effort is read,
@@ -21,13 +39,16 @@
 //  - Tools without input_schema are Anthropic server tools (web_search, code_execution, …): the
 //    upstream cannot run them. Tool keys other than name/description/input_schema are dropped.
 //    Claude Code's "DeferredToolPlaceholder" stands for tools loaded later; it is not a tool.
-//  - Messages that are not objects, or whose role is not user/assistant/system, are skipped.
-//  - A message left with nothing to say is omitted: providers reject empty content.
+//  - A message left with nothing to say is omitted: providers reject empty content. (The real
+//    API rejects an empty message; Claude Code has been seen sending one, and omitting it
+//    serves the user better than refusing the turn.)
 
 #include "translate/request.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
+#include <string>
 #include <string_view>
 
 #include "translate/json_access.hpp"
@@ -375,29 +396,197 @@ std::optional<std::string> reasoning_effort(const json::object& request) {
   return std::nullopt;
 }
 
-std::string required_string(const json::object& request, std::string_view key) {
-  const auto* value = request.if_contains(key);
-  if (value == nullptr) throw InvalidRequest(std::string(key) + ": Field required");
-  const auto* text = value->if_string();
-  if (text == nullptr) throw InvalidRequest(std::string(key) + ": Input should be a valid string");
-  return std::string(*text);
+// ---- validation: what the real API rejects is rejected here, before anything is translated ----
+
+[[noreturn]] void reject(std::string message) {
+  throw InvalidRequest(std::move(message));
 }
 
-const json::array& required_messages(const json::object& request) {
-  const auto* value = request.if_contains("messages");
-  if (value == nullptr) throw InvalidRequest("messages: Field required");
-  const auto* messages = value->if_array();
-  if (messages == nullptr) throw InvalidRequest("messages: Input should be a valid list");
+std::string item_path(std::string_view path, std::size_t index) {
+  return std::string(path) + "." + std::to_string(index);
+}
+
+std::string field_path(std::string_view path, std::string_view field) {
+  return std::string(path) + "." + std::string(field);
+}
+
+const json::object& require_object(const json::value& value, std::string_view path) {
+  const auto* object = value.if_object();
+  if (object == nullptr) reject(std::string(path) + ": Input should be a valid dictionary");
+  return *object;
+}
+
+const json::value& require_field(const json::object& object, std::string_view key,
+                                 std::string_view path) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr) reject(std::string(path) + ": Field required");
+  return *value;
+}
+
+const json::string& require_string(const json::object& object, std::string_view key,
+                                   std::string_view path) {
+  const auto* text = require_field(object, key, path).if_string();
+  if (text == nullptr) reject(std::string(path) + ": Input should be a valid string");
+  return *text;
+}
+
+const json::string& require_name(const json::object& object, std::string_view key,
+                                 std::string_view path) {
+  const json::string& name = require_string(object, key, path);
+  if (name.empty()) reject(std::string(path) + ": String should have at least 1 character");
+  return name;
+}
+
+void check_optional_type(const json::object& object, std::string_view key, std::string_view path,
+                         bool (json::value::*is_type)() const noexcept, std::string_view type) {
+  const auto* value = object.if_contains(key);
+  if (value != nullptr && !(value->*is_type)())
+    reject(std::string(path) + ": Input should be a valid " + std::string(type));
+}
+
+// A content block: an object with a type. Unknown types pass (Claude Code sends new ones before
+// any proxy knows them); the fields the translation relies on are checked for the known ones.
+void check_block(const json::value& item, const std::string& path) {
+  const json::object& block = require_object(item, path);
+  const json::string& type = require_string(block, "type", field_path(path, "type"));
+  if (type == "text") {
+    require_string(block, "text", field_path(path, "text"));
+  } else if (type == "tool_use") {
+    require_name(block, "id", field_path(path, "id"));
+    require_name(block, "name", field_path(path, "name"));
+    check_optional_type(block, "input", field_path(path, "input"), &json::value::is_object,
+                        "dictionary");
+  } else if (type == "tool_result") {
+    require_name(block, "tool_use_id", field_path(path, "tool_use_id"));
+  }
+}
+
+// content: a string or a list of blocks.
+void check_content(const json::value& content, const std::string& path, std::string_view expected) {
+  if (content.is_string()) return;
+  const auto* blocks = content.if_array();
+  if (blocks == nullptr)
+    reject(path + ": Input should be a valid string or " + std::string(expected));
+  for (std::size_t i = 0; i < blocks->size(); ++i) check_block((*blocks)[i], item_path(path, i));
+}
+
+const json::array& check_messages(const json::object& request) {
+  const auto* messages = require_field(request, "messages", "messages").if_array();
+  if (messages == nullptr) reject("messages: Input should be a valid list");
+  if (messages->empty()) reject("messages: at least one message is required");
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    const std::string path = item_path("messages", i);
+    const json::object& message = require_object((*messages)[i], path);
+    const json::string& role = require_string(message, "role", field_path(path, "role"));
+    // "system" is not in the public API, but Claude Code sends it inside messages.
+    if (role != "user" && role != "assistant" && role != "system")
+      reject(field_path(path, "role") + ": Input should be 'user' or 'assistant'");
+    const std::string content_path = field_path(path, "content");
+    check_content(require_field(message, "content", content_path), content_path,
+                  "a list of content blocks");
+  }
   return *messages;
 }
 
-std::int64_t required_max_tokens(const json::object& request) {
-  const auto* value = request.if_contains("max_tokens");
-  if (value == nullptr) throw InvalidRequest("max_tokens: Field required");
-  const auto tokens = as_integer(*value);
-  if (!tokens) throw InvalidRequest("max_tokens: Input should be a valid integer");
-  if (*tokens < 1) throw InvalidRequest("max_tokens: Input should be greater than or equal to 1");
-  return *tokens;
+void check_system(const json::object& request) {
+  if (const auto* system = request.if_contains("system"))
+    check_content(*system, "system", "a list of text blocks");
+}
+
+// Tools without input_schema are Anthropic server tools (web_search, …): valid, but not
+// forwarded (see the rules at the top).
+bool is_forwarded_tool(const json::object& tool) {
+  return tool.contains("input_schema") && string_or_empty(tool, "name") != kDeferredToolPlaceholder;
+}
+
+void check_tools(const json::object& request) {
+  const auto* value = request.if_contains("tools");
+  if (value == nullptr) return;
+  const auto* tools = value->if_array();
+  if (tools == nullptr) reject("tools: Input should be a valid list");
+  for (std::size_t i = 0; i < tools->size(); ++i) {
+    const std::string path = item_path("tools", i);
+    const json::object& tool = require_object((*tools)[i], path);
+    // The MCP connector's toolset is the one tool the API takes without a name (not forwarded).
+    if (string_or_empty(tool, "type") != "mcp_toolset")
+      require_name(tool, "name", field_path(path, "name"));
+    check_optional_type(tool, "input_schema", field_path(path, "input_schema"),
+                        &json::value::is_object, "dictionary");
+  }
+}
+
+const json::object* tool_named(const json::object& request, std::string_view name) {
+  if (const auto* tools = array_at(request, "tools")) {
+    for (const auto& item : *tools) {
+      const auto& tool = item.as_object();  // check_tools ran first
+      if (string_or_empty(tool, "name") == name) return &tool;
+    }
+  }
+  return nullptr;
+}
+
+void check_tool_choice(const json::object& request) {
+  const auto* value = request.if_contains("tool_choice");
+  if (value == nullptr) return;
+  const json::object& choice = require_object(*value, "tool_choice");
+  const json::string& type = require_string(choice, "type", "tool_choice.type");
+  if (type == "auto" || type == "any" || type == "none") return;
+  if (type != "tool")
+    reject("tool_choice.type: Input tag '" + std::string(type) +
+           "' found using 'type' does not match any of the expected tags: 'auto', 'any', "
+           "'tool', 'none'");
+  const json::string& name = require_name(choice, "name", "tool_choice.name");
+  const json::object* tool = tool_named(request, name);
+  if (tool == nullptr)
+    reject("tool_choice.name: tool '" + std::string(name) + "' is not among the tools offered");
+  if (!is_forwarded_tool(*tool))
+    reject("tool_choice.name: tool '" + std::string(name) +
+           "' is a server tool, which the upstream provider cannot run");
+}
+
+std::string check_model(const json::object& request) {
+  return std::string(require_name(request, "model", "model"));
+}
+
+// An integer from 1 to kMaxTokensBound. A double counts only when it is a whole number in
+// range (every such double is exact); a 20-digit number is out of range, not clamped.
+std::int64_t check_max_tokens(const json::object& request) {
+  const json::value& value = require_field(request, "max_tokens", "max_tokens");
+  if (!value.is_number()) reject("max_tokens: Input should be a valid integer");
+  if (const auto* number = value.if_double(); number && std::trunc(*number) != *number)
+    reject("max_tokens: Input should be a valid integer, got a number with a fractional part");
+  const double approximate = value.to_number<double>();
+  if (approximate < 1) reject("max_tokens: Input should be greater than or equal to 1");
+  if (approximate > static_cast<double>(kMaxTokensBound) ||
+      (value.is_uint64() && value.get_uint64() > kMaxTokensBound))
+    reject("max_tokens: Input should be less than or equal to " + std::to_string(kMaxTokensBound));
+  return value.is_double() ? static_cast<std::int64_t>(value.get_double())
+                           : value.to_number<std::int64_t>();
+}
+
+void check_sampling(const json::object& request) {
+  check_optional_type(request, "stream", "stream", &json::value::is_bool, "boolean");
+  check_optional_type(request, "temperature", "temperature", &json::value::is_number, "number");
+  check_optional_type(request, "top_p", "top_p", &json::value::is_number, "number");
+  const auto* stops = request.if_contains("stop_sequences");
+  if (stops == nullptr) return;
+  const auto* list = stops->if_array();
+  if (list == nullptr) reject("stop_sequences: Input should be a valid list");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    if (!(*list)[i].is_string())
+      reject(item_path("stop_sequences", i) + ": Input should be a valid string");
+  }
+}
+
+// What the upstream would receive is not a conversation: every message was empty or held only
+// blocks that have no counterpart (see the rules at the top).
+void check_something_to_send(const json::array& messages) {
+  for (const auto& message : messages) {
+    if (message.as_object().at("role").as_string() != "system") return;
+  }
+  reject(
+      "messages: no message has content to send upstream (each is empty or holds only blocks "
+      "with no Chat Completions counterpart, such as thinking or server tool results)");
 }
 
 std::int64_t clamped(std::int64_t tokens, const RequestOptions& options) {
@@ -429,18 +618,23 @@ void copy_number(const json::object& request, std::string_view key, json::object
 TranslatedRequest to_openai_request(const json::value& anthropic_request,
                                     const RequestOptions& options) {
   const auto* request = anthropic_request.if_object();
-  if (request == nullptr) throw InvalidRequest("request body must be a JSON object");
+  if (request == nullptr) reject("request body must be a JSON object");
 
   TranslatedRequest translated;
-  translated.client_model = required_string(*request, "model");
-  const json::array& input_messages = required_messages(*request);
-  const std::int64_t max_tokens = clamped(required_max_tokens(*request), options);
+  translated.client_model = check_model(*request);
+  const std::int64_t max_tokens = clamped(check_max_tokens(*request), options);
+  const json::array& input_messages = check_messages(*request);
+  check_system(*request);
+  check_tools(*request);
+  check_tool_choice(*request);
+  check_sampling(*request);
   translated.upstream_model = options.models.upstream_for(translated.client_model);
   const bool reasoning_model = options.reasoning.matches(translated.upstream_model);
 
   json::object& body = translated.body;
   body["model"] = translated.upstream_model;
   body["messages"] = translate_messages(*request, input_messages);
+  check_something_to_send(body["messages"].as_array());
   body[reasoning_model ? "max_completion_tokens" : "max_tokens"] = max_tokens;
   if (!reasoning_model) {
     copy_number(*request, "temperature", body);
@@ -467,6 +661,15 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
     body["stream_options"] = json::object{{"include_usage", true}};
   }
   return translated;
+}
+
+void validate_count_tokens_request(const json::value& anthropic_request) {
+  const auto* request = anthropic_request.if_object();
+  if (request == nullptr) reject("request body must be a JSON object");
+  check_model(*request);
+  check_messages(*request);
+  check_system(*request);
+  check_tools(*request);
 }
 
 }  // namespace ccgate::translate
