@@ -402,95 +402,122 @@ std::optional<std::string> reasoning_effort(const json::object& request) {
   throw InvalidRequest(std::move(message));
 }
 
-std::string item_path(std::string_view path, std::size_t index) {
-  return std::string(path) + "." + std::to_string(index);
+// Where a value sits in the request ("messages.1.content.0.type"), spelled out only for an
+// error message: checking a valid request allocates nothing.
+class Path {
+ public:
+  explicit Path(std::string_view root = {}) : field_(root) {}  // empty: the request itself
+  Path operator[](std::size_t index) const { return Path(this, {}, index); }
+  Path operator/(std::string_view field) const { return Path(this, field, 0); }
+
+  std::string str() const {
+    if (parent_ == nullptr) return std::string(field_);
+    std::string out = parent_->str();
+    if (!out.empty()) out.push_back('.');
+    if (field_.empty())
+      out.append(std::to_string(index_));
+    else
+      out.append(field_);
+    return out;
+  }
+
+ private:
+  Path(const Path* parent, std::string_view field, std::size_t index)
+      : parent_(parent), field_(field), index_(index) {}
+
+  const Path* parent_ = nullptr;
+  std::string_view field_;  // empty: an index
+  std::size_t index_ = 0;
+};
+
+[[noreturn]] void reject(const Path& path, std::string_view problem) {
+  reject(path.str() + ": " + std::string(problem));
 }
 
-std::string field_path(std::string_view path, std::string_view field) {
-  return std::string(path) + "." + std::string(field);
-}
-
-const json::object& require_object(const json::value& value, std::string_view path) {
+const json::object& require_object(const json::value& value, const Path& path) {
   const auto* object = value.if_object();
-  if (object == nullptr) reject(std::string(path) + ": Input should be a valid dictionary");
+  if (object == nullptr) reject(path, "Input should be a valid dictionary");
   return *object;
 }
 
+const json::array& require_list(const json::value& value, const Path& path) {
+  const auto* list = value.if_array();
+  if (list == nullptr) reject(path, "Input should be a valid list");
+  return *list;
+}
+
 const json::value& require_field(const json::object& object, std::string_view key,
-                                 std::string_view path) {
+                                 const Path& parent) {
   const auto* value = object.if_contains(key);
-  if (value == nullptr) reject(std::string(path) + ": Field required");
+  if (value == nullptr) reject(parent / key, "Field required");
   return *value;
 }
 
 const json::string& require_string(const json::object& object, std::string_view key,
-                                   std::string_view path) {
-  const auto* text = require_field(object, key, path).if_string();
-  if (text == nullptr) reject(std::string(path) + ": Input should be a valid string");
+                                   const Path& parent) {
+  const auto* text = require_field(object, key, parent).if_string();
+  if (text == nullptr) reject(parent / key, "Input should be a valid string");
   return *text;
 }
 
 const json::string& require_name(const json::object& object, std::string_view key,
-                                 std::string_view path) {
-  const json::string& name = require_string(object, key, path);
-  if (name.empty()) reject(std::string(path) + ": String should have at least 1 character");
+                                 const Path& parent) {
+  const json::string& name = require_string(object, key, parent);
+  if (name.empty()) reject(parent / key, "String should have at least 1 character");
   return name;
 }
 
-void check_optional_type(const json::object& object, std::string_view key, std::string_view path,
+void check_optional_type(const json::object& object, std::string_view key, const Path& parent,
                          bool (json::value::*is_type)() const noexcept, std::string_view type) {
   const auto* value = object.if_contains(key);
   if (value != nullptr && !(value->*is_type)())
-    reject(std::string(path) + ": Input should be a valid " + std::string(type));
+    reject(parent / key, "Input should be a valid " + std::string(type));
 }
 
 // A content block: an object with a type. Unknown types pass (Claude Code sends new ones before
 // any proxy knows them); the fields the translation relies on are checked for the known ones.
-void check_block(const json::value& item, const std::string& path) {
+void check_block(const json::value& item, const Path& path) {
   const json::object& block = require_object(item, path);
-  const json::string& type = require_string(block, "type", field_path(path, "type"));
+  const json::string& type = require_string(block, "type", path);
   if (type == "text") {
-    require_string(block, "text", field_path(path, "text"));
+    require_string(block, "text", path);
   } else if (type == "tool_use") {
-    require_name(block, "id", field_path(path, "id"));
-    require_name(block, "name", field_path(path, "name"));
-    check_optional_type(block, "input", field_path(path, "input"), &json::value::is_object,
-                        "dictionary");
+    require_name(block, "id", path);
+    require_name(block, "name", path);
+    check_optional_type(block, "input", path, &json::value::is_object, "dictionary");
   } else if (type == "tool_result") {
-    require_name(block, "tool_use_id", field_path(path, "tool_use_id"));
+    require_name(block, "tool_use_id", path);
   }
 }
 
 // content: a string or a list of blocks.
-void check_content(const json::value& content, const std::string& path, std::string_view expected) {
+void check_content(const json::value& content, const Path& path, std::string_view expected) {
   if (content.is_string()) return;
   const auto* blocks = content.if_array();
-  if (blocks == nullptr)
-    reject(path + ": Input should be a valid string or " + std::string(expected));
-  for (std::size_t i = 0; i < blocks->size(); ++i) check_block((*blocks)[i], item_path(path, i));
+  if (blocks == nullptr) reject(path, "Input should be a valid string or " + std::string(expected));
+  for (std::size_t i = 0; i < blocks->size(); ++i) check_block((*blocks)[i], path[i]);
 }
 
 const json::array& check_messages(const json::object& request) {
-  const auto* messages = require_field(request, "messages", "messages").if_array();
-  if (messages == nullptr) reject("messages: Input should be a valid list");
-  if (messages->empty()) reject("messages: at least one message is required");
-  for (std::size_t i = 0; i < messages->size(); ++i) {
-    const std::string path = item_path("messages", i);
-    const json::object& message = require_object((*messages)[i], path);
-    const json::string& role = require_string(message, "role", field_path(path, "role"));
+  const Path root("messages");
+  const json::array& messages = require_list(require_field(request, "messages", Path()), root);
+  if (messages.empty()) reject(root, "at least one message is required");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const Path path = root[i];
+    const json::object& message = require_object(messages[i], path);
+    const json::string& role = require_string(message, "role", path);
     // "system" is not in the public API, but Claude Code sends it inside messages.
     if (role != "user" && role != "assistant" && role != "system")
-      reject(field_path(path, "role") + ": Input should be 'user' or 'assistant'");
-    const std::string content_path = field_path(path, "content");
-    check_content(require_field(message, "content", content_path), content_path,
+      reject(path / "role", "Input should be 'user' or 'assistant'");
+    check_content(require_field(message, "content", path), path / "content",
                   "a list of content blocks");
   }
-  return *messages;
+  return messages;
 }
 
 void check_system(const json::object& request) {
   if (const auto* system = request.if_contains("system"))
-    check_content(*system, "system", "a list of text blocks");
+    check_content(*system, Path("system"), "a list of text blocks");
 }
 
 // Tools without input_schema are Anthropic server tools (web_search, …): valid, but not
@@ -502,16 +529,14 @@ bool is_forwarded_tool(const json::object& tool) {
 void check_tools(const json::object& request) {
   const auto* value = request.if_contains("tools");
   if (value == nullptr) return;
-  const auto* tools = value->if_array();
-  if (tools == nullptr) reject("tools: Input should be a valid list");
-  for (std::size_t i = 0; i < tools->size(); ++i) {
-    const std::string path = item_path("tools", i);
-    const json::object& tool = require_object((*tools)[i], path);
+  const Path root("tools");
+  const json::array& tools = require_list(*value, root);
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const Path path = root[i];
+    const json::object& tool = require_object(tools[i], path);
     // The MCP connector's toolset is the one tool the API takes without a name (not forwarded).
-    if (string_or_empty(tool, "type") != "mcp_toolset")
-      require_name(tool, "name", field_path(path, "name"));
-    check_optional_type(tool, "input_schema", field_path(path, "input_schema"),
-                        &json::value::is_object, "dictionary");
+    if (string_or_empty(tool, "type") != "mcp_toolset") require_name(tool, "name", path);
+    check_optional_type(tool, "input_schema", path, &json::value::is_object, "dictionary");
   }
 }
 
@@ -528,53 +553,55 @@ const json::object* tool_named(const json::object& request, std::string_view nam
 void check_tool_choice(const json::object& request) {
   const auto* value = request.if_contains("tool_choice");
   if (value == nullptr) return;
-  const json::object& choice = require_object(*value, "tool_choice");
-  const json::string& type = require_string(choice, "type", "tool_choice.type");
+  const Path path("tool_choice");
+  const json::object& choice = require_object(*value, path);
+  const json::string& type = require_string(choice, "type", path);
   if (type == "auto" || type == "any" || type == "none") return;
   if (type != "tool")
-    reject("tool_choice.type: Input tag '" + std::string(type) +
-           "' found using 'type' does not match any of the expected tags: 'auto', 'any', "
-           "'tool', 'none'");
-  const json::string& name = require_name(choice, "name", "tool_choice.name");
+    reject(path / "type", "Input tag '" + std::string(type) +
+                              "' found using 'type' does not match any of the expected tags: "
+                              "'auto', 'any', 'tool', 'none'");
+  const json::string& name = require_name(choice, "name", path);
   const json::object* tool = tool_named(request, name);
   if (tool == nullptr)
-    reject("tool_choice.name: tool '" + std::string(name) + "' is not among the tools offered");
+    reject(path / "name", "tool '" + std::string(name) + "' is not among the tools offered");
   if (!is_forwarded_tool(*tool))
-    reject("tool_choice.name: tool '" + std::string(name) +
-           "' is a server tool, which the upstream provider cannot run");
+    reject(path / "name", "tool '" + std::string(name) +
+                              "' is a server tool, which the upstream provider cannot run");
 }
 
 std::string check_model(const json::object& request) {
-  return std::string(require_name(request, "model", "model"));
+  return std::string(require_name(request, "model", Path()));
 }
 
 // An integer from 1 to kMaxTokensBound. A double counts only when it is a whole number in
 // range (every such double is exact); a 20-digit number is out of range, not clamped.
 std::int64_t check_max_tokens(const json::object& request) {
-  const json::value& value = require_field(request, "max_tokens", "max_tokens");
-  if (!value.is_number()) reject("max_tokens: Input should be a valid integer");
+  const Path path("max_tokens");
+  const json::value& value = require_field(request, "max_tokens", Path());
+  if (!value.is_number()) reject(path, "Input should be a valid integer");
   if (const auto* number = value.if_double(); number && std::trunc(*number) != *number)
-    reject("max_tokens: Input should be a valid integer, got a number with a fractional part");
+    reject(path, "Input should be a valid integer, got a number with a fractional part");
   const double approximate = value.to_number<double>();
-  if (approximate < 1) reject("max_tokens: Input should be greater than or equal to 1");
+  if (approximate < 1) reject(path, "Input should be greater than or equal to 1");
   if (approximate > static_cast<double>(kMaxTokensBound) ||
       (value.is_uint64() && value.get_uint64() > kMaxTokensBound))
-    reject("max_tokens: Input should be less than or equal to " + std::to_string(kMaxTokensBound));
+    reject(path, "Input should be less than or equal to " + std::to_string(kMaxTokensBound));
   return value.is_double() ? static_cast<std::int64_t>(value.get_double())
                            : value.to_number<std::int64_t>();
 }
 
 void check_sampling(const json::object& request) {
-  check_optional_type(request, "stream", "stream", &json::value::is_bool, "boolean");
-  check_optional_type(request, "temperature", "temperature", &json::value::is_number, "number");
-  check_optional_type(request, "top_p", "top_p", &json::value::is_number, "number");
+  const Path root("");
+  check_optional_type(request, "stream", root, &json::value::is_bool, "boolean");
+  check_optional_type(request, "temperature", root, &json::value::is_number, "number");
+  check_optional_type(request, "top_p", root, &json::value::is_number, "number");
   const auto* stops = request.if_contains("stop_sequences");
   if (stops == nullptr) return;
-  const auto* list = stops->if_array();
-  if (list == nullptr) reject("stop_sequences: Input should be a valid list");
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    if (!(*list)[i].is_string())
-      reject(item_path("stop_sequences", i) + ": Input should be a valid string");
+  const Path path("stop_sequences");
+  const json::array& list = require_list(*stops, path);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string()) reject(path[i], "Input should be a valid string");
   }
 }
 
