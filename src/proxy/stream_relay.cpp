@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <cctype>
 
 #include "anthropic/errors.hpp"
 #include "http/sse.hpp"
@@ -239,16 +239,10 @@ class Relay {
   bool done_ = false;
 };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_event_stream(std::string_view content_type) {
   std::string_view media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return lower(media) == "text/event-stream";
+  return boost::algorithm::iequals(media, "text/event-stream");
 }
 
 std::string described(std::string_view content_type) {
@@ -276,17 +270,19 @@ struct FirstLine {
   }
 };
 
-// Reads until the body's first non-blank line is whole. Each byte is searched once.
+// Reads until the body's first non-blank line is whole. Each byte is searched once; blank lines
+// before it count towards max_line_size too.
 asio::awaitable<FirstLine> read_first_line(http::Response& upstream, std::size_t max_line_size) {
   FirstLine first;
   std::size_t scanned = 0;
+  std::size_t blank = 0;
   for (;;) {
     if (const auto end = first.bytes.find('\n', scanned); end != std::string::npos) {
       first.line_size = end;
       co_return first;
     }
     scanned = first.bytes.size();
-    if (scanned > max_line_size + 1) {
+    if (blank + scanned > max_line_size + 1) {
       first.too_long = true;
       co_return first;
     }
@@ -297,8 +293,11 @@ asio::awaitable<FirstLine> read_first_line(http::Response& upstream, std::size_t
       co_return first;
     }
     std::string_view more = *piece;
-    if (first.bytes.empty())
-      more.remove_prefix(std::min(more.find_first_not_of("\r\n"), more.size()));
+    if (first.bytes.empty()) {
+      const auto skipped = std::min(more.find_first_not_of("\r\n"), more.size());
+      blank += skipped;
+      more.remove_prefix(skipped);
+    }
     first.bytes.append(more);
   }
 }
@@ -311,7 +310,8 @@ std::string what_it_is(std::string_view body) {
   if (!ec && parsed.is_object() && parsed.as_object().contains("choices"))
     return "a whole chat completion (the provider ignored stream: true)";
   std::string message = openai::error_message_from_body(body);
-  if (ec && message.starts_with("upstream returned an HTML page"))
+  const auto first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '<')  // a web page, not an API
     message.append(
         " (a captive portal, or an OPENAI_BASE_URL that is not an OpenAI-compatible API?)");
   return message;
