@@ -194,6 +194,8 @@ void load_input_limits(const Reader& read, Config& config) {
       static_cast<std::size_t>(read.integer("MAX_LINE_SIZE", 16 * 1024 * 1024, 1024, 1LL << 31));
   config.proxy.max_json_depth = config.gateway.max_json_depth = depth;
   config.proxy.max_line_size = config.gateway.max_line_size = line;
+  config.proxy.max_response_size = static_cast<std::size_t>(
+      read.integer("MAX_RESPONSE_SIZE", 64 * 1024 * 1024, 1024, 1LL << 32));
 }
 
 }  // namespace

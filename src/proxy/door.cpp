@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "http/auth.hpp"
+#include "openai/errors.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
 #include "translate/response.hpp"
@@ -21,10 +22,21 @@ http::Fields response_fields(const http::RequestLog& log) {
   return fields;
 }
 
+json::parse_options depth_limited(std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  return options;
+}
+
 std::optional<json::value> parse_body(std::string_view body, json::storage_ptr storage,
-                                      std::string& error) {
+                                      std::size_t max_depth, std::string& error) {
   boost::system::error_code ec;
-  json::value value = json::parse(body, ec, std::move(storage));
+  json::value value = json::parse(body, ec, std::move(storage), depth_limited(max_depth));
+  if (ec == json::error::too_deep) {
+    error =
+        fmt::format("request body nests deeper than MAX_JSON_DEPTH ({} levels) allows", max_depth);
+    return std::nullopt;
+  }
   if (ec) {
     error = fmt::format("request body is not valid JSON: {}", ec.message());
     return std::nullopt;
@@ -73,7 +85,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     // Claude Code turn then costs no allocation and no free per JSON node, and is not held
     // while the answer streams.
     json::monotonic_resource arena(exchange.request().body().size());
-    auto body = parse_body(exchange.request().body(), &arena, error);
+    auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
     if (body) {
       try {
         request = translate::to_openai_request(*body, settings_.translation);
@@ -104,20 +116,17 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
 asio::awaitable<void> Door::reply(http::Exchange& exchange,
                                   const translate::TranslatedRequest& request,
                                   http::Response upstream, http::RequestLog& log) const {
-  std::string text;
-  try {
-    text = co_await upstream.read_all(settings_.max_upstream_body);
-  } catch (const http::ClientError& error) {
-    throw upstream::Failure(error.kind() == http::ClientError::Kind::timeout
-                                ? upstream::Failure::Kind::timeout
-                                : upstream::Failure::Kind::protocol,
-                            0, error.what());
-  }
+  const std::string text = co_await upstream::read_answer(upstream, settings_.max_response_size);
   boost::system::error_code ec;
-  json::value answer = json::parse(text, ec);
+  json::value answer = json::parse(text, ec, {}, depth_limited(settings_.max_json_depth));
+  if (ec == json::error::too_deep)
+    throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
+                            fmt::format("the answer nests deeper than MAX_JSON_DEPTH ({} levels)",
+                                        settings_.max_json_depth));
   if (ec)
     throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
-                            fmt::format("the response is not JSON ({})", ec.message()));
+                            fmt::format("the response is not JSON ({}): {}", ec.message(),
+                                        openai::error_message_from_body(text)));
 
   json::object message;
   try {
@@ -136,12 +145,19 @@ asio::awaitable<void> Door::reply(http::Exchange& exchange,
 asio::awaitable<void> Door::stream(http::Exchange& exchange,
                                    const translate::TranslatedRequest& request,
                                    http::Response upstream, http::RequestLog& log) const {
+  // Nothing is committed to the client before the answer is known to be an event stream: an
+  // HTML page or a JSON body is a 502, not a 200 stream that ends in an error event.
+  std::string first_bytes = co_await expect_event_stream(upstream, settings_.max_line_size);
   translate::StreamTranslator translator(
       {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
   http::Fields fields = response_fields(log);
   fields.set(boost::beast::http::field::cache_control, "no-cache");
   co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields));
-  co_await relay_stream(exchange, std::move(upstream), translator, settings_.ping_interval, log);
+  const RelayLimits limits{.ping_interval = settings_.ping_interval,
+                           .max_line_size = settings_.max_line_size,
+                           .max_json_depth = settings_.max_json_depth};
+  co_await relay_stream(exchange, std::move(upstream), std::move(first_bytes), translator, limits,
+                        log);
   summarize(log, request, translator.usage());
 }
 
@@ -149,8 +165,15 @@ asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::Request
   if (!co_await authorize(exchange, log)) co_return;
   std::string error;
   json::monotonic_resource arena(exchange.request().body().size());
-  auto body = parse_body(exchange.request().body(), &arena, error);
-  if (!body) co_return co_await reject(exchange, log, std::move(error));
+  auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
+  if (body) {
+    try {
+      translate::validate_count_tokens_request(*body);
+    } catch (const translate::InvalidRequest& invalid) {
+      error = invalid.what();
+    }
+  }
+  if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
   const auto tokens = translate::estimate_input_tokens(*body);
   log.summary = fmt::format("estimate={}", tokens);
   json::object answer;

@@ -18,9 +18,9 @@ struct Settings {
   translate::RequestOptions translation;
   std::string api_key;  // ANTHROPIC_API_KEY: when set, clients must present it
   std::chrono::milliseconds ping_interval{15'000};
-  std::size_t max_upstream_body = 64 * 1024 * 1024;  // non-streaming upstream answers
-  std::size_t max_json_depth = 128;                  // MAX_JSON_DEPTH: request bodies
-  std::size_t max_line_size = 16 * 1024 * 1024;      // MAX_LINE_SIZE: one upstream SSE line
+  std::size_t max_response_size = 64 * 1024 * 1024;  // MAX_RESPONSE_SIZE: non-streaming answers
+  std::size_t max_json_depth = 128;  // MAX_JSON_DEPTH: request bodies, upstream answers and chunks
+  std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one upstream SSE line
 };
 
 class Door {

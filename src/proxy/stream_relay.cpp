@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -13,6 +15,7 @@
 #include "anthropic/errors.hpp"
 #include "http/sse.hpp"
 #include "openai/errors.hpp"
+#include "upstream/provider.hpp"
 
 namespace ccgate::proxy {
 namespace asio = boost::asio;
@@ -96,15 +99,35 @@ std::optional<std::pair<std::string, std::string>> in_stream_error(const json::o
                    fmt::format("upstream provider failed mid-stream: {}", message)};
 }
 
+// The start of an untrusted text for an error message: printable ASCII only, at most 64 bytes.
+std::string printable_start(std::string_view text) {
+  constexpr std::size_t kShown = 64;
+  std::size_t end = 0;
+  while (end < text.size() && end < kShown && text[end] >= 0x20 && text[end] < 0x7f) ++end;
+  std::string shown(text.substr(0, end));
+  if (end < text.size()) shown.append("…");
+  return shown;
+}
+
+bool is_keep_alive(std::string_view data) {
+  return data.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 class Relay {
  public:
-  Relay(http::Exchange& exchange, translate::StreamTranslator& translator, http::RequestLog& log)
-      : exchange_(exchange), translator_(translator), log_(log) {}
+  Relay(http::Exchange& exchange, translate::StreamTranslator& translator,
+        const RelayLimits& limits, http::RequestLog& log)
+      : exchange_(exchange),
+        translator_(translator),
+        log_(log),
+        limits_(limits),
+        reader_(limits.max_line_size) {}
 
   const Clock::time_point& last_write() const { return last_write_; }
 
-  asio::awaitable<void> run(Pieces& pieces, const UpstreamEnd& end) {
+  asio::awaitable<void> run(std::string first_bytes, Pieces& pieces, const UpstreamEnd& end) {
     translator_.start(out_);
+    feed(first_bytes);
     co_await flush();
     while (!done_) {
       auto [ec, piece] = co_await pieces.async_receive(asio::as_tuple(asio::use_awaitable));
@@ -122,8 +145,19 @@ class Relay {
 
  private:
   void feed(std::string_view bytes) {
+    if (done_) return;
     reader_.feed(bytes);
-    while (!done_ && (event_ = reader_.next())) on_event(*event_);
+    try {
+      while (!done_ && (event_ = reader_.next())) on_event(*event_);
+    } catch (const http::SseTooLong& too_long) {
+      fail(fmt::format("{} (MAX_LINE_SIZE)", too_long.what()));
+    }
+  }
+
+  void fail(std::string_view what) {
+    translator_.fail("api_error", fmt::format("upstream provider broke the stream: {}", what),
+                     out_);
+    done_ = true;
   }
 
   void on_event(const http::SseEvent& event) {
@@ -132,19 +166,29 @@ class Relay {
       done_ = true;
       return;
     }
+    if (is_keep_alive(event.data)) return;
     // Each chunk is parsed in stack buffers (the parser's working stack and the value's
     // arena): no heap allocation for the common small chunk, and nothing kept between chunks,
     // so an idle stream holds no parser memory.
     unsigned char work[1024];
     unsigned char buffer[4096];
     json::monotonic_resource arena(buffer, sizeof buffer);
-    json::parser parser({}, {}, work, sizeof work);
+    json::parse_options options;
+    options.max_depth = limits_.max_json_depth;
+    json::parser parser({}, options, work, sizeof work);
     parser.reset(&arena);
     boost::system::error_code ec;
     parser.write(event.data, ec);
-    if (ec) return;  // keep-alive noise some providers send (a json::parser wants a whole text)
+    if (ec == json::error::too_deep)
+      return fail(fmt::format("a chunk nests deeper than MAX_JSON_DEPTH ({} levels)",
+                              limits_.max_json_depth));
+    if (ec)
+      return fail(fmt::format("a data line is not JSON ({}): {}", ec.message(),
+                              printable_start(event.data)));
     const json::value chunk = parser.release();
-    if (!chunk.is_object()) return;
+    if (!chunk.is_object())
+      return fail(
+          fmt::format("a data line is not a chunk object: {}", printable_start(event.data)));
     if (auto error = in_stream_error(chunk.as_object())) {
       translator_.fail(error->first, error->second, out_);
       done_ = true;
@@ -159,7 +203,11 @@ class Relay {
                        fmt::format("upstream provider failed mid-stream: {}", end.message), out_);
       return;
     }
-    if (auto last = reader_.finish()) on_event(*last);
+    try {
+      if (auto last = reader_.finish()) on_event(*last);
+    } catch (const http::SseTooLong& too_long) {
+      fail(fmt::format("{} (MAX_LINE_SIZE)", too_long.what()));
+    }
     if (done_) return;
     // A body that ends with neither [DONE] nor a finish_reason was cut off: saying
     // message_stop would pass a truncated answer off as complete.
@@ -183,6 +231,7 @@ class Relay {
   http::Exchange& exchange_;
   translate::StreamTranslator& translator_;
   http::RequestLog& log_;
+  const RelayLimits& limits_;
   http::SseReader reader_;
   std::optional<http::SseEvent> event_;
   std::string out_;
@@ -190,18 +239,121 @@ class Relay {
   bool done_ = false;
 };
 
+bool is_event_stream(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return boost::algorithm::iequals(media, "text/event-stream");
+}
+
+std::string described(std::string_view content_type) {
+  if (content_type.empty()) return "no content type";
+  return "content type " + printable_start(content_type);
+}
+
+// An SSE line: a comment, or one of the four fields.
+bool looks_like_sse(std::string_view line) {
+  if (line.starts_with(':')) return true;
+  const std::string_view field = line.substr(0, line.find(':'));
+  return field == "data" || field == "event" || field == "id" || field == "retry";
+}
+
+struct FirstLine {
+  std::string bytes;          // all read, from the first byte that is not a line end
+  std::size_t line_size = 0;  // the first line's, once whole (or the whole body's, if it ended)
+  bool ended = false;         // the body ended
+  bool too_long = false;      // the first line passed max_line_size before it ended
+
+  std::string_view line() const {
+    std::string_view line = std::string_view(bytes).substr(0, line_size);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    return line;
+  }
+};
+
+// Reads until the body's first non-blank line is whole. Each byte is searched once; blank lines
+// before it count towards max_line_size too.
+asio::awaitable<FirstLine> read_first_line(http::Response& upstream, std::size_t max_line_size) {
+  FirstLine first;
+  std::size_t scanned = 0;
+  std::size_t blank = 0;
+  for (;;) {
+    if (const auto end = first.bytes.find('\n', scanned); end != std::string::npos) {
+      first.line_size = end;
+      co_return first;
+    }
+    scanned = first.bytes.size();
+    if (blank + scanned > max_line_size + 1) {
+      first.too_long = true;
+      co_return first;
+    }
+    const auto piece = co_await upstream.read_some();
+    if (!piece) {
+      first.ended = true;
+      first.line_size = first.bytes.size();
+      co_return first;
+    }
+    std::string_view more = *piece;
+    if (first.bytes.empty()) {
+      const auto skipped = std::min(more.find_first_not_of("\r\n"), more.size());
+      blank += skipped;
+      more.remove_prefix(skipped);
+    }
+    first.bytes.append(more);
+  }
+}
+
+// What a body that is not an event stream holds, for the error message.
+std::string what_it_is(std::string_view body) {
+  if (body.empty()) return "an empty body";
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  if (!ec && parsed.is_object() && parsed.as_object().contains("choices"))
+    return "a whole chat completion (the provider ignored stream: true)";
+  std::string message = openai::error_message_from_body(body);
+  const auto first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '<')  // a web page, not an API
+    message.append(
+        " (a captive portal, or an OPENAI_BASE_URL that is not an OpenAI-compatible API?)");
+  return message;
+}
+
 }  // namespace
 
 asio::awaitable<void> relay_stream(http::Exchange& exchange, http::Response upstream,
-                                   translate::StreamTranslator& translator,
-                                   std::chrono::milliseconds ping_interval, http::RequestLog& log) {
+                                   std::string first_bytes, translate::StreamTranslator& translator,
+                                   const RelayLimits& limits, http::RequestLog& log) {
   Pieces pieces(co_await asio::this_coro::executor, 16);
   UpstreamEnd end;
-  Relay relay(exchange, translator, log);
+  Relay relay(exchange, translator, limits, log);
   // The writer decides when the exchange is over; its completion cancels the pump and the
   // pinger, and an upstream body that is not read to its end closes that upstream connection.
-  co_await (relay.run(pieces, end) || pump(upstream, pieces, end) ||
-            pinger(pieces, relay.last_write(), ping_interval));
+  co_await (relay.run(std::move(first_bytes), pieces, end) || pump(upstream, pieces, end) ||
+            pinger(pieces, relay.last_write(), limits.ping_interval));
+}
+
+asio::awaitable<std::string> expect_event_stream(http::Response& upstream,
+                                                 std::size_t max_line_size) {
+  const std::string_view content_type = upstream.header("content-type");
+  if (is_event_stream(content_type)) co_return std::string();
+  // Anything else is looked at: a provider that labels its stream wrongly still works.
+  FirstLine first;
+  try {
+    first = co_await read_first_line(upstream, max_line_size);
+  } catch (const http::ClientError& error) {
+    throw upstream::failure_from(error);
+  }
+  if (first.too_long)
+    throw upstream::Failure(
+        upstream::Failure::Kind::protocol, upstream.status(),
+        fmt::format("the answer to a streaming request ({}) has a first line longer than "
+                    "MAX_LINE_SIZE ({} bytes)",
+                    described(content_type), max_line_size));
+  if (looks_like_sse(first.line())) co_return std::move(first.bytes);
+  if (!first.ended) first.bytes.append(co_await upstream::read_error_body(upstream));
+  throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
+                          fmt::format("the answer to a streaming request is not an event stream "
+                                      "({}): {}",
+                                      described(content_type), what_it_is(first.bytes)));
 }
 
 }  // namespace ccgate::proxy

@@ -1,5 +1,23 @@
 // Anthropic Messages request → OpenAI Chat Completions request.
 //
+// Validation (InvalidRequest → 400 invalid_request_error, nothing goes upstream): what the real
+// API rejects, with its wording ("<path>: Field required", "<path>: Input should be …"), where
+// <path> names the field as the API does ("messages.1.role"):
+//  - model: a non-empty string. max_tokens: an integer from 1 to kMaxTokensBound (a double
+//    counts when it is a whole number; a 20-digit number is out of range, never clamped).
+//  - messages: a non-empty list of objects; role "user" or "assistant" ("system" too, which
+//    Claude Code sends inside messages); content a string or a list of blocks. A block is an
+//    object with a string type; text needs its text, tool_use its id, name (and an object
+//    input, if any), tool_result its tool_use_id. Other block types pass unchecked.
+//  - system: a string or a list of blocks. tools: a list of objects with a non-empty name (an
+//    MCP connector's mcp_toolset has none) and, if any, an object input_schema. tool_choice: an
+//    object of type auto, any, none, or tool with the name of an offered tool that is forwarded
+//    (not a server tool).
+//  - stream a boolean, temperature and top_p numbers, stop_sequences a list of strings.
+//  - after translation, at least one user, assistant or tool message is left to send.
+// Unknown top-level keys and unknown block types are tolerated: Claude Code sends new ones
+// before any proxy knows them. count_tokens checks model, messages, system and tools.
+//
 // Written rules: what has no counterpart in Chat Completions is dropped, on purpose.
 //  - Request keys: top_k (no OpenAI parameter), context_management, container, mcp_servers,
 //    service_tier, betas (Anthropic platform features), output_config (only its effort is read,
@@ -21,13 +39,16 @@
 //  - Tools without input_schema are Anthropic server tools (web_search, code_execution, …): the
 //    upstream cannot run them. Tool keys other than name/description/input_schema are dropped.
 //    Claude Code's "DeferredToolPlaceholder" stands for tools loaded later; it is not a tool.
-//  - Messages that are not objects, or whose role is not user/assistant/system, are skipped.
-//  - A message left with nothing to say is omitted: providers reject empty content.
+//  - A message left with nothing to say is omitted: providers reject empty content. (The real
+//    API rejects an empty message; Claude Code has been seen sending one, and omitting it
+//    serves the user better than refusing the turn.)
 
 #include "translate/request.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
+#include <string>
 #include <string_view>
 
 #include "translate/json_access.hpp"
@@ -375,29 +396,224 @@ std::optional<std::string> reasoning_effort(const json::object& request) {
   return std::nullopt;
 }
 
-std::string required_string(const json::object& request, std::string_view key) {
-  const auto* value = request.if_contains(key);
-  if (value == nullptr) throw InvalidRequest(std::string(key) + ": Field required");
-  const auto* text = value->if_string();
-  if (text == nullptr) throw InvalidRequest(std::string(key) + ": Input should be a valid string");
-  return std::string(*text);
+// ---- validation: what the real API rejects is rejected here, before anything is translated ----
+
+[[noreturn]] void reject(std::string message) {
+  throw InvalidRequest(std::move(message));
 }
 
-const json::array& required_messages(const json::object& request) {
-  const auto* value = request.if_contains("messages");
-  if (value == nullptr) throw InvalidRequest("messages: Field required");
-  const auto* messages = value->if_array();
-  if (messages == nullptr) throw InvalidRequest("messages: Input should be a valid list");
-  return *messages;
+// Where a value sits in the request ("messages.1.content.0.type"), spelled out only for an
+// error message: checking a valid request allocates nothing.
+class Path {
+ public:
+  explicit Path(std::string_view root = {}) : field_(root) {}  // empty: the request itself
+  Path operator[](std::size_t index) const { return Path(this, {}, index); }
+  Path operator/(std::string_view field) const { return Path(this, field, 0); }
+
+  std::string str() const {
+    if (parent_ == nullptr) return std::string(field_);
+    std::string out = parent_->str();
+    if (!out.empty()) out.push_back('.');
+    if (field_.empty())
+      out.append(std::to_string(index_));
+    else
+      out.append(field_);
+    return out;
+  }
+
+ private:
+  Path(const Path* parent, std::string_view field, std::size_t index)
+      : parent_(parent), field_(field), index_(index) {}
+
+  const Path* parent_ = nullptr;
+  std::string_view field_;  // empty: an index
+  std::size_t index_ = 0;
+};
+
+[[noreturn]] void reject(const Path& path, std::string_view problem) {
+  reject(path.str() + ": " + std::string(problem));
 }
 
-std::int64_t required_max_tokens(const json::object& request) {
-  const auto* value = request.if_contains("max_tokens");
-  if (value == nullptr) throw InvalidRequest("max_tokens: Field required");
-  const auto tokens = as_integer(*value);
-  if (!tokens) throw InvalidRequest("max_tokens: Input should be a valid integer");
-  if (*tokens < 1) throw InvalidRequest("max_tokens: Input should be greater than or equal to 1");
-  return *tokens;
+const json::object& require_object(const json::value& value, const Path& path) {
+  const auto* object = value.if_object();
+  if (object == nullptr) reject(path, "Input should be a valid dictionary");
+  return *object;
+}
+
+const json::array& require_list(const json::value& value, const Path& path) {
+  const auto* list = value.if_array();
+  if (list == nullptr) reject(path, "Input should be a valid list");
+  return *list;
+}
+
+const json::value& require_field(const json::object& object, std::string_view key,
+                                 const Path& parent) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr) reject(parent / key, "Field required");
+  return *value;
+}
+
+const json::string& require_string(const json::object& object, std::string_view key,
+                                   const Path& parent) {
+  const auto* text = require_field(object, key, parent).if_string();
+  if (text == nullptr) reject(parent / key, "Input should be a valid string");
+  return *text;
+}
+
+const json::string& require_name(const json::object& object, std::string_view key,
+                                 const Path& parent) {
+  const json::string& name = require_string(object, key, parent);
+  if (name.empty()) reject(parent / key, "String should have at least 1 character");
+  return name;
+}
+
+void check_optional_type(const json::object& object, std::string_view key, const Path& parent,
+                         bool (json::value::*is_type)() const noexcept, std::string_view type) {
+  const auto* value = object.if_contains(key);
+  if (value != nullptr && !(value->*is_type)())
+    reject(parent / key, "Input should be a valid " + std::string(type));
+}
+
+// A content block: an object with a type. Unknown types pass (Claude Code sends new ones before
+// any proxy knows them); the fields the translation relies on are checked for the known ones.
+void check_block(const json::value& item, const Path& path) {
+  const json::object& block = require_object(item, path);
+  const json::string& type = require_string(block, "type", path);
+  if (type == "text") {
+    require_string(block, "text", path);
+  } else if (type == "tool_use") {
+    require_name(block, "id", path);
+    require_name(block, "name", path);
+    check_optional_type(block, "input", path, &json::value::is_object, "dictionary");
+  } else if (type == "tool_result") {
+    require_name(block, "tool_use_id", path);
+  }
+}
+
+// content: a string or a list of blocks.
+void check_content(const json::value& content, const Path& path, std::string_view expected) {
+  if (content.is_string()) return;
+  const auto* blocks = content.if_array();
+  if (blocks == nullptr) reject(path, "Input should be a valid string or " + std::string(expected));
+  for (std::size_t i = 0; i < blocks->size(); ++i) check_block((*blocks)[i], path[i]);
+}
+
+const json::array& check_messages(const json::object& request) {
+  const Path root("messages");
+  const json::array& messages = require_list(require_field(request, "messages", Path()), root);
+  if (messages.empty()) reject(root, "at least one message is required");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const Path path = root[i];
+    const json::object& message = require_object(messages[i], path);
+    const json::string& role = require_string(message, "role", path);
+    // "system" is not in the public API, but Claude Code sends it inside messages.
+    if (role != "user" && role != "assistant" && role != "system")
+      reject(path / "role", "Input should be 'user' or 'assistant'");
+    check_content(require_field(message, "content", path), path / "content",
+                  "a list of content blocks");
+  }
+  return messages;
+}
+
+void check_system(const json::object& request) {
+  if (const auto* system = request.if_contains("system"))
+    check_content(*system, Path("system"), "a list of text blocks");
+}
+
+// Tools without input_schema are Anthropic server tools (web_search, …): valid, but not
+// forwarded (see the rules at the top).
+bool is_forwarded_tool(const json::object& tool) {
+  return tool.contains("input_schema") && string_or_empty(tool, "name") != kDeferredToolPlaceholder;
+}
+
+void check_tools(const json::object& request) {
+  const auto* value = request.if_contains("tools");
+  if (value == nullptr) return;
+  const Path root("tools");
+  const json::array& tools = require_list(*value, root);
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const Path path = root[i];
+    const json::object& tool = require_object(tools[i], path);
+    // The MCP connector's toolset is the one tool the API takes without a name (not forwarded).
+    if (string_or_empty(tool, "type") != "mcp_toolset") require_name(tool, "name", path);
+    check_optional_type(tool, "input_schema", path, &json::value::is_object, "dictionary");
+  }
+}
+
+const json::object* tool_named(const json::object& request, std::string_view name) {
+  if (const auto* tools = array_at(request, "tools")) {
+    for (const auto& item : *tools) {
+      const auto& tool = item.as_object();  // check_tools ran first
+      if (string_or_empty(tool, "name") == name) return &tool;
+    }
+  }
+  return nullptr;
+}
+
+void check_tool_choice(const json::object& request) {
+  const auto* value = request.if_contains("tool_choice");
+  if (value == nullptr) return;
+  const Path path("tool_choice");
+  const json::object& choice = require_object(*value, path);
+  const json::string& type = require_string(choice, "type", path);
+  if (type == "auto" || type == "any" || type == "none") return;
+  if (type != "tool")
+    reject(path / "type", "Input tag '" + std::string(type) +
+                              "' found using 'type' does not match any of the expected tags: "
+                              "'auto', 'any', 'tool', 'none'");
+  const json::string& name = require_name(choice, "name", path);
+  const json::object* tool = tool_named(request, name);
+  if (tool == nullptr)
+    reject(path / "name", "tool '" + std::string(name) + "' is not among the tools offered");
+  if (!is_forwarded_tool(*tool))
+    reject(path / "name", "tool '" + std::string(name) +
+                              "' is a server tool, which the upstream provider cannot run");
+}
+
+std::string check_model(const json::object& request) {
+  return std::string(require_name(request, "model", Path()));
+}
+
+// An integer from 1 to kMaxTokensBound. A double counts only when it is a whole number in
+// range (every such double is exact); a 20-digit number is out of range, not clamped.
+std::int64_t check_max_tokens(const json::object& request) {
+  const Path path("max_tokens");
+  const json::value& value = require_field(request, "max_tokens", Path());
+  if (!value.is_number()) reject(path, "Input should be a valid integer");
+  if (const auto* number = value.if_double(); number && std::trunc(*number) != *number)
+    reject(path, "Input should be a valid integer, got a number with a fractional part");
+  const double approximate = value.to_number<double>();
+  if (approximate < 1) reject(path, "Input should be greater than or equal to 1");
+  if (approximate > static_cast<double>(kMaxTokensBound) ||
+      (value.is_uint64() && value.get_uint64() > kMaxTokensBound))
+    reject(path, "Input should be less than or equal to " + std::to_string(kMaxTokensBound));
+  return value.is_double() ? static_cast<std::int64_t>(value.get_double())
+                           : value.to_number<std::int64_t>();
+}
+
+void check_sampling(const json::object& request) {
+  const Path root("");
+  check_optional_type(request, "stream", root, &json::value::is_bool, "boolean");
+  check_optional_type(request, "temperature", root, &json::value::is_number, "number");
+  check_optional_type(request, "top_p", root, &json::value::is_number, "number");
+  const auto* stops = request.if_contains("stop_sequences");
+  if (stops == nullptr) return;
+  const Path path("stop_sequences");
+  const json::array& list = require_list(*stops, path);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string()) reject(path[i], "Input should be a valid string");
+  }
+}
+
+// What the upstream would receive is not a conversation: every message was empty or held only
+// blocks that have no counterpart (see the rules at the top).
+void check_something_to_send(const json::array& messages) {
+  for (const auto& message : messages) {
+    if (message.as_object().at("role").as_string() != "system") return;
+  }
+  reject(
+      "messages: no message has content to send upstream (each is empty or holds only blocks "
+      "with no Chat Completions counterpart, such as thinking or server tool results)");
 }
 
 std::int64_t clamped(std::int64_t tokens, const RequestOptions& options) {
@@ -429,18 +645,23 @@ void copy_number(const json::object& request, std::string_view key, json::object
 TranslatedRequest to_openai_request(const json::value& anthropic_request,
                                     const RequestOptions& options) {
   const auto* request = anthropic_request.if_object();
-  if (request == nullptr) throw InvalidRequest("request body must be a JSON object");
+  if (request == nullptr) reject("request body must be a JSON object");
 
   TranslatedRequest translated;
-  translated.client_model = required_string(*request, "model");
-  const json::array& input_messages = required_messages(*request);
-  const std::int64_t max_tokens = clamped(required_max_tokens(*request), options);
+  translated.client_model = check_model(*request);
+  const std::int64_t max_tokens = clamped(check_max_tokens(*request), options);
+  const json::array& input_messages = check_messages(*request);
+  check_system(*request);
+  check_tools(*request);
+  check_tool_choice(*request);
+  check_sampling(*request);
   translated.upstream_model = options.models.upstream_for(translated.client_model);
   const bool reasoning_model = options.reasoning.matches(translated.upstream_model);
 
   json::object& body = translated.body;
   body["model"] = translated.upstream_model;
   body["messages"] = translate_messages(*request, input_messages);
+  check_something_to_send(body["messages"].as_array());
   body[reasoning_model ? "max_completion_tokens" : "max_tokens"] = max_tokens;
   if (!reasoning_model) {
     copy_number(*request, "temperature", body);
@@ -467,6 +688,15 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
     body["stream_options"] = json::object{{"include_usage", true}};
   }
   return translated;
+}
+
+void validate_count_tokens_request(const json::value& anthropic_request) {
+  const auto* request = anthropic_request.if_object();
+  if (request == nullptr) reject("request body must be a JSON object");
+  check_model(*request);
+  check_messages(*request);
+  check_system(*request);
+  check_tools(*request);
 }
 
 }  // namespace ccgate::translate

@@ -1,9 +1,10 @@
 #pragma once
 // Anthropic Messages request → OpenAI Chat Completions request. Pure: no I/O, no clocks.
-// Tolerant: unknown fields and block types are dropped by the written rules in request.cpp,
-// never rejected. Only what the real API also rejects is an InvalidRequest (→ HTTP 400): a body
-// that is not an object, a missing or non-string model, a missing messages array, a max_tokens
-// that is missing or not a positive integer. The message names the field, as Anthropic's does.
+// Validates first, as the real API does: a malformed request is an InvalidRequest (→ HTTP 400)
+// whose message names the field with the API's wording ("messages.1.role: Input should be
+// 'user' or 'assistant'"), and nothing is translated. Tolerant of what the API tolerates:
+// unknown top-level keys and unknown block types pass, and are dropped by the written rules in
+// request.cpp together with everything else that has no Chat Completions counterpart.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -16,6 +17,10 @@
 #include "translate/model_map.hpp"
 
 namespace ccgate::translate {
+
+// The largest max_tokens accepted: every provider reads the value as a 32-bit integer, and no
+// model writes more. (MAX_TOKENS_LIMIT, when set, clamps below this.)
+inline constexpr std::int64_t kMaxTokensBound = 2'147'483'647;
 
 class InvalidRequest : public std::runtime_error {
  public:
@@ -37,7 +42,12 @@ struct TranslatedRequest {
   std::vector<std::string> stop_sequences;  // to report stop_reason "stop_sequence"
 };
 
+// Throws InvalidRequest.
 TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
                                     const RequestOptions& options);
+
+// What count_tokens needs of a request (model, messages, system, tools), checked the same way.
+// Throws InvalidRequest.
+void validate_count_tokens_request(const boost::json::value& anthropic_request);
 
 }  // namespace ccgate::translate

@@ -42,7 +42,19 @@ double jitter_factor() {
   return 0.75 + 0.5 * (random / 65535.0);
 }
 
-Failure failure_from_client_error(const http::ClientError& error) {
+bool retryable(const http::ClientError& error) {
+  return error.kind() != http::ClientError::Kind::tls &&
+         error.kind() != http::ClientError::Kind::protocol;
+}
+
+asio::awaitable<void> sleep_for(milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+Failure failure_from(const http::ClientError& error) {
   using Kind = http::ClientError::Kind;
   switch (error.kind()) {
     case Kind::timeout:
@@ -57,17 +69,44 @@ Failure failure_from_client_error(const http::ClientError& error) {
   return Failure(Failure::Kind::protocol, 0, error.what());
 }
 
-bool retryable(const http::ClientError& error) {
-  return error.kind() != http::ClientError::Kind::tls &&
-         error.kind() != http::ClientError::Kind::protocol;
+asio::awaitable<std::string> read_answer(http::Response& response, std::size_t limit) {
+  const auto too_large = [&] {
+    response.abort();
+    return Failure(Failure::Kind::protocol, response.status(),
+                   fmt::format("the answer is larger than MAX_RESPONSE_SIZE ({} bytes)", limit));
+  };
+  std::string body;
+  if (const auto length = response.header("content-length"); !length.empty()) {
+    const auto declared = parse_number(length);
+    if (declared && static_cast<unsigned long long>(*declared) > limit) throw too_large();
+    if (declared) body.reserve(static_cast<std::size_t>(*declared));
+  }
+  try {
+    while (const auto piece = co_await response.read_some()) {
+      if (body.size() + piece->size() > limit) throw too_large();
+      body.append(*piece);
+    }
+  } catch (const http::ClientError& error) {
+    throw failure_from(error);
+  }
+  co_return body;
 }
 
-asio::awaitable<void> sleep_for(milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
+asio::awaitable<std::string> read_error_body(http::Response& response) {
+  std::string body;
+  try {
+    while (const auto piece = co_await response.read_some()) {
+      body.append(piece->substr(0, kErrorBodyLimit - body.size()));
+      if (body.size() == kErrorBodyLimit) {
+        response.abort();
+        break;
+      }
+    }
+  } catch (const http::ClientError&) {
+    // The status already says what went wrong; a body cut short still says more than none.
+  }
+  co_return body;
 }
-
-}  // namespace
 
 bool retryable_status(int status) {
   return status == 408 || status == 409 || status == 429 || status >= 500;
@@ -101,7 +140,7 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
       const int status = response.status();
       if (status >= 200 && status < 300) co_return response;
 
-      std::string error_body = co_await response.read_all(1024 * 1024);
+      std::string error_body = co_await read_error_body(response);
       std::string retry_after(response.header("retry-after"));
       if (!last && retryable_status(status))
         delay = retry_delay(attempt + 1, retry_after, response.header("retry-after-ms"),
@@ -112,7 +151,7 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
         throw Failure(Failure::Kind::status, status, message, std::move(retry_after));
       }
     } catch (const http::ClientError& error) {
-      if (last || !retryable(error)) throw failure_from_client_error(error);
+      if (last || !retryable(error)) throw failure_from(error);
       delay = retry_delay(attempt + 1, {}, {}, settings_.max_retry_wait);
     }
     co_await sleep_for(*delay);

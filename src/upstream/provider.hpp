@@ -32,6 +32,21 @@ class Provider {
   http::Client& client_;
 };
 
+// An HTTP client error as a Failure: timeout → timeout, connect and TLS → connect, the rest
+// (a broken or closed connection, bad HTTP) → protocol.
+Failure failure_from(const http::ClientError& error);
+
+// The whole body of an answer, at most limit bytes (MAX_RESPONSE_SIZE): a larger one (by its
+// Content-Length, before reading, or as it arrives) closes the connection and throws
+// Failure(protocol) naming the limit. Read errors come out as Failure too.
+asio::awaitable<std::string> read_answer(http::Response& response, std::size_t limit);
+
+// An error body (or any answer that is not what was asked) for its message: the first
+// kErrorBodyLimit bytes, the rest not read (the connection is closed), or what arrived before a
+// read error or timeout. Never throws an http::ClientError.
+inline constexpr std::size_t kErrorBodyLimit = 1024 * 1024;
+asio::awaitable<std::string> read_error_body(http::Response& response);
+
 // Status classes the provider may retry: 408, 409, 429 and 5xx.
 bool retryable_status(int status);
 

@@ -102,6 +102,77 @@ TEST(SseReader, HoldsNoMoreThanTheUnfinishedTail) {
   EXPECT_EQ(reader.buffered(), std::string_view("data: half").size());
 }
 
+TEST(SseReader, AMegabyteLineFedOneByteAtATimeArrivesWhole) {
+  const std::string text(1024 * 1024, 'x');
+  const std::string stream = "event: big\ndata: " + text + "\r\n\ndata: after\n\n";
+  SseReader reader;
+  std::vector<SseEvent> events;
+  for (const char byte : stream) {
+    reader.feed(std::string_view(&byte, 1));
+    for (auto& event : drain(reader)) events.push_back(std::move(event));
+    // Nothing is held but the unfinished line: no copy per piece, no growth beyond it.
+    ASSERT_LE(reader.buffered(), text.size() + 16);
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event, "big");
+  EXPECT_EQ(events[0].data.size(), text.size());
+  EXPECT_EQ(events[0].data, text);
+  EXPECT_EQ(events[1].data, "after");
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
+TEST(SseReader, ALineLongerThanTheLimitIsAnError) {
+  SseReader reader(1024);
+  reader.feed("data: " + std::string(1024 - 6, 'a') + "\n\n");  // exactly at the limit
+  ASSERT_TRUE(reader.next().has_value());
+  reader.feed("data: " + std::string(1024, 'b') + "\n\n");
+  EXPECT_THROW(reader.next(), SseTooLong);
+}
+
+TEST(SseReader, ALineWithoutEndIsAnErrorAsSoonAsItPassesTheLimit) {
+  SseReader reader(1024);
+  reader.feed("data: ");
+  std::size_t fed = 6;
+  try {
+    for (; fed < 100 * 1024; fed += 100) {
+      reader.feed(std::string(100, 'c'));
+      EXPECT_FALSE(reader.next().has_value());
+    }
+    ADD_FAILURE() << "no error after " << fed << " bytes";
+  } catch (const SseTooLong& error) {
+    EXPECT_THAT(error.what(), testing::HasSubstr("1024"));
+  }
+  EXPECT_LE(fed, 1024u + 100u);
+}
+
+TEST(SseReader, AnEventsDataIsBoundedLikeALine) {
+  SseReader reader(1024);
+  std::string many_lines;
+  for (int i = 0; i < 20; ++i) many_lines += "data: " + std::string(100, 'd') + "\n";
+  reader.feed(many_lines);
+  EXPECT_THROW(reader.next(), SseTooLong);
+}
+
+TEST(SseReader, FinishChecksTheLastLineToo) {
+  SseReader reader(1024);
+  reader.feed("data: " + std::string(1019, 'e'));  // 1025 bytes: its \r may follow
+  EXPECT_FALSE(reader.next().has_value());
+  EXPECT_THROW(reader.finish(), SseTooLong);
+}
+
+TEST(SseReader, CrLfLinesAtTheLimitAreAccepted) {
+  SseReader reader(16);
+  const std::string line = "data: " + std::string(10, 'f');  // 16 bytes
+  for (const char byte : line + "\r\n\r\n") {
+    reader.feed(std::string_view(&byte, 1));
+    if (auto event = reader.next()) {
+      EXPECT_EQ(event->data, std::string(10, 'f'));
+      return;
+    }
+  }
+  ADD_FAILURE() << "no event";
+}
+
 TEST(SseWriter, WritesEventsDataAndComments) {
   std::string out;
   append_sse_event(out, "message_stop", R"({"type":"message_stop"})");

@@ -146,8 +146,7 @@ const MessagesCase kMessagesCases[] = {
      R"([{"role":"user","content":"kept"}])"},
     {"UserMessageWithNothingLeftIsOmitted",
      R"([{"role":"user","content":"first"},{"role":"user","content":[{"type":"thinking","thinking":"x"}]},
-        {"role":"user","content":[]},{"role":"user","content":""},{"role":"user","content":[{"type":"text","text":""}]},
-        {"role":"user","content":null},{"role":"user"}])",
+        {"role":"user","content":[]},{"role":"user","content":""},{"role":"user","content":[{"type":"text","text":""}]}])",
      R"([{"role":"user","content":"first"}])"},
     {"AssistantString", R"([{"role":"assistant","content":"sure"}])",
      R"([{"role":"assistant","content":"sure"}])"},
@@ -179,9 +178,6 @@ const MessagesCase kMessagesCases[] = {
      R"([{"role":"system","content":"S"},{"role":"user","content":"q"}])"},
     {"EmptySystemIsOmitted", R"([{"role":"user","content":"q"}],"system":[])",
      R"([{"role":"user","content":"q"}])"},
-    {"MalformedMessagesAndUnknownRolesAreSkipped",
-     R"([42,"text",null,{"role":"developer","content":"x"},{"content":"no role"},{"role":"user","content":"ok"}])",
-     R"([{"role":"user","content":"ok"}])"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, MessagesTest, ::testing::ValuesIn(kMessagesCases),
@@ -374,15 +370,14 @@ TEST_P(ToolChoiceTest, Maps) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Choices, ToolChoiceTest,
-                         ::testing::Values(ToolChoiceCase{R"({"type":"auto"})", R"("auto")"},
-                                           ToolChoiceCase{R"({"type":"any"})", R"("required")"},
-                                           ToolChoiceCase{R"({"type":"none"})", R"("none")"},
-                                           ToolChoiceCase{
-                                               R"({"type":"tool","name":"T"})",
-                                               R"({"type":"function","function":{"name":"T"}})"},
-                                           ToolChoiceCase{R"({"type":"mystery"})", ""},
-                                           ToolChoiceCase{R"("auto")", ""}));
+INSTANTIATE_TEST_SUITE_P(
+    Choices, ToolChoiceTest,
+    ::testing::Values(ToolChoiceCase{R"({"type":"auto"})", R"("auto")"},
+                      ToolChoiceCase{R"({"type":"any"})", R"("required")"},
+                      ToolChoiceCase{R"({"type":"none"})", R"("none")"},
+                      ToolChoiceCase{R"({"type":"tool","name":"T"})",
+                                     R"({"type":"function","function":{"name":"T"}})"},
+                      ToolChoiceCase{R"({"type":"auto","future_option":1})", R"("auto")"}));
 
 TEST(RequestTools, DisableParallelToolUseTurnsParallelCallsOff) {
   auto body = translate(request_with(R"("tools":[{"name":"T","input_schema":{"type":"object"}}],
@@ -467,25 +462,200 @@ TEST_P(InvalidRequestTest, IsRejectedWithAFieldMessage) {
   }
 }
 
+// A valid request with one part replaced: `keys` are spliced in after the defaults, so they win.
+std::string body_with(std::string_view keys) {
+  return R"({"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],)" +
+         std::string(keys) + "}";
+}
+
+const std::string kTool = R"({"name":"T","input_schema":{"type":"object"}})";
+
 INSTANTIATE_TEST_SUITE_P(
     Bodies, InvalidRequestTest,
     ::testing::Values(
         InvalidCase{R"([1,2])", "JSON object"}, InvalidCase{R"("text")", "JSON object"},
+        // model
         InvalidCase{R"({"max_tokens":10,"messages":[]})", "model: Field required"},
-        InvalidCase{R"({"model":7,"max_tokens":10,"messages":[]})", "model:"},
-        InvalidCase{R"({"model":"m","max_tokens":10})", "messages: Field required"},
-        InvalidCase{R"({"model":"m","max_tokens":10,"messages":{}})", "messages:"},
+        InvalidCase{body_with(R"("model":7)"), "model: Input should be a valid string"},
+        InvalidCase{body_with(R"("model":"")"), "model: String should have at least 1"},
+        // max_tokens
         InvalidCase{R"({"model":"m","messages":[]})", "max_tokens: Field required"},
-        InvalidCase{R"({"model":"m","max_tokens":0,"messages":[]})", "max_tokens:"},
-        InvalidCase{R"({"model":"m","max_tokens":-5,"messages":[]})", "max_tokens:"},
-        InvalidCase{R"({"model":"m","max_tokens":"100","messages":[]})", "max_tokens:"},
-        InvalidCase{R"({"model":"m","max_tokens":1.5,"messages":[]})", "max_tokens:"}));
+        InvalidCase{body_with(R"("max_tokens":0)"), "max_tokens: Input should be greater than"},
+        InvalidCase{body_with(R"("max_tokens":-5)"), "max_tokens: Input should be greater than"},
+        InvalidCase{body_with(R"("max_tokens":0.5)"),
+                    "max_tokens: Input should be a valid integer"},
+        InvalidCase{body_with(R"("max_tokens":"100")"),
+                    "max_tokens: Input should be a valid integer"},
+        InvalidCase{body_with(R"("max_tokens":true)"),
+                    "max_tokens: Input should be a valid integer"},
+        InvalidCase{body_with(R"("max_tokens":null)"),
+                    "max_tokens: Input should be a valid integer"},
+        InvalidCase{body_with(R"("max_tokens":1.5)"),
+                    "max_tokens: Input should be a valid integer"},
+        InvalidCase{body_with(R"("max_tokens":2147483648)"),
+                    "max_tokens: Input should be less than or equal to 2147483647"},
+        InvalidCase{body_with(R"("max_tokens":9223372036854775807)"),
+                    "max_tokens: Input should be less than"},
+        InvalidCase{body_with(R"("max_tokens":18446744073709551615)"),
+                    "max_tokens: Input should be less than"},
+        InvalidCase{body_with(R"("max_tokens":99999999999999999999)"),
+                    "max_tokens: Input should be less than"},
+        InvalidCase{body_with(R"("max_tokens":1e300)"), "max_tokens: Input should be less than"},
+        // messages
+        InvalidCase{R"({"model":"m","max_tokens":10})", "messages: Field required"},
+        InvalidCase{body_with(R"("messages":{})"), "messages: Input should be a valid list"},
+        InvalidCase{body_with(R"("messages":"hi")"), "messages: Input should be a valid list"},
+        InvalidCase{body_with(R"("messages":[])"), "messages: at least one message is required"},
+        InvalidCase{body_with(R"("messages":[{"role":"user","content":"a"},42])"),
+                    "messages.1: Input should be a valid dictionary"},
+        InvalidCase{body_with(R"("messages":[{"content":"no role"}])"),
+                    "messages.0.role: Field required"},
+        InvalidCase{body_with(R"("messages":[{"role":1,"content":"x"}])"),
+                    "messages.0.role: Input should be a valid string"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"user","content":"a"},{"role":"tool","content":"x"}])"),
+            "messages.1.role: Input should be 'user' or 'assistant'"},
+        InvalidCase{body_with(R"("messages":[{"role":"developer","content":"x"}])"),
+                    "messages.0.role: Input should be 'user' or 'assistant'"},
+        InvalidCase{body_with(R"("messages":[{"role":"user"}])"),
+                    "messages.0.content: Field required"},
+        InvalidCase{body_with(R"("messages":[{"role":"user","content":null}])"),
+                    "messages.0.content: Input should be a valid string or a list"},
+        InvalidCase{body_with(R"("messages":[{"role":"user","content":42}])"),
+                    "messages.0.content: Input should be a valid string or a list"},
+        InvalidCase{body_with(R"("messages":[{"role":"system","content":{"text":"x"}}])"),
+                    "messages.0.content: Input should be a valid string or a list"},
+        InvalidCase{body_with(R"("messages":[{"role":"user","content":["hi"]}])"),
+                    "messages.0.content.0: Input should be a valid dictionary"},
+        InvalidCase{body_with(R"("messages":[{"role":"user","content":[{"text":"hi"}]}])"),
+                    "messages.0.content.0.type: Field required"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text"}]}])"),
+            "messages.0.content.1.text: Field required"},
+        InvalidCase{
+            body_with(R"("messages":[{"role":"user","content":[{"type":"text","text":5}]}])"),
+            "messages.0.content.0.text: Input should be a valid string"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","input":{}}]}])"),
+            "messages.0.content.0.name: Field required"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"assistant","content":[{"type":"tool_use","name":"T","input":{}}]}])"),
+            "messages.0.content.0.id: Field required"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"T","input":[]}]}])"),
+            "messages.0.content.0.input: Input should be a valid dictionary"},
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"user","content":[{"type":"tool_result","content":"x"}]}])"),
+            "messages.0.content.0.tool_use_id: Field required"},
+        // nothing left to send
+        InvalidCase{
+            body_with(
+                R"("messages":[{"role":"user","content":""},{"role":"assistant","content":[{"type":"thinking","thinking":"t"}]}])"),
+            "messages: no message has content to send upstream"},
+        InvalidCase{body_with(R"("messages":[{"role":"system","content":"only a system entry"}])"),
+                    "messages: no message has content"},
+        // system
+        InvalidCase{body_with(R"("system":42)"),
+                    "system: Input should be a valid string or a list of text blocks"},
+        InvalidCase{body_with(R"("system":{"type":"text","text":"S"})"),
+                    "system: Input should be a valid string or a list"},
+        InvalidCase{body_with(R"("system":[1])"), "system.0: Input should be a valid dictionary"},
+        // tools and tool_choice
+        InvalidCase{body_with(R"("tools":{})"), "tools: Input should be a valid list"},
+        InvalidCase{body_with(R"("tools":[)" + kTool + R"(,7])"),
+                    "tools.1: Input should be a valid dictionary"},
+        InvalidCase{body_with(R"("tools":[{"input_schema":{"type":"object"}}])"),
+                    "tools.0.name: Field required"},
+        InvalidCase{body_with(R"("tools":[{"name":"","input_schema":{"type":"object"}}])"),
+                    "tools.0.name: String should have at least 1"},
+        InvalidCase{body_with(R"("tools":[{"name":"x","input_schema":"object"}])"),
+                    "tools.0.input_schema: Input should be a valid dictionary"},
+        InvalidCase{body_with(R"("tools":[)" + kTool + R"(],"tool_choice":"auto")"),
+                    "tool_choice: Input should be a valid dictionary"},
+        InvalidCase{body_with(R"("tools":[)" + kTool + R"(],"tool_choice":{})"),
+                    "tool_choice.type: Field required"},
+        InvalidCase{body_with(R"("tools":[)" + kTool + R"(],"tool_choice":{"type":"mystery"})"),
+                    "tool_choice.type: Input tag 'mystery'"},
+        InvalidCase{body_with(R"("tools":[)" + kTool + R"(],"tool_choice":{"type":"tool"})"),
+                    "tool_choice.name: Field required"},
+        InvalidCase{
+            body_with(R"("tools":[)" + kTool + R"(],"tool_choice":{"type":"tool","name":"Other"})"),
+            "tool_choice.name: tool 'Other' is not among the tools offered"},
+        InvalidCase{body_with(R"("tool_choice":{"type":"tool","name":"T"})"),
+                    "tool_choice.name: tool 'T' is not among the tools offered"},
+        InvalidCase{
+            body_with(
+                R"("tools":[{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"tool","name":"web_search"})"),
+            "tool_choice.name: tool 'web_search' is a server tool"},
+        // sampling
+        InvalidCase{body_with(R"("stream":"yes")"), "stream: Input should be a valid boolean"},
+        InvalidCase{body_with(R"("temperature":"hot")"),
+                    "temperature: Input should be a valid number"},
+        InvalidCase{body_with(R"("top_p":null)"), "top_p: Input should be a valid number"},
+        InvalidCase{body_with(R"("stop_sequences":"END")"),
+                    "stop_sequences: Input should be a valid list"},
+        InvalidCase{body_with(R"("stop_sequences":["END",3])"),
+                    "stop_sequences.1: Input should be a valid string"}));
 
-TEST(RequestTolerance, AcceptsWholeFloatMaxTokensAndEmptyMessages) {
-  const auto translated = to_openai_request(
-      parse_json(R"({"model":"m","max_tokens":1024.0,"messages":[]})"), default_options());
+TEST(RequestTolerance, AcceptsWholeFloatMaxTokensAndTheLargestBound) {
+  auto translated =
+      to_openai_request(parse_json(body_with(R"("max_tokens":1024.0)")), default_options());
   EXPECT_EQ(translated.body.at("max_tokens"), 1024);
-  EXPECT_TRUE(translated.body.at("messages").as_array().empty());
+  translated =
+      to_openai_request(parse_json(body_with(R"("max_tokens":2147483647)")), default_options());
+  EXPECT_EQ(translated.body.at("max_tokens"), 2147483647);
+  translated =
+      to_openai_request(parse_json(body_with(R"("max_tokens":2.147483647e9)")), default_options());
+  EXPECT_EQ(translated.body.at("max_tokens"), 2147483647);
+}
+
+TEST(RequestTolerance, WhatTheRealApiAcceptsStillPasses) {
+  const auto translated = to_openai_request(parse_json(body_with(R"(
+    "messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"brand_new_block"},
+                                          {"type":"image","source":{"type":"file","file_id":"f"}}]},
+                {"role":"system","content":[]},
+                {"role":"assistant","content":""},
+                {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":7}]}],
+    "system":[{"type":"text","text":"S"},{"type":"future_system_block"}],
+    "tools":[{"name":"web_search","type":"web_search_20250305"},{"name":"T","input_schema":{}}],
+    "tool_choice":{"type":"any"},"stream":false,"temperature":1,"stop_sequences":[],
+    "metadata":"not an object","thinking":"unknown","brand_new_key":{"a":[1]})")),
+                                            default_options());
+  EXPECT_EQ(json::serialize(translated.body.at("messages")),
+            R"([{"role":"system","content":"S"},{"role":"user","content":"a"},)"
+            R"j({"role":"tool","tool_call_id":"t1","content":"(no content)"}])j");
+}
+
+TEST(RequestValidation, CountTokensChecksModelMessagesSystemAndTools) {
+  EXPECT_NO_THROW(validate_count_tokens_request(
+      parse_json(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})")));
+  // count_tokens takes no max_tokens, and no conversation needs to be left to send.
+  EXPECT_NO_THROW(validate_count_tokens_request(
+      parse_json(R"({"model":"m","messages":[{"role":"user","content":""}]})")));
+  const std::pair<std::string, std::string> invalid[] = {
+      {R"([])", "JSON object"},
+      {R"({"messages":[{"role":"user","content":"hi"}]})", "model: Field required"},
+      {R"({"model":"m"})", "messages: Field required"},
+      {R"({"model":"m","messages":[]})", "messages: at least one message is required"},
+      {R"({"model":"m","messages":[{"role":"bot","content":"x"}]})", "messages.0.role:"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"}],"system":1})", "system:"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{}]})",
+       "tools.0.name: Field required"},
+  };
+  for (const auto& [body, message] : invalid) {
+    try {
+      validate_count_tokens_request(parse_json(body));
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const InvalidRequest& error) {
+      EXPECT_THAT(error.what(), HasSubstr(message)) << body;
+    }
+  }
 }
 
 TEST(RequestShape, ClaudeCodeTurnTranslatesWhole) {
