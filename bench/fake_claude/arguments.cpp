@@ -78,6 +78,13 @@ std::string_view usage_text() {
 It connects to the MCP servers of --mcp-config, then answers each stream-json user line on
 stdin with one turn on stdout. A turn is steered by FAKE[key=value;...] in the user text:
   lines=8 interval_us=0 chunk_bytes=32 tool=<name> startup_ms=0
+and by the faults and checks of the soak (bench/soak.mjs):
+  crash_after=N  exit(3) after N text deltas, mid-turn
+  hang_after=N   after N text deltas, stop writing and reading until killed
+  garbage=N      N lines that are not stream-json, right after the init line
+  probe_mcp=1    try the gateway MCP server with a wrong secret and an unknown session; the
+                 statuses open the answer: mcp_wrong_secret=<s>; mcp_unknown_session=<s>;
+  tag=N          the answer opens with tag=N; (after a tool call: result=<the result>;)
 )";
 }
 
