@@ -324,6 +324,7 @@ async function main() {
     let intervalStart = performance.now();
     let phase = 'load';
     let releaseStart = null;
+    let drainS = null;
     let release = null;
     const releaseDeadlineS = settings.sessionIdleTimeoutS + 20;
     for (let second = 1; ; ++second) {
@@ -339,14 +340,14 @@ async function main() {
         log('load stopped; waiting for the requests in flight');
       }
       if (phase === 'drain' && inFlight && inFlight.size === 0) {
-        await Promise.allSettled([...inFlight]);
         agent.destroy();
         phase = 'release';
         releaseStart = now;
+        drainS = (now - loadEnd) / 1000;
         log('all requests done; waiting for ccgate to let everything go');
       }
       if (phase === 'release') {
-        release = judgeRelease(baseline, reading, (now - releaseStart) / 1000);
+        release = judgeRelease(baseline, reading, drainS, (now - releaseStart) / 1000);
         if (release.pass || release.waitedS >= releaseDeadlineS) {
           readings.length && samples.push(makeSample(t, phase, readings, recorder, (now - intervalStart) / 1000));
           break;

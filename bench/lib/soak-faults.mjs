@@ -77,9 +77,10 @@ function judgeOpenAiFailure(result, streamed) {
 
 // ---- clients that misbehave ---------------------------------------------------------------
 
-// Opens a streamed request and hands each piece of the answer to onData(text, request,
-// response); resolves when the request is over (or was destroyed).
-function streamRequest(ctx, path, headers, body, onData, timeoutMs) {
+// Opens a streamed request and hands each piece of the answer to onData(state, request,
+// response); resolves when the request is over (or was destroyed). onSent(request) runs once
+// the request is sent.
+function streamRequest(ctx, path, headers, body, onData, timeoutMs, onSent = () => {}) {
   return new Promise((resolve) => {
     const state = { status: undefined, received: '', ended: false, error: null };
     const request = http.request(
@@ -108,24 +109,33 @@ function streamRequest(ctx, path, headers, body, onData, timeoutMs) {
       resolve(state);
     }, timeoutMs);
     request.end(body);
+    onSent(request);
   });
 }
 
-// Leaves as soon as the stream has shown `count` content pieces.
-async function leaveMidStream(ctx, path, headers, body, isContent, count) {
+// Leaves at one phase of a streamed answer: `i` picks it — before the response head (50 ms
+// after sending), right after the head, or once `count` content pieces have arrived.
+async function leaveMidStream(ctx, path, headers, body, isContent, count, i) {
+  const phase = ['before-head', 'after-head', 'mid-stream'][i % 3];
+  let timer = null;
   const state = await streamRequest(
     ctx,
     path,
     headers,
     body,
     (current, request) => {
-      if (isContent(current.received) >= count) request.destroy();
+      if (phase === 'after-head' || isContent(current.received) >= count) request.destroy();
     },
     30_000,
+    (request) => {
+      if (phase === 'before-head') timer = setTimeout(() => request.destroy(), 50);
+    },
   );
+  clearTimeout(timer);
+  if (phase === 'before-head') return expected('left 50 ms after sending');
   if (state.status !== 200) return verdict('unclear_error', `status ${state.status} ${state.error ?? ''}`);
   if (state.ended) return verdict('unclear_error', 'the stream ended before the client left');
-  return expected(`left after ${count} deltas`);
+  return expected(phase === 'after-head' ? 'left after the head' : `left after ${count} deltas`);
 }
 
 const anthropicDeltas = (text) => text.split('event: content_block_delta').length - 1;
@@ -258,7 +268,7 @@ export const faults = [
   {
     name: 'client-gone-mid-stream',
     door: 'proxy',
-    run: (ctx) =>
+    run: (ctx, i) =>
       leaveMidStream(
         ctx,
         proxyPath,
@@ -266,12 +276,13 @@ export const faults = [
         proxyBody(`${directive({ chunks: 100, interval_ms: 20 })} soak fault ${ctx.nextNumber()}`, { stream: true }),
         anthropicDeltas,
         2,
+        i,
       ),
   },
   {
     name: 'client-gone-mid-turn',
     door: 'gateway',
-    run: (ctx) =>
+    run: (ctx, i) =>
       leaveMidStream(
         ctx,
         gatewayPath,
@@ -283,6 +294,7 @@ export const faults = [
         }),
         chatDeltas,
         2,
+        i,
       ),
   },
   {
@@ -318,7 +330,7 @@ export const faults = [
         JSON.stringify({
           model: gatewayModel,
           stream: true,
-          messages: [{ role: 'user', content: `FAKE[lines=20000;chunk_bytes=1024] soak fault ${ctx.nextNumber()}` }],
+          messages: [{ role: 'user', content: `FAKE[lines=6000;chunk_bytes=1024] soak fault ${ctx.nextNumber()}` }],
         }),
         ctx.settings.writeTimeoutS * 1000 + 4000,
       ),

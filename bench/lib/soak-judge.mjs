@@ -20,6 +20,7 @@ export const seriesRules = [
   { key: 'zombies', label: 'zombie children', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
   { key: 'session_dirs', label: 'session temp dirs', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
   { key: 'mock_connections', label: 'upstream connections at the mock', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
+  { key: 'mock_streams', label: 'upstream streams open at the mock', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
 ];
 
 function countRise(level) {
@@ -81,14 +82,16 @@ export function judgeRate(samples, plannedPerSecond) {
   return result;
 }
 
-// After the load: what every request and session held is let go.
-export function judgeRelease(baseline, last, waitedS) {
+// After the load: what every request and session held is let go. drainS: from the end of the
+// load until the last request in flight was over; waitedS: from then until this reading.
+export function judgeRelease(baseline, last, drainS, waitedS) {
   const checks = [
     ['children', last.children === 0, `${last.children} child processes left`],
     ['zombies', last.zombies === 0, `${last.zombies} zombie children`],
     ['session_dirs', last.session_dirs === 0, `${last.session_dirs} session temp dirs left`],
     ['pipes', last.pipes <= baseline.pipes, `${last.pipes} pipes (${baseline.pipes} at start)`],
     ['pidfds', last.pidfds <= baseline.pidfds, `${last.pidfds} pidfds (${baseline.pidfds} at start)`],
+    ['mock_streams', !last.mock_streams, `${last.mock_streams} upstream streams still open at the mock`],
     ['sockets_in', last.sockets_in <= baseline.sockets_in, `${last.sockets_in} client connections still open (${baseline.sockets_in} at start)`],
     [
       'sockets_up',
@@ -102,7 +105,7 @@ export function judgeRelease(baseline, last, waitedS) {
     ],
   ];
   const problems = checks.filter(([, ok]) => !ok).map(([, , text]) => text);
-  return { pass: problems.length === 0, problems, waitedS: round(waitedS, 1), baseline, last };
+  return { pass: problems.length === 0, problems, drainS: round(drainS, 1), waitedS: round(waitedS, 1), baseline, last };
 }
 
 // Every well-behaved request right, every fault ended as it must.

@@ -41,7 +41,7 @@ export function writeCsv(file, samples) {
 }
 
 // Three panels sharing the time axis; the warm-up and the cool-down are shaded.
-export function drawChart(csvFile, pngFile, { warmupS, loadS, title }) {
+export function drawChart(csvFile, pngFile, { warmupS, loadS, endS, title }) {
   const column = (name) => csvColumns.findIndex(([n]) => n === name) + 1;
   const script = `
 set terminal pngcairo size 1200,1100 font 'DejaVu Sans,10'
@@ -50,7 +50,9 @@ set datafile separator ','
 set key outside right top
 set grid
 set multiplot layout 3,1 title '${title.replace(/'/g, '')}'
-set xrange [0:*]
+set lmargin at screen 0.07
+set rmargin at screen 0.78
+set xrange [0:${Math.max(endS, loadS) / 60}]
 set object 1 rectangle from graph 0, graph 0 to first ${warmupS / 60}, graph 1 behind fillcolor rgb '#eeeeee' fillstyle solid noborder
 set object 2 rectangle from first ${loadS / 60}, graph 0 to graph 1, graph 1 behind fillcolor rgb '#e6eef7' fillstyle solid noborder
 set ylabel 'MiB'
@@ -82,7 +84,8 @@ export function summaryMarkdown(run) {
   const verdict = run.verdict.pass ? 'PASS' : 'FAIL';
   lines.push(`# Soak ${run.runId}: ${verdict}`, '');
   lines.push(
-    `Command: \`${run.command}\`. ${run.minutes} min of load (warm-up ${run.warmupS} s, a sample every ${run.sampleS} s), then ${run.release.waitedS} s to release. ` +
+    `Command: \`${run.command}\`. ${run.minutes} min of load (warm-up ${run.warmupS} s, a sample every ${run.sampleS} s); ` +
+      `the requests in flight were over ${run.release.drainS} s after it, everything was let go ${run.release.waitedS} s later. ` +
       `Machine: ${run.machine.cpus} vCPU ${run.machine.model}, Linux ${run.machine.kernel}; ${run.machine.network}. ccgate: ${run.versions.ccgate}.`,
     '',
   );
@@ -104,18 +107,18 @@ export function summaryMarkdown(run) {
   lines.push('## Release after the load', '');
   lines.push(
     run.release.pass
-      ? `Everything let go within ${run.release.waitedS} s: ${describe(run.release.last)} (at start: ${describe(run.release.baseline)}).`
-      : `**Not released after ${run.release.waitedS} s:** ${run.release.problems.join('; ')}. Now: ${describe(run.release.last)}; at start: ${describe(run.release.baseline)}.`,
+      ? `Everything let go ${run.release.waitedS} s after the last request: ${describe(run.release.last)} (at start: ${describe(run.release.baseline)}).`
+      : `**Not released ${run.release.waitedS} s after the last request:** ${run.release.problems.join('; ')}. Now: ${describe(run.release.last)}; at start: ${describe(run.release.baseline)}.`,
     '',
   );
   lines.push('## Requests', '');
   lines.push('| lane | requests | ok | wrong | kinds of failure |', '|---|---|---|---|---|');
   for (const [lane, c] of Object.entries(run.totals.lanes))
     lines.push(`| ${lane} | ${c.ok + c.failed} | ${c.ok} | ${c.failed} | ${Object.entries(c.fail).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`);
-  lines.push('', '| fault | runs | verdicts | example |', '|---|---|---|---|');
+  lines.push('', '| fault | runs | verdicts | time to the error or release (p50 ms) | example |', '|---|---|---|---|---|');
   for (const [fault, c] of Object.entries(run.totals.faults))
     lines.push(
-      `| ${fault}${c.needs ? ` (needs ${c.needs})` : ''} | ${c.runs} | ${Object.entries(c.verdicts).map(([k, n]) => `${k} ${n}`).join(', ')} | ${cell(c.example ?? c.lastDetail)} |`,
+      `| ${fault}${c.needs ? ` (needs ${c.needs})` : ''} | ${c.runs} | ${Object.entries(c.verdicts).map(([k, n]) => `${k} ${n}`).join(', ')} | ${cell(c.figureMsP50)} | ${cell(c.example ?? c.lastDetail)} |`,
     );
   lines.push('', `Files: \`series.json\`, \`series.csv\`, \`chart.png\` in \`${run.outDir}\`.`, '');
   return lines.join('\n');
@@ -133,6 +136,7 @@ export function writeAll(outDir, run) {
   const chartError = drawChart(csv, path.join(outDir, 'chart.png'), {
     warmupS: run.warmupS,
     loadS: run.minutes * 60,
+    endS: run.samples.at(-1)?.t ?? 0,
     title: `ccgate soak ${run.runId}: ${run.verdict.pass ? 'pass' : 'FAIL'}`,
   });
   const markdown = summaryMarkdown(run);
