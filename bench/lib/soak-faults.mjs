@@ -115,7 +115,8 @@ function streamRequest(ctx, path, headers, body, onData, timeoutMs, onSent = () 
 
 // Leaves at one phase of a streamed answer: `i` picks it — before the response head (50 ms
 // after sending), right after the head, or once `count` content pieces have arrived.
-async function leaveMidStream(ctx, path, headers, body, isContent, count, i) {
+// `mayEnd`: the answer may be over by then (a tool call's turn ends right after its call).
+async function leaveMidStream(ctx, path, headers, body, isContent, count, i, mayEnd = false) {
   const phase = ['before-head', 'after-head', 'mid-stream'][i % 3];
   let timer = null;
   const state = await streamRequest(
@@ -134,7 +135,7 @@ async function leaveMidStream(ctx, path, headers, body, isContent, count, i) {
   clearTimeout(timer);
   if (phase === 'before-head') return expected('left 50 ms after sending');
   if (state.status !== 200) return verdict('unclear_error', `status ${state.status} ${state.error ?? ''}`);
-  if (state.ended) return verdict('unclear_error', 'the stream ended before the client left');
+  if (state.ended && !mayEnd) return verdict('unclear_error', 'the stream ended before the client left');
   return expected(phase === 'after-head' ? 'left after the head' : `left after ${count} deltas`);
 }
 
@@ -282,20 +283,27 @@ export const faults = [
   {
     name: 'client-gone-mid-turn',
     door: 'gateway',
-    run: (ctx, i) =>
-      leaveMidStream(
+    // Every fourth time the turn is a tool call, and the client leaves while the CLI is in its
+    // MCP calls (approval, then the tool call that waits for the client's result).
+    run: (ctx, i) => {
+      const toolTurn = i % 4 === 3;
+      const fake = toolTurn ? `FAKE[tool=${toolName};lines=2]` : 'FAKE[lines=200;interval_us=10000]';
+      return leaveMidStream(
         ctx,
         gatewayPath,
         gatewayHeaders(ctx),
         JSON.stringify({
           model: gatewayModel,
           stream: true,
-          messages: [{ role: 'user', content: `FAKE[lines=200;interval_us=10000] soak fault ${ctx.nextNumber()}` }],
+          ...(toolTurn ? { tools } : {}),
+          messages: [{ role: 'user', content: `${fake} soak fault ${ctx.nextNumber()}` }],
         }),
-        chatDeltas,
-        2,
-        i,
-      ),
+        toolTurn ? (text) => text.split('"tool_calls"').length - 1 : chatDeltas,
+        toolTurn ? 1 : 2,
+        toolTurn ? 2 : i,
+        toolTurn,
+      );
+    },
   },
   {
     name: 'client-gone-mid-body',
