@@ -25,7 +25,7 @@ import { canUnshare, reexecInNetns } from './lib/netns.mjs';
 import { faults } from './lib/soak-faults.mjs';
 import { judgeRate, judgeRelease, judgeRequests, judgeSeries, seriesRules } from './lib/soak-judge.mjs';
 import { writeAll } from './lib/soak-report.mjs';
-import { readOnce } from './lib/soak-sampler.mjs';
+import { cpuSeconds, readOnce } from './lib/soak-sampler.mjs';
 import { lanes } from './lib/soak-traffic.mjs';
 import { quantile, sleep } from './lib/stats.mjs';
 import { benchTools } from './lib/tools.mjs';
@@ -276,6 +276,7 @@ async function main() {
   const workDir = tempDir('soak');
   const tmpDir = path.join(workDir, 'tmp');
   fs.mkdirSync(tmpDir);
+  process.once('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
 
   const mock = await startMock(tools);
   const ccgate = await startCcgate(tools, mock, undefined, ccgateEnv(tools, mock, tmpDir));
@@ -312,6 +313,7 @@ async function main() {
         `(${plannedRps.toFixed(1)} requests/s planned, ${options.faultRate} fault/s over ${options.faultList.length} faults), warm-up ${options.warmupS} s`,
     );
 
+    const cpuAtStart = { ccgate: cpuSeconds(ccgate.mainPid), mock: cpuSeconds(mock.pid), driver: process.cpuUsage() };
     const loadStart = performance.now();
     const loadEnd = loadStart + loadS * 1000;
     const driving = drive(ctx, options, recorder, loadEnd);
@@ -325,6 +327,18 @@ async function main() {
     let phase = 'load';
     let releaseStart = null;
     let drainS = null;
+    let cpu = null;
+    const cpuShares = (start, seconds) => {
+      const ccgateNow = cpuSeconds(ccgate.mainPid);
+      const share = (used) => Math.round((used / seconds) * 1000) / 10;
+      const driver = process.cpuUsage(start.driver);
+      return {
+        ccgatePct: share(ccgateNow.own - start.ccgate.own),
+        cliPct: share(ccgateNow.children - start.ccgate.children),
+        mockPct: share(cpuSeconds(mock.pid).own - start.mock.own),
+        driverPct: share((driver.user + driver.system) / 1e6),
+      };
+    };
     let release = null;
     const releaseDeadlineS = settings.sessionIdleTimeoutS + 20;
     for (let second = 1; ; ++second) {
@@ -336,6 +350,7 @@ async function main() {
       const now = performance.now();
       const t = (now - loadStart) / 1000;
       if (phase === 'load' && now >= loadEnd) {
+        cpu = cpuShares(cpuAtStart, loadS);
         phase = 'drain';
         log('load stopped; waiting for the requests in flight');
       }
@@ -389,6 +404,7 @@ async function main() {
       faults: options.faultList.map((f) => ({ name: f.name, door: f.door, needs: f.needs ?? null })),
       lanes: lanes.map((l) => ({ name: l.name, door: l.door, perSecond: l.rate * options.rate * (l.requestsPerRun ?? 1) })),
       settings,
+      cpu,
       ccgateEnv: ccgateEnv(tools, mock, '<TMPDIR>'),
       machine: machine(options.inNetns),
       versions: { ccgate: execFileSync(tools.ccgate, ['--version'], { encoding: 'utf8' }).trim(), node: process.version },

@@ -1,10 +1,12 @@
 #include "fake_claude/fake_cli.hpp"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <random>
 
@@ -70,8 +72,11 @@ bool carries_tool_results(const json::value& line) {
   return false;
 }
 
-// The soak's "hung CLI": it neither writes nor reads any more, and only a signal ends it.
+// The soak's "hung CLI": it neither writes nor reads any more, and only a signal ends it (or
+// its parent's death, so that a soak that is itself killed leaves no stub behind).
 [[noreturn]] void hang_until_killed() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) ::_exit(0);
   for (;;) ::pause();
 }
 

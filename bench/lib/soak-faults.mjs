@@ -113,11 +113,14 @@ function streamRequest(ctx, path, headers, body, onData, timeoutMs, onSent = () 
   });
 }
 
-// Leaves at one phase of a streamed answer: `i` picks it — before the response head (50 ms
-// after sending), right after the head, or once `count` content pieces have arrived.
+// The phases a client leaves at: 1 ms or 50 ms after sending (while the server is still
+// starting the exchange: an upstream request, a CLI), right after the response head, or once
+// some content has arrived.
+const leavingPhases = ['sent+1ms', 'sent+50ms', 'after-head', 'mid-stream'];
+
+// Leaves a streamed answer at `phase`; mid-stream means once `count` content pieces arrived.
 // `mayEnd`: the answer may be over by then (a tool call's turn ends right after its call).
-async function leaveMidStream(ctx, path, headers, body, isContent, count, i, mayEnd = false) {
-  const phase = ['before-head', 'after-head', 'mid-stream'][i % 3];
+async function leaveMidStream(ctx, path, headers, body, isContent, count, phase, mayEnd = false) {
   let timer = null;
   const state = await streamRequest(
     ctx,
@@ -129,11 +132,11 @@ async function leaveMidStream(ctx, path, headers, body, isContent, count, i, may
     },
     30_000,
     (request) => {
-      if (phase === 'before-head') timer = setTimeout(() => request.destroy(), 50);
+      if (phase.startsWith('sent+')) timer = setTimeout(() => request.destroy(), parseInt(phase.slice(5), 10));
     },
   );
   clearTimeout(timer);
-  if (phase === 'before-head') return expected('left 50 ms after sending');
+  if (phase.startsWith('sent+')) return expected(`left ${phase.slice(5)} after sending`);
   if (state.status !== 200) return verdict('unclear_error', `status ${state.status} ${state.error ?? ''}`);
   if (state.ended && !mayEnd) return verdict('unclear_error', 'the stream ended before the client left');
   return expected(phase === 'after-head' ? 'left after the head' : `left after ${count} deltas`);
@@ -277,16 +280,16 @@ export const faults = [
         proxyBody(`${directive({ chunks: 100, interval_ms: 20 })} soak fault ${ctx.nextNumber()}`, { stream: true }),
         anthropicDeltas,
         2,
-        i,
+        leavingPhases[i % leavingPhases.length],
       ),
   },
   {
     name: 'client-gone-mid-turn',
     door: 'gateway',
-    // Every fourth time the turn is a tool call, and the client leaves while the CLI is in its
+    // Every fifth time the turn is a tool call, and the client leaves while the CLI is in its
     // MCP calls (approval, then the tool call that waits for the client's result).
     run: (ctx, i) => {
-      const toolTurn = i % 4 === 3;
+      const toolTurn = i % 5 === 4;
       const fake = toolTurn ? `FAKE[tool=${toolName};lines=2]` : 'FAKE[lines=200;interval_us=10000]';
       return leaveMidStream(
         ctx,
@@ -300,7 +303,7 @@ export const faults = [
         }),
         toolTurn ? (text) => text.split('"tool_calls"').length - 1 : chatDeltas,
         toolTurn ? 1 : 2,
-        toolTurn ? 2 : i,
+        toolTurn ? 'mid-stream' : leavingPhases[i % 5],
         toolTurn,
       );
     },

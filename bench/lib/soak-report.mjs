@@ -66,10 +66,10 @@ plot '${csvFile}' using ($${column('t_s')}/60):${column('fds')} skip 1 with line
      '' using ($${column('t_s')}/60):${column('children')} skip 1 with lines title 'CLI processes', \\
      '' using ($${column('t_s')}/60):${column('threads')} skip 1 with lines title 'threads'
 set ylabel 'per second'
-set xlabel 'minutes (grey: warm-up; blue: after the load, release)'
+set xlabel 'minutes (grey: warm-up; blue: after the load: requests finish, then everything must be let go)'
 plot '${csvFile}' using ($${column('t_s')}/60):${column('rps_ok')} skip 1 with lines lw 2 title 'well-behaved requests ok/s', \\
      '' using ($${column('t_s')}/60):${column('faults_per_s')} skip 1 with lines title 'faults/s', \\
-     '' using ($${column('t_s')}/60):${column('wrong_per_s')} skip 1 with impulses lw 3 lc rgb 'red' title 'wrong answers/s'
+     '' using ($${column('t_s')}/60):${column('wrong_per_s')} skip 1 with impulses lw 3 lc rgb 'red' title 'wrong answers and mishandled faults/s'
 unset multiplot
 `;
   const result = spawnSync('gnuplot', [], { input: script, encoding: 'utf8' });
@@ -86,7 +86,10 @@ export function summaryMarkdown(run) {
   lines.push(
     `Command: \`${run.command}\`. ${run.minutes} min of load (warm-up ${run.warmupS} s, a sample every ${run.sampleS} s); ` +
       `the requests in flight were over ${run.release.drainS} s after it, everything was let go ${run.release.waitedS} s later. ` +
-      `Machine: ${run.machine.cpus} vCPU ${run.machine.model}, Linux ${run.machine.kernel}; ${run.machine.network}. ccgate: ${run.versions.ccgate}.`,
+      `Machine: ${run.machine.cpus} vCPU ${run.machine.model}, Linux ${run.machine.kernel}; ${run.machine.network}. ccgate: ${run.versions.ccgate}. ` +
+      (run.cpu
+        ? `CPU during the load, in % of one vCPU: ccgate ${run.cpu.ccgatePct}, its CLIs ${run.cpu.cliPct}, the mock ${run.cpu.mockPct}, the soak's clients ${run.cpu.driverPct}.`
+        : ''),
     '',
   );
   if (!run.verdict.pass) {

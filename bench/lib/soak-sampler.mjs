@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { descendants } from './procfs.mjs';
+import { cpuUs, descendants, jiffyUs } from './procfs.mjs';
 
 const read = (file) => {
   try {
@@ -132,3 +132,11 @@ export async function readOnce({ pid, ccgatePort, mockPort, mockUrl, tmpDir }) {
   };
 }
 
+
+// CPU seconds used by `pid` itself and by its children once reaped (the CLIs, for ccgate).
+export function cpuSeconds(pid) {
+  const stat = read(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const childJiffies = Number(fields[13] ?? 0) + Number(fields[14] ?? 0); // cutime, cstime
+  return { own: cpuUs(pid) / 1e6, children: (childJiffies * jiffyUs) / 1e6 };
+}
