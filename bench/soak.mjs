@@ -65,6 +65,10 @@ function parseArgs(argv) {
     else if (arg === '--warmup-s') options.warmupS = number(argv[++i], arg);
     else if (arg === '--no-netns') options.netns = false;
     else if (arg === '--in-netns') options.inNetns = true;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
     else throw new Error(`unknown argument ${arg}`);
   }
   const known = new Set(faults.map((f) => f.name));

@@ -1,8 +1,9 @@
 // How the soak decides. After warm-up every series must be flat: RSS within 10 % above its
-// post-warm-up level, and for every series the least-squares line over the second half of the
-// judged window must rise by less than a stated bound. Counts are judged on each interval's
-// floor (its lowest one-second reading): what stays held when the least is in flight, which is
-// what a leak raises. After the load stops, everything a request or a session held must be
+// post-warm-up level (the median of the first quarter of the judged samples), and for every
+// series the least-squares line over the second half of the judged window must rise by less
+// than a stated bound. Series are judged on each interval's floor (its lowest one-second
+// reading): what stays held when the least is in flight, which is what a leak raises, while a
+// large answer's transient buffers (freed, and given back) come and go between readings. After the load stops, everything a request or a session held must be
 // let go. And every well-behaved request must have got the right answer, every fault its
 // expected end.
 
@@ -10,7 +11,7 @@ import { median, slope } from './stats.mjs';
 
 // rise: the largest rise of the fitted line over the second half, given the level.
 export const seriesRules = [
-  { key: 'rss_kib', label: 'RSS (KiB)', use: 'tick', bandPct: 10, rise: (level) => 0.03 * level, riseText: '3 % of the level' },
+  { key: 'rss_kib', label: 'RSS (KiB)', use: 'floor', bandPct: 10, rise: (level) => 0.03 * level, riseText: '3 % of the level' },
   { key: 'fds', label: 'open descriptors', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
   { key: 'sockets_up', label: 'upstream sockets', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
   { key: 'pipes', label: 'pipes', use: 'floor', rise: countRise, riseText: 'max(2, 10 % of the level)' },
@@ -39,7 +40,7 @@ export function judgeSeries(samples, rule) {
     result.note = 'too few samples after warm-up to judge';
     return result;
   }
-  result.level = median(points.slice(0, 3).map(([, y]) => y));
+  result.level = median(points.slice(0, Math.max(3, Math.ceil(points.length / 4))).map(([, y]) => y));
   result.max = Math.max(...points.map(([, y]) => y));
   if (rule.bandPct !== undefined) {
     result.bandLimit = result.level * (1 + rule.bandPct / 100);

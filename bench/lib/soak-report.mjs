@@ -10,6 +10,7 @@ const csvColumns = [
   ['t_s', (s) => s.t.toFixed(1)],
   ['phase', (s) => s.phase],
   ['rss_mib', (s) => (s.tick.rss_kib / 1024).toFixed(2)],
+  ['rss_floor_mib', (s) => (s.floor.rss_kib / 1024).toFixed(2)],
   ['threads', (s) => s.tick.threads],
   ['fds', (s) => s.tick.fds],
   ['fds_floor', (s) => s.floor.fds],
@@ -57,7 +58,8 @@ set object 1 rectangle from graph 0, graph 0 to first ${warmupS / 60}, graph 1 b
 set object 2 rectangle from first ${loadS / 60}, graph 0 to graph 1, graph 1 behind fillcolor rgb '#e6eef7' fillstyle solid noborder
 set ylabel 'MiB'
 set yrange [0:*]
-plot '${csvFile}' using ($${column('t_s')}/60):${column('rss_mib')} skip 1 with linespoints lw 2 pt 7 ps 0.5 title 'ccgate RSS'
+plot '${csvFile}' using ($${column('t_s')}/60):${column('rss_mib')} skip 1 with linespoints lw 2 pt 7 ps 0.5 title 'ccgate RSS', \\
+     '' using ($${column('t_s')}/60):${column('rss_floor_mib')} skip 1 with lines dt 2 title 'RSS (interval floor)'
 set ylabel 'count'
 plot '${csvFile}' using ($${column('t_s')}/60):${column('fds')} skip 1 with lines lw 2 title 'open fds', \\
      '' using ($${column('t_s')}/60):${column('fds_floor')} skip 1 with lines dt 2 title 'fds (interval floor)', \\
