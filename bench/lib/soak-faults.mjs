@@ -173,7 +173,7 @@ async function stopReading(ctx, path, headers, body, holdMs) {
             setTimeout(() => {
               request.destroy();
               resolve({ status: response.statusCode, how: 'still sending' });
-            }, 3000);
+            }, 1500);
           }, holdMs);
         });
         response.on('end', () => finish('ended'));
@@ -191,9 +191,10 @@ async function stopReading(ctx, path, headers, body, holdMs) {
   return verdict('not_released', `still sending ${seconds(holdMs)} after the client stopped reading (${mib} MiB)`);
 }
 
-// Sends the request head one header line per second and never finishes it. The server must
-// close the connection within its header timeout.
-async function slowloris(ctx, path, boundMs, giveUpMs) {
+// Sends the request head one header line per second and never finishes it (or, `stallBody`,
+// sends the whole head and 4 KB of a 64 KB body, then nothing). The server must close the
+// connection within its header (body) timeout.
+async function slowloris(ctx, path, headers, boundMs, giveUpMs, stallBody = false) {
   const socket = net.connect(ctx.ccgate.port, '127.0.0.1');
   const started = performance.now();
   let answer = '';
@@ -202,9 +203,17 @@ async function slowloris(ctx, path, boundMs, giveUpMs) {
     socket.on('close', () => resolve(performance.now() - started));
     socket.on('error', () => {});
   });
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${ctx.ccgate.port}\r\n`);
   let line = 0;
-  const drip = setInterval(() => socket.writable && socket.write(`X-Slow-${line++}: y\r\n`), 1000);
+  let drip = null;
+  if (stallBody) {
+    const head = Object.entries({ ...headers, host: `127.0.0.1:${ctx.ccgate.port}`, 'content-length': 65536 })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n{"model":"x","messages":[{"role":"user","content":"${'z'.repeat(4000)}`);
+  } else {
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${ctx.ccgate.port}\r\n`);
+    drip = setInterval(() => socket.writable && socket.write(`X-Slow-${line++}: y\r\n`), 1000);
+  }
   const closedAfter = await Promise.race([closed, sleep(giveUpMs).then(() => null)]);
   clearInterval(drip);
   socket.destroy();
@@ -323,7 +332,7 @@ export const faults = [
         ctx,
         proxyPath,
         proxyHeaders(ctx),
-        proxyBody(`${directive({ chunks: 200000, chunk_bytes: 4096, interval_us: 100 })} soak fault ${ctx.nextNumber()}`, {
+        proxyBody(`${directive({ chunks: 200000, chunk_bytes: 4096, interval_us: 500 })} soak fault ${ctx.nextNumber()}`, {
           stream: true,
         }),
         ctx.settings.writeTimeoutS * 1000 + 4000,
@@ -349,9 +358,12 @@ export const faults = [
   {
     name: 'slowloris',
     door: 'both',
-    needs: 'HEADER_TIMEOUT',
+    needs: 'HEADER_TIMEOUT, BODY_TIMEOUT',
+    // A head dripped on either door; every third time, a body that stalls after 4 KB.
     run: (ctx, i) =>
-      slowloris(ctx, i % 2 ? gatewayPath : proxyPath, ctx.settings.headerTimeoutS * 1000 + 4000, 35_000),
+      i % 3 === 2
+        ? slowloris(ctx, proxyPath, proxyHeaders(ctx), ctx.settings.bodyTimeoutS * 1000 + 4000, 35_000, true)
+        : slowloris(ctx, i % 3 ? gatewayPath : proxyPath, {}, ctx.settings.headerTimeoutS * 1000 + 4000, 35_000),
   },
   {
     name: 'upstream-reset-before-head',
