@@ -113,10 +113,10 @@ function streamRequest(ctx, path, headers, body, onData, timeoutMs, onSent = () 
   });
 }
 
-// The phases a client leaves at: 1 ms or 50 ms after sending (while the server is still
+// The phases a client leaves at: 1, 3 or 50 ms after sending (while the server is still
 // starting the exchange: an upstream request, a CLI), right after the response head, or once
 // some content has arrived.
-const leavingPhases = ['sent+1ms', 'sent+50ms', 'after-head', 'mid-stream'];
+const leavingPhases = ['sent+1ms', 'sent+3ms', 'sent+50ms', 'after-head', 'mid-stream'];
 
 // Leaves a streamed answer at `phase`; mid-stream means once `count` content pieces arrived.
 // `mayEnd`: the answer may be over by then (a tool call's turn ends right after its call).
@@ -295,10 +295,10 @@ export const faults = [
   {
     name: 'client-gone-mid-turn',
     door: 'gateway',
-    // Every fifth time the turn is a tool call, and the client leaves while the CLI is in its
+    // Every sixth time the turn is a tool call, and the client leaves while the CLI is in its
     // MCP calls (approval, then the tool call that waits for the client's result).
     run: (ctx, i) => {
-      const toolTurn = i % 5 === 4;
+      const toolTurn = i % 6 === 5;
       const fake = toolTurn ? `FAKE[tool=${toolName};lines=2]` : 'FAKE[lines=200;interval_us=10000]';
       return leaveMidStream(
         ctx,
@@ -312,7 +312,7 @@ export const faults = [
         }),
         toolTurn ? (text) => text.split('"tool_calls"').length - 1 : chatDeltas,
         toolTurn ? 1 : 2,
-        toolTurn ? 'mid-stream' : leavingPhases[i % 5],
+        toolTurn ? 'mid-stream' : leavingPhases[i % 6],
         toolTurn,
       );
     },
