@@ -399,7 +399,7 @@ async function main() {
     const outDir = path.join(benchDir, 'results', options.minutes >= 30 ? '' : 'tmp', `soak-${runId}`);
     const run = {
       runId,
-      command: options.minutes === 30 && options.rate === 1 ? 'make soak' : `make soak SOAK_MINUTES=${options.minutes} (node bench/soak.mjs ${argv.join(' ')})`,
+      command: `node bench/soak.mjs ${argv.filter((arg) => arg !== '--in-netns').join(' ')}`.trim(),
       minutes: options.minutes,
       warmupS: options.warmupS,
       sampleS: options.sampleS,
