@@ -1,7 +1,8 @@
 // The faults the soak injects at a steady rate, each with what a careful server must do about
 // it. A verdict is one of:
 //   expected       the client got a clear error in its own protocol (or, where the fault
-//                  allows it, the right answer), and whatever the fault held was let go
+//                  allows it, the right answer); that what it held is let go is judged by
+//                  the series and the release check
 //   fake_success   the client was told all went well, but the answer is cut, altered or wrong
 //   unclear_error  it failed, but not with an error of the client's protocol
 //   not_released   the server kept holding what the fault took (a connection, a stream) past

@@ -25,6 +25,8 @@ export function exchange({ port, path, method = 'POST', headers = {}, body, agen
         );
         response.on('aborted', () => done({ error: 'aborted', status: response.statusCode, text: Buffer.concat(pieces).toString() }));
         response.on('error', (error) => done({ error: error.code ?? error.message, status: response.statusCode }));
+        // After 'end' this changes nothing; without it, the body was cut.
+        response.on('close', () => done({ error: 'closed', status: response.statusCode, text: Buffer.concat(pieces).toString() }));
       },
     );
     const timer = setTimeout(() => {
