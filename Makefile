@@ -7,7 +7,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-tools format format-check clean
+.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-tools soak format format-check clean
 
 all: build
 
@@ -50,6 +50,15 @@ bench: bench-tools
 
 bench-full: bench-tools
 	node bench/run.mjs --suite full --build $(BUILD)
+
+# The soak (BENCHMARKS.md, "Soak"): SOAK_MINUTES of mixed load and faults on both doors of one
+# ccgate; fails when a series grows, something is not let go, or an answer is wrong. Runs of
+# 30 minutes or more are kept in bench/results/soak-<run-id>/, shorter ones in bench/results/tmp/.
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
+
+soak: bench-tools
+	node bench/soak.mjs --minutes $(SOAK_MINUTES) --build $(BUILD) $(SOAK_ARGS)
 
 format:
 	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchDir, rootDir, tempDir, ccrInstalled, ccrPackageDir } from './lib/arms.mjs';
+import { canUnshare, reexecInNetns } from './lib/netns.mjs';
 import { markdown } from './lib/report.mjs';
 import { suites } from './lib/suites.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
@@ -51,22 +52,6 @@ function parseArgs(argv) {
   return options;
 }
 
-// Re-runs this script inside `unshare -n` with loopback up and a high file limit.
-function reexecInNetns(argv) {
-  const inner = [
-    'ip link set lo up',
-    'ulimit -n "$(ulimit -Hn)"',
-    'sysctl -qw net.ipv4.ip_local_port_range="10240 65000" 2>/dev/null || true',
-    `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL(import.meta.url).pathname)} ${argv.map((a) => JSON.stringify(a)).join(' ')} --in-netns`,
-  ].join(' && ');
-  const result = spawnSync('unshare', ['-n', 'bash', '-c', inner], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
-}
-
-function canUnshare() {
-  return process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
-}
-
 function machine(inNetns) {
   return {
     cpus: os.cpus().length,
@@ -96,7 +81,7 @@ async function main() {
   const argv = process.argv.slice(2);
   const options = parseArgs(argv);
   if (options.netns && !options.inNetns) {
-    if (canUnshare()) reexecInNetns(argv);
+    if (canUnshare()) reexecInNetns(new URL(import.meta.url).pathname, argv);
     console.error('bench: cannot create a network namespace (needs root); running on the host loopback');
   }
   const suite = suites[options.suite];

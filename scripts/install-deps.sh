@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh          build dependencies (apt)
 #   scripts/install-deps.sh --test   also the test clients (npm, pinned by tests/e2e/package-lock.json)
 #   scripts/install-deps.sh --bench  also the benchmark arms: nginx-light (the zero-logic floor),
-#                                    util-linux (taskset, unshare), iproute2, and the peer
+#                                    util-linux (taskset, unshare), iproute2, gnuplot-nox (the
+#                                    soak's chart), and the peer
 #                                    claude-code-router (npm, pinned by bench/peers/package-lock.json,
 #                                    installed into the ignored bench/peer/)
 set -euo pipefail
@@ -16,7 +17,7 @@ apt_packages=(
   nodejs npm
 )
 mode=${1:-}
-[[ $mode == --bench ]] && apt_packages+=(nginx-light util-linux iproute2)
+[[ $mode == --bench ]] && apt_packages+=(nginx-light util-linux iproute2 gnuplot-nox)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -1,6 +1,8 @@
 #include "fake_claude/arguments.hpp"
 
 #include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string_view>
 
@@ -42,8 +44,18 @@ McpServerConfig server_from(const json::object& entry) {
   return server;
 }
 
-void read_mcp_config(std::string_view text, Arguments& arguments) {
-  const json::value config = json::parse(text);
+// --mcp-config takes the JSON itself or, as the real CLI also accepts, the path of a file
+// holding it (where ccgate keeps the per-session secret out of argv).
+std::string mcp_config_text(const std::string& value) {
+  const auto first = value.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && value[first] == '{') return value;
+  std::ifstream file(value);
+  if (!file) throw std::runtime_error("cannot read the MCP config file " + value);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+void read_mcp_config(const std::string& value, Arguments& arguments) {
+  const json::value config = json::parse(mcp_config_text(value));
   const auto* servers = config.as_object().if_contains("mcpServers");
   if (servers == nullptr || !servers->is_object()) return;
   for (const auto& [name, entry] : servers->get_object()) {
@@ -73,11 +85,18 @@ std::string_view usage_text() {
 (CLAUDE_CODE_PATH) with the CLI's own arguments:
 
   ccgate-bench-fake-claude -p --input-format stream-json --output-format stream-json ...
-      --mcp-config=<json> [--model=<m>] [any other flag, ignored]
+      --mcp-config=<json or file> [--model=<m>] [any other flag, ignored]
 
 It connects to the MCP servers of --mcp-config, then answers each stream-json user line on
 stdin with one turn on stdout. A turn is steered by FAKE[key=value;...] in the user text:
   lines=8 interval_us=0 chunk_bytes=32 tool=<name> startup_ms=0
+and by the faults and checks of the soak (bench/soak.mjs):
+  crash_after=N  exit(3) after N text deltas, mid-turn
+  hang_after=N   after N text deltas, stop writing and reading until killed
+  garbage=N      N lines that are not stream-json, right after the init line
+  probe_mcp=1    try the gateway MCP server with a wrong secret and an unknown session; the
+                 statuses open the answer: mcp_wrong_secret=<s>; mcp_unknown_session=<s>;
+  tag=N          the answer opens with tag=N; (after a tool call: result=<the result>;)
 )";
 }
 

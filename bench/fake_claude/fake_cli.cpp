@@ -1,8 +1,12 @@
 #include "fake_claude/fake_cli.hpp"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <random>
 
@@ -68,10 +72,25 @@ bool carries_tool_results(const json::value& line) {
   return false;
 }
 
+// The soak's "hung CLI": it neither writes nor reads any more, and only a signal ends it (or
+// its parent's death, so that a soak that is itself killed leaves no stub behind).
+[[noreturn]] void hang_until_killed() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) ::_exit(0);
+  for (;;) ::pause();
+}
+
+// The tool result as the number the soak sent (0 when it is not one).
+std::uint64_t number_in(std::string_view text) {
+  std::uint64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
 }  // namespace
 
 FakeCli::FakeCli(const Arguments& arguments, std::uint64_t started_ns)
-    : started_ns_(started_ns), id_salt_(random_hex(8)) {
+    : started_ns_(started_ns), gateway_config_(arguments.gateway), id_salt_(random_hex(8)) {
   SessionFacts facts;
   facts.session_id = fmt::format("{}-{}-4{}-8{}-{}", random_hex(8), random_hex(4), random_hex(3),
                                  random_hex(3), random_hex(12));
@@ -110,8 +129,15 @@ void FakeCli::answer(std::string_view line) {
   const std::size_t input_tokens = tokens_for(line.size());
   TurnTotals totals;
   transcript_->init();
+  for (std::size_t i = 0; i < directive.garbage; ++i) transcript_->garbage(i);
+  Leading leading;
+  if (directive.tag) leading.emplace_back("tag", *directive.tag);
+  if (directive.probe_mcp) {
+    leading.emplace_back("mcp_wrong_secret", probe_gateway(true));
+    leading.emplace_back("mcp_unknown_session", probe_gateway(false));
+  }
   if (directive.tool.empty())
-    text_message(directive, std::nullopt, input_tokens, totals);
+    text_message(directive, leading, input_tokens, totals);
   else
     tool_turn(directive, input_tokens, totals);
   transcript_->result(totals, now_ns() - turn_started);
@@ -143,15 +169,17 @@ void FakeCli::tool_turn(const Directive& directive, std::size_t input_tokens, Tu
     Directive short_answer = directive;
     short_answer.lines = 1;
     short_answer.interval_us = 0;
-    text_message(short_answer, std::nullopt, input_tokens, totals);
+    text_message(short_answer, {}, input_tokens, totals);
     return;
   }
   const ToolCallOutcome outcome = call_gateway_tool(directive.tool, approval.input, tool_use_id);
   out.tool_result(tool_use_id, outcome.text, outcome.is_error);
-  text_message(directive, outcome.arrived_ns, input_tokens, totals);
+  const Leading leading{directive.tag ? Leading::value_type{"result", number_in(outcome.text)}
+                                      : Leading::value_type{"mcp_result_ns", outcome.arrived_ns}};
+  text_message(directive, leading, input_tokens, totals);
 }
 
-void FakeCli::text_message(const Directive& directive, std::optional<std::uint64_t> mcp_result_ns,
+void FakeCli::text_message(const Directive& directive, const Leading& leading,
                            std::size_t input_tokens, TurnTotals& totals) {
   const std::string message_id = next_id("msg_fake_");
   auto& out = *transcript_;
@@ -161,11 +189,14 @@ void FakeCli::text_message(const Directive& directive, std::optional<std::uint64
   text.reserve(directive.lines * (directive.chunk_bytes + 24));
   const std::uint64_t start = now_ns();
   const std::uint64_t interval_ns = directive.interval_us * 1'000;
-  for (std::size_t i = 0; i < directive.lines; ++i) {
+  const std::size_t lines = std::max(directive.lines, leading.size());
+  for (std::size_t i = 0; i < lines; ++i) {
+    if (directive.crash_after == i) ::_exit(3);
+    if (directive.hang_after == i) hang_until_killed();
     if (i > 0 && interval_ns > 0) sleep_until(start + i * interval_ns);
     if (interrupted()) break;
-    if (i == 0 && mcp_result_ns)
-      out.text_delta("mcp_result_ns", *mcp_result_ns, directive.chunk_bytes, text);
+    if (i < leading.size())
+      out.text_delta(leading[i].first, leading[i].second, directive.chunk_bytes, text);
     else
       out.stamped_text_delta(directive.chunk_bytes, text);
   }
@@ -215,6 +246,19 @@ ToolCallOutcome FakeCli::call_gateway_tool(std::string_view name, const json::ob
     return {fmt::format("MCP error: {}", failed.what()), true, now_ns()};
   }
   return {"MCP error: the gateway server is not connected", true, now_ns()};
+}
+
+unsigned FakeCli::probe_gateway(bool wrong_secret) {
+  if (!gateway_config_) return 0;
+  McpServerConfig server = *gateway_config_;
+  if (wrong_secret) {
+    for (auto& header : server.headers) header.second = "soak-wrong-secret";
+  } else {
+    server.target.resize(server.target.rfind('/') + 1);
+    server.target += "00000000-0000-4000-8000-000000000000";
+  }
+  McpClient client(io_, std::move(server));
+  return client.probe();
 }
 
 std::string FakeCli::next_id(std::string_view prefix) {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "fake_claude/arguments.hpp"
 #include "fake_claude/directive.hpp"
@@ -31,10 +33,16 @@ class FakeCli {
     boost::json::object input;  // the input to run the tool with, when allowed
   };
 
+  // Deltas that open a text message with a fact instead of a timestamp: "<key>=<value>;".
+  using Leading = std::vector<std::pair<std::string, std::uint64_t>>;
+
   void answer(std::string_view line);
   void tool_turn(const Directive& directive, std::size_t input_tokens, TurnTotals& totals);
-  void text_message(const Directive& directive, std::optional<std::uint64_t> mcp_result_ns,
-                    std::size_t input_tokens, TurnTotals& totals);
+  void text_message(const Directive& directive, const Leading& leading, std::size_t input_tokens,
+                    TurnTotals& totals);
+  // One MCP initialize to the gateway server with a wrong secret, or for an unknown session:
+  // the HTTP status it got.
+  unsigned probe_gateway(bool wrong_secret);
   Approval ask_approval(std::string_view cli_name, std::string_view tool_use_id);
   ToolCallOutcome call_gateway_tool(std::string_view name, const boost::json::object& input,
                                     std::string_view tool_use_id);
@@ -42,6 +50,7 @@ class FakeCli {
 
   std::uint64_t started_ns_;
   boost::asio::io_context io_;
+  std::optional<McpServerConfig> gateway_config_;
   std::optional<McpClient> gateway_;
   std::optional<McpClient> auth_;
   std::optional<Transcript> transcript_;

@@ -1,5 +1,7 @@
 // ccgate-bench-fake-claude: the stub Claude Code CLI of the gateway benchmarks (see
-// bench/fake_claude/fake_cli.hpp and the bench contract, section 3).
+// bench/fake_claude/fake_cli.hpp and the bench contract, section 3). For the soak it also plays
+// a faulty CLI on request (FAKE[crash_after|hang_after|garbage|probe_mcp|tag=…], see
+// fake_claude/directive.hpp and --help).
 
 #include <fmt/format.h>
 

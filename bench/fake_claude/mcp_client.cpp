@@ -127,6 +127,17 @@ void McpClient::initialize() {
   notify("notifications/initialized");
 }
 
+unsigned McpClient::probe() {
+  try {
+    initialize_request();
+    return 200;
+  } catch (const McpError& refused) {
+    return refused.http_status() != 0 ? refused.http_status() : 200;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 json::value McpClient::initialize_request() {
   json::object params{
       {"protocolVersion", kProtocolVersion},

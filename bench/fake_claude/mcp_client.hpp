@@ -39,6 +39,9 @@ class McpClient {
 
   // initialize, then notifications/initialized. Throws McpError or a system_error.
   void initialize();
+  // One initialize, no retry: the HTTP status it got (200 when accepted, 0 when the request
+  // failed below HTTP). For probes with a wrong secret or an unknown session.
+  unsigned probe();
   // The names of the server's tools.
   std::vector<std::string> list_tools();
   // tools/call; waits as long as the server takes to answer.

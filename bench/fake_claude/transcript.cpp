@@ -256,6 +256,19 @@ void Transcript::append_uuid() {
   fmt::format_to(std::back_inserter(line_), "00000000-0000-4000-8000-{:012}", ++lines_);
 }
 
+void Transcript::garbage(std::size_t index) {
+  line_.clear();
+  if (index % 2 == 0)
+    fmt::format_to(std::back_inserter(line_), "fake-claude: garbage line {} \x01\xff not json",
+                   index);
+  else
+    fmt::format_to(std::back_inserter(line_),
+                   R"({{"type":"stream_event","event":{{"type":"content_block_delta","index":0,)"
+                   R"("delta":{{"type":"text_delta","text":"garbage {})",
+                   index);
+  emit();
+}
+
 void Transcript::emit() {
   line_.push_back('\n');
   const char* data = line_.data();

@@ -60,6 +60,9 @@ class Transcript {
   void tool_result(std::string_view tool_use_id, std::string_view text, bool is_error);
   void tool_denied(std::string_view tool_use_id, std::string_view message);
   void result(const TurnTotals& totals, std::uint64_t duration_ns);
+  // A line that is not stream-json (the soak's "garbage on stdout" fault): every other one is
+  // plain text, the rest a JSON object torn in the middle.
+  void garbage(std::size_t index);
 
  private:
   void begin_stream_event();

@@ -20,6 +20,10 @@ enum Key : std::size_t {
   kChunkBytes,
   kResponseBytes,
   kHold,
+  kReset,
+  kResetAfter,
+  kMalformedAt,
+  kHtml,
   kKeyCount
 };
 
@@ -37,6 +41,10 @@ constexpr std::array<KeySpec, kKeyCount> kKeys{{
     {"chunk_bytes", 1 << 20},
     {"response_bytes", 1 << 28},
     {"hold", 1},
+    {"reset", 1},
+    {"reset_after", 100'000'000},
+    {"malformed_at", 100'000'000},
+    {"html", 1},
 }};
 
 constexpr std::string_view kBodyOpening = "MOCK[";
@@ -80,6 +88,10 @@ class RawDirectives {
     if (const auto& v = values_[kChunkBytes]) d.chunk_bytes = std::max<std::size_t>(*v, 6);
     if (const auto& v = values_[kResponseBytes]) d.response_bytes = *v;
     if (const auto& v = values_[kHold]) d.hold = *v == 1;
+    if (const auto& v = values_[kReset]) d.reset = *v == 1;
+    d.reset_after = values_[kResetAfter];
+    d.malformed_at = values_[kMalformedAt];
+    if (const auto& v = values_[kHtml]) d.html = *v == 1;
     if (d.status < 200) result.error = "bad mock directive value: status below 200";
     return result;
   }

@@ -1,4 +1,6 @@
-// ccgate-bench-mock: a mock LLM upstream for benchmarks, on ccgate's own HTTP server.
+// ccgate-bench-mock: a mock LLM upstream for benchmarks, on ccgate's own HTTP server. Each
+// request steers its answer with MOCK[key=value;...] (mock/directives.hpp), including the
+// upstream faults the soak injects: reset, reset_after, malformed_at, html.
 
 #include <fmt/format.h>
 

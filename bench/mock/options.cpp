@@ -21,7 +21,9 @@ std::string_view mock_usage() {
   return "usage: ccgate-bench-mock [--host 127.0.0.1] [--port 0] [--threads 1]\n"
          "  A mock LLM upstream (OpenAI /v1/chat/completions, Anthropic /v1/messages) for\n"
          "  benchmarks. Prints 'listening <port>' when ready; stops on SIGTERM/SIGINT.\n"
-         "  Per-request behaviour: MOCK[key=value;...] in the body or x-mock-<key> headers.\n";
+         "  Per-request behaviour: MOCK[key=value;...] in the body or x-mock-<key> headers:\n"
+         "  delay_ms status chunks interval_ms interval_us chunk_bytes response_bytes hold=1,\n"
+         "  and faults: reset=1 reset_after=N malformed_at=N html=1 (mock/directives.hpp).\n";
 }
 
 MockOptions parse_mock_options(int argc, char** argv) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "mock/abort.hpp"
 #include "mock/anthropic_protocol.hpp"
 #include "mock/directives.hpp"
 #include "mock/openai_protocol.hpp"
@@ -22,6 +23,16 @@ constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::string_view kMockError = "mock error";
 constexpr std::string_view kEventStream = "text/event-stream";
+constexpr std::string_view kHtmlPage =
+    "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
+    "<body><p>Please sign in to continue.</p></body></html>\n";
+
+// An event (or body) cut in the middle of its JSON: what a provider that tears a line sends.
+std::string torn(std::string_view text) {
+  std::string cut(text.substr(0, text.size() / 2));
+  cut += "\n\n";
+  return cut;
+}
 
 struct OpenAi {
   static std::string error_body(std::string_view message) { return openai::error_body(message); }
@@ -107,6 +118,14 @@ asio::awaitable<void> Routes::answer(http::Exchange& exchange) {
     const auto deadline = Clock::now() + directives.delay;
     if (!co_await wait_until(timer, deadline)) co_return;
   }
+  if (directives.reset) {
+    abort_connection(exchange);
+    co_return;
+  }
+  if (directives.html) {
+    co_await exchange.respond(http::Status::ok, std::string(kHtmlPage), "text/html; charset=utf-8");
+    co_return;
+  }
   if (directives.status != 200) {
     std::string error = Protocol::error_body(kMockError);
     co_await exchange.respond(static_cast<http::Status>(directives.status), std::move(error));
@@ -126,6 +145,7 @@ asio::awaitable<void> Routes::answer(http::Exchange& exchange) {
     co_await stream<typename Protocol::EventStream>(exchange, directives, answer);
   } else {
     std::string answer_body = Protocol::answer_body(answer);
+    if (directives.malformed_at) answer_body = torn(answer_body);
     co_await exchange.respond(http::Status::ok, std::move(answer_body));
   }
 }
@@ -149,12 +169,19 @@ asio::awaitable<void> Routes::stream(http::Exchange& exchange, const Directives&
   const auto start = Clock::now();
   const bool paced = directives.interval.count() > 0;
   for (std::uint64_t i = 0; i < directives.chunks; ++i) {
+    if (directives.reset_after == i) {
+      abort_connection(exchange);
+      co_return;
+    }
     if (paced && i > 0) {
       const auto deadline = start + static_cast<std::int64_t>(i) * directives.interval;
       if (!co_await wait_until(timer, deadline)) co_return;
     }
     const std::string_view event = events.delta(i);
-    co_await exchange.write(event);
+    if (directives.malformed_at == i)
+      co_await exchange.write(torn(event));
+    else
+      co_await exchange.write(event);
     if (directives.hold) {
       // Idle until the client hangs up, which cancels this wait.
       const auto never = Clock::time_point::max();
