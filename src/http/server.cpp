@@ -487,15 +487,18 @@ asio::awaitable<void> ServerConnection::watchdog() {
 }
 
 // A body read that times out is only cancelled, so that the client still gets its 408; every
-// other wait ends with the connection.
+// other wait ends with the connection. A client that stopped reading is reset rather than
+// closed: a close would leave the kernel holding the unsent bytes (megabytes) for minutes.
 void ServerConnection::expire() {
   expired_ = phase_;
   phase_ = Phase::none;
   error_code ignored;
-  if (expired_ == Phase::body)
+  if (expired_ == Phase::body) {
     socket.cancel(ignored);
-  else
-    socket.close(ignored);
+    return;
+  }
+  if (expired_ == Phase::write) socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
 }
 
 void ServerConnection::throw_write_error(const error_code& ec) const {
