@@ -608,7 +608,7 @@ asio::awaitable<bool> ServerConnection::serve_request() {
 }
 
 asio::awaitable<bool> ServerConnection::refuse(error_code ec, Exchange& exchange) {
-  if (expired_ == Phase::body)
+  if (ec == asio::error::operation_aborted && expired_ == Phase::body)
     co_await reply_error(exchange, 408, "request body timed out: no bytes received in time");
   else if (ec == http::error::body_limit)
     co_await reply_error(exchange, 413, "request body too large");
