@@ -102,23 +102,12 @@ asio::ip::address unmapped(asio::ip::address address) {
   return address;
 }
 
-std::string peer_address(const tcp::socket& socket) {
+// The client's address (IPv4-mapped IPv6 shown as IPv4), or nullopt when the socket has none.
+std::optional<tcp::endpoint> peer_of(const tcp::socket& socket) {
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return {};
-  return unmapped(endpoint.address()).to_string();
-}
-
-std::uint16_t peer_port(const tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? 0 : endpoint.port();
-}
-
-bool is_loopback(const tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return !ec && unmapped(endpoint.address()).is_loopback();
+  if (ec) return std::nullopt;
+  return tcp::endpoint(unmapped(endpoint.address()), endpoint.port());
 }
 
 template <class Body>
@@ -214,9 +203,9 @@ struct ServerConnection {
   std::shared_ptr<const Handler> handler;  // shared so a handler outlives every exchange it runs
   tcp::socket socket;
   beast::flat_buffer buffer;
-  std::string remote;
-  std::uint16_t remote_port;
-  bool loopback;
+  std::string remote;  // empty when unknown
+  std::uint16_t remote_port = 0;
+  bool loopback = false;
   asio::steady_timer stop_signal;  // fires on force_stop()
   bool idle = true;
   bool forced_stop = false;
@@ -294,13 +283,12 @@ Exchange::Exchange(detail::ServerConnection& connection, Request& request)
 
 Exchange::Exchange(beast::tcp_stream& stream, Request& request, std::string remote,
                    std::uint16_t remote_port)
-    : request_(request),
+    : bare_stream_(&stream),
+      bare_remote_(std::move(remote)),
+      bare_remote_port_(remote_port),
+      request_(request),
       head_only_(request.method() == http::verb::head),
-      request_allows_keep_alive_(request.keep_alive()) {
-  bare_stream_ = &stream;
-  bare_remote_ = std::move(remote);
-  bare_remote_port_ = remote_port;
-}
+      request_allows_keep_alive_(request.keep_alive()) {}
 
 std::string_view Exchange::path() const {
   const std::string_view whole = target();
@@ -446,11 +434,13 @@ ServerConnection::ServerConnection(ServerWorker& owner, ConnectionBudget& listen
       budget(listener_budget),
       handler(owner.handler),
       socket(std::move(peer)),
-      remote(peer_address(socket)),
-      remote_port(peer_port(socket)),
-      loopback(is_loopback(socket)),
       stop_signal(owner.ioc, asio::steady_timer::time_point::max()),
       watchdog_timer_(owner.ioc) {
+  if (const auto endpoint = peer_of(socket)) {
+    remote = endpoint->address().to_string();
+    remote_port = endpoint->port();
+    loopback = endpoint->address().is_loopback();
+  }
   registration = worker.connections.insert(worker.connections.end(), this);
 }
 
