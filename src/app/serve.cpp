@@ -68,9 +68,14 @@ void apply_connection_limits(const Config& config, http::ServerOptions& options)
         "MAX_CONNECTIONS={} and MAX_SESSIONS={} may need {} descriptors, more than the open "
         "files limit {}: past it new connections wait for descriptors",
         limits.clients, config.gateway.max_sessions, limits.fds_needed, fds.soft);
-  options.on_connection_refused = [limit = limits.clients](std::uint64_t refused) {
-    if ((refused & (refused - 1)) == 0)  // 1, 2, 4, 8, …: told, not flooded
-      spdlog::warn("refused {} connection(s) so far: MAX_CONNECTIONS={} are open", refused, limit);
+  options.on_connection_refused = [limits](bool private_listener, std::uint64_t refused) {
+    if ((refused & (refused - 1)) != 0) return;  // told at 1, 2, 4, 8, …: not flooded
+    if (private_listener)
+      spdlog::warn("refused {} Claude Code connection(s) so far: {} are open (4 × MAX_SESSIONS)",
+                   refused, limits.private_connections);
+    else
+      spdlog::warn("refused {} connection(s) so far: MAX_CONNECTIONS={} are open", refused,
+                   limits.clients);
   };
 }
 

@@ -147,7 +147,9 @@ struct ServerWorker;
 // The connections one listener may hold at once, counted over all worker threads.
 struct ConnectionBudget {
   std::atomic<std::size_t> open{0};
+  std::atomic<std::uint64_t> refused{0};
   std::size_t limit = 0;  // 0: no limit
+  bool private_listener = false;
 
   bool try_take() {
     const auto before = open.fetch_add(1, std::memory_order_relaxed);
@@ -163,12 +165,12 @@ struct ServerShared {
     if (!options.error_body) options.error_body = default_error_body;
     public_budget.limit = options.max_connections;
     private_budget.limit = options.private_connections;
+    private_budget.private_listener = true;
   }
 
   ServerOptions options;
   ConnectionBudget public_budget;
   ConnectionBudget private_budget;
-  std::atomic<std::uint64_t> refused{0};
   std::atomic<std::size_t> workers_draining{0};
   std::function<void()> on_all_drained;  // called on the thread of the last worker to drain
 };
@@ -755,8 +757,9 @@ asio::awaitable<void> ServerWorker::accept_loop(tcp::acceptor& listener, Connect
     if (!budget.try_take()) {
       error_code ignored;
       socket.close(ignored);
-      const auto refused = shared.refused.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (shared.options.on_connection_refused) shared.options.on_connection_refused(refused);
+      const auto refused = budget.refused.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (shared.options.on_connection_refused)
+        shared.options.on_connection_refused(budget.private_listener, refused);
       continue;
     }
     error_code ignored;

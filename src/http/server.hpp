@@ -149,8 +149,8 @@ struct ServerOptions {
   // Called once, on any thread, when a graceful shutdown begins.
   std::function<void()> on_shutdown;
   // Called on the accepting worker's thread for each connection refused by max_connections or
-  // private_connections, with the number refused so far.
-  std::function<void(std::uint64_t refused)> on_connection_refused;
+  // (private_listener) private_connections, with the number that listener refused so far.
+  std::function<void(bool private_listener, std::uint64_t refused)> on_connection_refused;
   // Called on the worker's thread after every exchange, including those the server answered
   // by itself. The place to log; http/ logs nothing.
   std::function<void(const Exchange&, std::chrono::steady_clock::duration)> on_exchange_done;

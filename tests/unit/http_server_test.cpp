@@ -915,7 +915,9 @@ TEST(HttpServer, PastMaxConnectionsANewConnectionIsClosedAtOnceCountedOverAllThr
   options.threads = 2;
   options.max_connections = 3;
   std::atomic<std::uint64_t> refused{0};
-  options.on_connection_refused = [&](std::uint64_t count) { refused = count; };
+  options.on_connection_refused = [&](bool private_listener, std::uint64_t count) {
+    if (!private_listener) refused = count;
+  };
   RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
                           co_await exchange.respond(Status::ok, "ok", "text/plain");
                         }));
@@ -941,6 +943,10 @@ TEST(HttpServer, ThePrivateListenerHasABudgetOfItsOwn) {
   auto options = test_options();
   options.max_connections = 1;
   options.private_connections = 1;
+  std::atomic<std::uint64_t> refused_public{0}, refused_private{0};
+  options.on_connection_refused = [&](bool private_listener, std::uint64_t count) {
+    (private_listener ? refused_private : refused_public) = count;
+  };
   RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
                           co_await exchange.respond(Status::ok, "ok", "text/plain");
                         }));
@@ -960,6 +966,8 @@ TEST(HttpServer, ThePrivateListenerHasABudgetOfItsOwn) {
   ASSERT_TRUE(wait_for_connections(running, 2));
   auto refused_too = client.connect(private_port);
   EXPECT_TRUE(client.run(closed_by_server(refused_too), 2s));
+  EXPECT_EQ(refused_public, 1u);
+  EXPECT_EQ(refused_private, 1u);
 }
 
 // --- admission -------------------------------------------------------------------------------
