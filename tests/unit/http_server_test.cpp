@@ -914,9 +914,9 @@ TEST(HttpServer, PastMaxConnectionsANewConnectionIsClosedAtOnceCountedOverAllThr
   auto options = test_options();
   options.threads = 2;
   options.max_connections = 3;
-  std::atomic<std::uint64_t> refused{0};
-  options.on_connection_refused = [&](bool private_listener, std::uint64_t count) {
-    if (!private_listener) refused = count;
+  std::atomic<int> refused{0};  // the hook runs on whichever thread refused
+  options.on_connection_refused = [&](bool private_listener, std::uint64_t) {
+    if (!private_listener) ++refused;
   };
   RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
                           co_await exchange.respond(Status::ok, "ok", "text/plain");
@@ -930,7 +930,10 @@ TEST(HttpServer, PastMaxConnectionsANewConnectionIsClosedAtOnceCountedOverAllThr
     auto extra = client.connect(running.port());
     EXPECT_TRUE(client.run(closed_by_server(extra), 2s)) << "connection " << i;
   }
-  EXPECT_EQ(refused, 4u);
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (refused < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(refused, 4);
   EXPECT_EQ(running.server().open_connections(), 3u);
 
   held.front().close();
@@ -966,6 +969,9 @@ TEST(HttpServer, ThePrivateListenerHasABudgetOfItsOwn) {
   ASSERT_TRUE(wait_for_connections(running, 2));
   auto refused_too = client.connect(private_port);
   EXPECT_TRUE(client.run(closed_by_server(refused_too), 2s));
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (refused_private == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(refused_public, 1u);
   EXPECT_EQ(refused_private, 1u);
 }
