@@ -120,7 +120,7 @@ describe('slow clients: WRITE_TIMEOUT', () => {
     // Bounded: the mock pushed megabytes, ccgate held only what its pipeline holds.
     assert.ok(upstream.state.written > 2 * 1024 * 1024, `the upstream streamed ${upstream.state.written} bytes`);
     assert.ok(rssStalled - rssBefore < 16 * 1024, `RSS grew by ${rssStalled - rssBefore} KiB until the stall`);
-    assert.ok(rssLater - rssStalled < 1024, `RSS grew by ${rssLater - rssStalled} KiB while stalled`);
+    assert.ok(rssLater - rssStalled < 2048, `RSS grew by ${rssLater - rssStalled} KiB while stalled`);
     t.diagnostic(`released ${released} ms after the stall; upstream wrote ${upstream.state.written} B; RSS ${rssBefore} → ${rssStalled} → ${rssLater} KiB; fds ${fdsBefore.total} → ${fdCounts(pid).total}`);
   });
 });
