@@ -50,7 +50,7 @@ asio::awaitable<std::string> probe(const Config& config, http::Client& client) {
 int run_check(const Config& config) {
   for (const auto& warning : config.warnings)
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  std::printf("configuration is valid; upstream %s\n", config.upstream.base_url.c_str());
+  std::printf("configuration is valid; upstream %s\n", shown_url(config.upstream.base_url).c_str());
   asio::io_context loop;
   auto tls = http::make_client_tls_context();
   http::Client client(loop.get_executor(), tls, config.client);

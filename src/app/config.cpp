@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <boost/algorithm/string.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
 
@@ -107,12 +109,46 @@ std::vector<std::string> comma_list(std::string_view text) {
 
 void load_server(const Reader& read, Config& config) {
   auto& server = config.server;
-  server.host = read.text("HOST", "0.0.0.0");
+  server.host = read.text("HOST", "127.0.0.1");
   server.port = static_cast<std::uint16_t>(read.integer("PORT", 8082, 0, 65535));
   server.body_limit =
       static_cast<std::size_t>(read.integer("MAX_BODY_SIZE", 32 * 1024 * 1024, 1024, 1LL << 32));
   server.threads = static_cast<unsigned>(read.integer("THREADS", 0, 0, 1024));
   server.shutdown_grace = read.seconds("SHUTDOWN_GRACE", 10);
+  server.header_timeout = read.seconds("HEADER_TIMEOUT", 30);
+  server.body_timeout = read.seconds("BODY_TIMEOUT", 60);
+  server.write_timeout = read.seconds("WRITE_TIMEOUT", 60);
+  server.idle_timeout = read.seconds("KEEPALIVE_TIMEOUT", 120);
+  server.max_connections =
+      static_cast<std::size_t>(read.integer("MAX_CONNECTIONS", 0, 1, 10'000'000));
+}
+
+std::vector<std::string> lower_case_list(const Reader& read, std::string_view name) {
+  auto items = comma_list(read.text(name));
+  for (auto& item : items) {
+    boost::algorithm::to_lower(item);
+    while (item.size() > 1 && item.back() == '/') item.pop_back();  // "http://a.example/"
+  }
+  return items;
+}
+
+void load_access(const Reader& read, Config& config) {
+  config.access.cors_origins = lower_case_list(read, "CORS_ORIGINS");
+  config.access.allowed_hosts = lower_case_list(read, "ALLOWED_HOSTS");
+}
+
+// A door without its key on an address other machines reach: told once at start-up (admission
+// refuses those machines with 403 naming the same variable).
+void warn_about_open_doors(Config& config) {
+  if (loopback_host(config.server.host)) return;
+  const auto warn = [&](std::string_view door, std::string_view variable) {
+    config.warnings.push_back(fmt::format(
+        "HOST={} is reachable from other machines and {} is not set: the {} door refuses "
+        "clients that are not on this machine (403) until {} is set",
+        config.server.host, variable, door, variable));
+  };
+  if (config.proxy.api_key.empty()) warn("proxy", "ANTHROPIC_API_KEY");
+  if (config.gateway.api_key.empty()) warn("gateway", "GATEWAY_API_KEY");
 }
 
 void load_upstream(const Reader& read, Config& config) {
@@ -211,7 +247,26 @@ Config load_config(const Environment& env) {
   config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
   load_gateway(read, config);
   load_input_limits(read, config);
+  load_access(read, config);
+  warn_about_open_doors(config);
   return config;
+}
+
+std::string shown_url(std::string_view text) {
+  auto parsed = boost::urls::parse_uri(text);
+  if (!parsed) return "(not a URL)";
+  boost::urls::url url(*parsed);
+  url.remove_userinfo();
+  url.remove_query();
+  url.remove_fragment();
+  return std::string(url.buffer());
+}
+
+bool loopback_host(std::string_view host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 }  // namespace ccgate::app

@@ -20,8 +20,15 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Who may reach ccgate from where, beyond each door's key (the admission rules, app/admission).
+struct AccessSettings {
+  std::vector<std::string> cors_origins;   // CORS_ORIGINS, lower case; "*" allows every origin
+  std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS, lower case; "*" allows every Host
+};
+
 struct Config {
-  http::ServerOptions server;
+  http::ServerOptions server;  // max_connections 0: derived from the fd limit at start-up
+  AccessSettings access;
   http::ClientOptions client;
   upstream::Settings upstream;
   proxy::Settings proxy;
@@ -31,5 +38,11 @@ struct Config {
 };
 
 Config load_config(const Environment& env);
+
+// A configured URL as ccgate shows it (/health, logs): without credentials, query or fragment.
+std::string shown_url(std::string_view url);
+
+// HOST names a loopback address (127.0.0.0/8, ::1, localhost): only this machine can connect.
+bool loopback_host(std::string_view host);
 
 }  // namespace ccgate::app

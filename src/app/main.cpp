@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   Flags flags;
   cli.add_option("--env-file", flags.env_file, "file of KEY=VALUE lines read after the environment")
       ->capture_default_str();
-  cli.add_option("--host", flags.host, "address to listen on (HOST, default 0.0.0.0)");
+  cli.add_option("--host", flags.host,
+                 "address to listen on (HOST, default 127.0.0.1: this machine only)");
   cli.add_option("--port", flags.port,
                  "port to listen on, 0 for any free one (PORT, default 8082)");
   cli.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error (LOG_LEVEL)");

@@ -5,10 +5,8 @@
 
 #include <boost/json.hpp>
 
-#include "anthropic/errors.hpp"
-#include "http/auth.hpp"
+#include "app/admission.hpp"
 #include "mcp/server.hpp"
-#include "openai/errors.hpp"
 #include "translate/ids.hpp"
 
 namespace ccgate::app {
@@ -52,11 +50,12 @@ json::value health_report(const Config& config, std::chrono::seconds uptime) {
           {"version", CCGATE_VERSION},
           {"uptime_seconds", uptime.count()},
           {"upstream",
-           {{"base_url", up.base_url},
+           {{"base_url", shown_url(up.base_url)},
             {"configured", !up.base_url.empty()},
             {"api_key_configured", !up.api_key.empty()},
             {"azure", up.azure()}}},
-          {"client_api_key_validation", !config.proxy.api_key.empty()}};
+          {"client_api_key_validation", !config.proxy.api_key.empty()},
+          {"gateway_api_key_validation", !config.gateway.api_key.empty()}};
 }
 
 json::value model_list(const Config& config) {
@@ -95,22 +94,38 @@ boost::asio::awaitable<void> respond_json(http::Exchange& exchange, const http::
                             request_id_fields(log));
 }
 
-boost::asio::awaitable<void> respond_anthropic_error(http::Exchange& exchange,
-                                                     const http::RequestLog& log, int status,
-                                                     std::string_view message) {
-  co_await exchange.respond(static_cast<http::Status>(status),
-                            anthropic::error_body_for_status(status, message), "application/json",
+boost::asio::awaitable<void> respond_door_error(http::Exchange& exchange,
+                                                const http::RequestLog& log, int status,
+                                                std::string_view message) {
+  http::Reply reply = error_reply(door_of(exchange.path()),
+                                  !exchange.header("anthropic-version").empty(), status, message);
+  co_await exchange.respond(reply.status, std::move(reply.body), reply.content_type,
                             request_id_fields(log));
 }
 
+// The headers the Anthropic and OpenAI SDKs send, allowed when a preflight names none.
+constexpr std::string_view kSdkHeaders =
+    "authorization, content-type, accept, x-api-key, anthropic-version, anthropic-beta, "
+    "anthropic-dangerous-direct-browser-access, openai-organization, openai-project, "
+    "x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, "
+    "x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, "
+    "x-stainless-timeout, x-stainless-helper-method";
+constexpr std::string_view kMethods = "GET, POST, HEAD, OPTIONS";
+
+// Admission has refused every origin CORS_ORIGINS does not allow (and given an allowed one its
+// Access-Control-Allow-Origin), so what reaches here may be told what it may send.
 boost::asio::awaitable<void> preflight(http::Exchange& exchange) {
   http::Fields fields;
-  fields.set(bhttp::field::access_control_allow_origin, "*");
-  fields.set(bhttp::field::access_control_allow_methods, "GET, POST, HEAD, OPTIONS");
-  const auto asked = exchange.header("access-control-request-headers");
-  fields.set(bhttp::field::access_control_allow_headers, asked.empty() ? "*" : asked);
-  fields.set(bhttp::field::access_control_max_age, "86400");
-  co_await exchange.respond(http::Status::no_content, "", "text/plain", std::move(fields));
+  if (exchange.header("origin").empty() ||
+      exchange.header("access-control-request-method").empty()) {
+    fields.set(bhttp::field::allow, kMethods);
+  } else {
+    fields.set(bhttp::field::access_control_allow_methods, kMethods);
+    const auto asked = exchange.header("access-control-request-headers");
+    fields.set(bhttp::field::access_control_allow_headers, asked.empty() ? kSdkHeaders : asked);
+    fields.set(bhttp::field::access_control_max_age, "7200");  // Chromium's own cap
+  }
+  co_await exchange.respond(http::Status::no_content, "", "", std::move(fields));
 }
 
 void write_log_line(const http::Exchange& exchange, const http::RequestLog& log) {
@@ -171,7 +186,7 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
       known ? fmt::format("method {} is not allowed on {}",
                           std::string_view(exchange.request().method_string()), path)
             : fmt::format("no route for {}", path);
-  co_await respond_anthropic_error(exchange, log, known ? 405 : 404, message);
+  co_await respond_door_error(exchange, log, known ? 405 : 404, message);
 }
 
 boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::RequestLog& log) const {
@@ -181,21 +196,10 @@ boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::Requ
   co_await respond_json(exchange, log, http::Status::ok, body);
 }
 
+// Admission has checked the key (either door's); the shape follows the client: Anthropic SDKs
+// and Claude Code always send anthropic-version, OpenAI clients never do.
 boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::RequestLog& log) const {
-  // Anthropic SDKs and Claude Code always send anthropic-version; OpenAI clients never do. Each
-  // kind of client shows the key of its own door, when that door has one.
   const bool anthropic_client = !exchange.header("anthropic-version").empty();
-  const std::string& key = anthropic_client ? config_.proxy.api_key : config_.gateway.api_key;
-  const std::string_view presented =
-      anthropic_client ? http::presented_key(exchange) : http::bearer_token(exchange);
-  if (!key.empty() && !http::constant_time_equals(presented, key)) {
-    const std::string message = "invalid API key for this ccgate";
-    std::string body = anthropic_client ? anthropic::error_body_for_status(401, message)
-                                        : openai::error_body(message, "invalid_request_error", "",
-                                                             "invalid_api_key");
-    co_return co_await exchange.respond(http::Status::unauthorized, std::move(body),
-                                        "application/json", request_id_fields(log));
-  }
   constexpr std::string_view kPrefix = "/v1/models/";
   if (exchange.path().starts_with(kPrefix)) {
     const std::string id(exchange.path().substr(kPrefix.size()));

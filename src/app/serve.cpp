@@ -6,7 +6,8 @@
 #include <memory>
 #include <optional>
 
-#include "anthropic/errors.hpp"
+#include "app/admission.hpp"
+#include "app/limits.hpp"
 #include "app/routes.hpp"
 #include "gateway/door.hpp"
 #include "http/client.hpp"
@@ -36,23 +37,46 @@ struct LoopState {
 std::pair<std::string, std::string> server_error_body(int status, std::string_view message,
                                                       std::string_view path) {
   spdlog::info("- {} {} {}", path, status, message);
-  return {"application/json", anthropic::error_body_for_status(status, message)};
+  http::Reply reply = error_reply(door_of(path), false, status, message);
+  return {std::move(reply.content_type), std::move(reply.body)};
 }
 
-// Where the CLI reaches ccgate itself: its MCP endpoints, and its proxy door for "self".
-gateway::Settings gateway_settings(const Config& config, std::uint16_t port) {
-  const std::string& host = config.server.host;
-  const bool any = host == "0.0.0.0" || host == "::" || host.empty() || host == "localhost";
-  const std::string self =
-      fmt::format("http://{}:{}",
-                  any                                   ? "127.0.0.1"
-                  : host.find(':') != std::string::npos ? fmt::format("[{}]", host)
-                                                        : host,
-                  port);
+// Where the CLI reaches ccgate itself: its MCP endpoints, and its proxy door for "self", on the
+// private listener (whose connections clients cannot starve).
+gateway::Settings gateway_settings(const Config& config, std::uint16_t private_port) {
+  const std::string self = fmt::format("http://127.0.0.1:{}", private_port);
   gateway::Settings settings = config.gateway;
   settings.mcp_base_url = self;
   if (settings.cli_base_url == "self") settings.cli_base_url = self;
   return settings;
+}
+
+// The connection limits for the descriptors this process may open, told once.
+void apply_connection_limits(const Config& config, http::ServerOptions& options) {
+  const FdLimit fds = raise_fd_limit();
+  const ConnectionLimits limits =
+      connection_limits(fds.soft, config.gateway.max_sessions, config.server.max_connections);
+  options.max_connections = limits.clients;
+  options.private_connections = limits.private_connections;
+  spdlog::info(
+      "open files limit {} (was {}, hard limit {}): up to {} client connections "
+      "(MAX_CONNECTIONS{}), {} for Claude Code's own",
+      fds.soft, fds.was, fds.hard, limits.clients,
+      config.server.max_connections != 0 ? "" : ", derived", limits.private_connections);
+  if (limits.fds_needed > fds.soft)
+    spdlog::warn(
+        "MAX_CONNECTIONS={} and MAX_SESSIONS={} may need {} descriptors, more than the open "
+        "files limit {}: past it new connections wait for descriptors",
+        limits.clients, config.gateway.max_sessions, limits.fds_needed, fds.soft);
+  options.on_connection_refused = [limits](bool private_listener, std::uint64_t refused) {
+    if ((refused & (refused - 1)) != 0) return;  // told at 1, 2, 4, 8, …: not flooded
+    if (private_listener)
+      spdlog::warn("refused {} Claude Code connection(s) so far: {} are open (4 × MAX_SESSIONS)",
+                   refused, limits.private_connections);
+    else
+      spdlog::warn("refused {} connection(s) so far: MAX_CONNECTIONS={} are open", refused,
+                   limits.clients);
+  };
 }
 
 }  // namespace
@@ -64,9 +88,15 @@ int run_server(const Config& config) {
 
   http::ServerOptions options = config.server;
   options.error_body = server_error_body;
+  apply_connection_limits(config, options);
+  const Admission admission(config);
+  options.admit = [&admission](http::Exchange& exchange) { return admission(exchange); };
   // The gateway door is shared by every event loop; it needs the bound port, so it is made
   // after listen() and before run() lets any request in.
   std::optional<gateway::Door> gateway;
+  options.on_shutdown = [&gateway] {
+    if (gateway) gateway->begin_shutdown();
+  };
   http::Server server(options, [&](boost::asio::io_context& loop) -> http::Handler {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
@@ -82,10 +112,10 @@ int run_server(const Config& config) {
                      error.what());
     return 1;
   }
-  gateway.emplace(gateway_settings(config, port));
+  gateway.emplace(gateway_settings(config, server.private_port()));
   server.run([&] {
     spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
-                 config.server.host, port, config.upstream.base_url);
+                 config.server.host, port, shown_url(config.upstream.base_url));
   });
   spdlog::info("ccgate stopped");
   return 0;

@@ -17,7 +17,6 @@
 
 #include "claude/launch.hpp"
 #include "gateway/init_check.hpp"
-#include "http/auth.hpp"
 #include "openai/chunks.hpp"
 #include "openai/errors.hpp"
 #include "translate/cli_input.hpp"
@@ -115,6 +114,10 @@ Door::~Door() {
   thread_.join();  // returns once every session's process is reaped and its dir removed
 }
 
+void Door::begin_shutdown() {
+  // implemented by the gateway work
+}
+
 asio::awaitable<void> Door::sweep_loop() {
   const auto period =
       std::clamp(settings_.session_idle_timeout / 4, std::chrono::milliseconds(1000),
@@ -138,15 +141,8 @@ asio::awaitable<void> Door::mcp(http::Exchange& exchange, std::string_view serve
   co_await exchange.respond(http::Status::not_found, R"({"error":"no such MCP server"})");
 }
 
+// The client's key was checked by the app's admission, from the request head.
 asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::RequestLog& log) {
-  if (!settings_.api_key.empty() &&
-      !http::constant_time_equals(http::bearer_token(exchange), settings_.api_key)) {
-    const OpenAiError error{401,
-                            "Incorrect API key provided: this ccgate expects its GATEWAY_API_KEY.",
-                            "invalid_request_error", "", "invalid_api_key"};
-    co_return co_await respond_error(exchange, log, error);
-  }
-
   std::optional<OpenAiError> rejected;
   openai::ChatRequest request;
   try {

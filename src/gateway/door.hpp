@@ -34,6 +34,10 @@ class Door {
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);
 
+  // A graceful shutdown began (called once, from any thread): pending tool calls get an error
+  // at once. Implemented by the gateway work.
+  void begin_shutdown();
+
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
 

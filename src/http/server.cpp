@@ -52,7 +52,6 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kFirstReadSize = 16 * 1024;
-constexpr auto kErrorReplyTimeout = 5s;
 // After refusing a request, read (and drop) what the client is still sending for a moment, so
 // that closing with unread data does not reset the connection before the client reads our reply.
 constexpr auto kLingerTime = 1s;
@@ -103,29 +102,26 @@ asio::ip::address unmapped(asio::ip::address address) {
   return address;
 }
 
-std::string peer_address(const tcp::socket& socket) {
+// The client's address (IPv4-mapped IPv6 shown as IPv4), or nullopt when the socket has none.
+std::optional<tcp::endpoint> peer_of(const tcp::socket& socket) {
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return {};
-  return unmapped(endpoint.address()).to_string();
-}
-
-std::uint16_t peer_port(const tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? 0 : endpoint.port();
+  if (ec) return std::nullopt;
+  return tcp::endpoint(unmapped(endpoint.address()), endpoint.port());
 }
 
 template <class Body>
 void set_common_fields(http::response<Body>& response, std::string_view content_type,
-                       const Fields& extra) {
+                       const Fields& extra, const Fields& added) {
   response.set(http::field::server, "ccgate");
   if (!content_type.empty()) response.set(http::field::content_type, content_type);
-  for (const auto& field : extra) {
-    if (field.name() == http::field::server || field.name() == http::field::content_type)
-      response.set(field.name(), field.value());
-    else
-      response.insert(field.name_string(), field.value());
+  for (const Fields* fields : {&extra, &added}) {
+    for (const auto& field : *fields) {
+      if (field.name() == http::field::server || field.name() == http::field::content_type)
+        response.set(field.name(), field.value());
+      else
+        response.insert(field.name_string(), field.value());
+    }
   }
 }
 
@@ -142,14 +138,157 @@ bool expects_continue(const Request& request) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Server internals. Everything a worker owns is touched only on that worker's thread.
+
+namespace detail {
+
+struct ServerWorker;
+
+// The connections one listener may hold at once, counted over all worker threads.
+struct ConnectionBudget {
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::size_t limit = 0;  // 0: no limit
+  bool private_listener = false;
+
+  bool try_take() {
+    const auto before = open.fetch_add(1, std::memory_order_relaxed);
+    if (limit == 0 || before < limit) return true;
+    open.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void release() { open.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+struct ServerShared {
+  explicit ServerShared(ServerOptions server_options) : options(std::move(server_options)) {
+    if (!options.error_body) options.error_body = default_error_body;
+    public_budget.limit = options.max_connections;
+    private_budget.limit = options.private_connections;
+    private_budget.private_listener = true;
+  }
+
+  ServerOptions options;
+  ConnectionBudget public_budget;
+  ConnectionBudget private_budget;
+  std::atomic<std::size_t> workers_draining{0};
+  std::function<void()> on_all_drained;  // called on the thread of the last worker to drain
+};
+
+enum class HandlerEnd { returned, threw };
+enum class ClientPresence { still_there, gone, sent_more };
+// What a connection is waiting for; each has its own timeout.
+enum class Phase : std::uint8_t { none, idle, head, body, write, linger };
+
+struct ServerConnection {
+  ServerConnection(ServerWorker& owner, ConnectionBudget& listener_budget, tcp::socket peer);
+  ~ServerConnection();
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  asio::awaitable<void> serve();
+  // Shutdown: a connection waiting for its next request is closed at once.
+  void close_if_idle();
+  // The shutdown grace is over: whatever runs is cancelled and the connection closed.
+  void force_stop();
+
+  // Everything the server writes goes through these two, under write_timeout between two
+  // writes that make progress.
+  template <class Serializer>
+  asio::awaitable<void> write_message(Serializer& serializer, bool header_only);
+  template <class Buffers>
+  asio::awaitable<void> write_buffers(const Buffers& buffers);
+
+  ServerWorker& worker;
+  const ServerOptions& options;
+  ConnectionBudget& budget;
+  std::shared_ptr<const Handler> handler;  // shared so a handler outlives every exchange it runs
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+  std::string remote;  // empty when unknown
+  std::uint16_t remote_port = 0;
+  bool loopback = false;
+  asio::steady_timer stop_signal;  // fires on force_stop()
+  bool idle = true;
+  bool forced_stop = false;
+  std::list<ServerConnection*>::iterator registration;
+
+ private:
+  asio::awaitable<void> serve_requests();
+  asio::awaitable<bool> await_request(bool first);
+  asio::awaitable<bool> serve_request();
+  asio::awaitable<bool> refuse(error_code ec, Exchange& exchange);
+  asio::awaitable<void> reply_error(Exchange& exchange, int status, std::string_view message);
+  asio::awaitable<void> answer_and_close(Exchange& exchange, Reply reply);
+  asio::awaitable<void> linger_close();
+  asio::awaitable<bool> run_exchange(Exchange& exchange);
+  asio::awaitable<HandlerEnd> run_handler(Exchange& exchange);
+  asio::awaitable<bool> complete_response(Exchange& exchange, HandlerEnd end);
+  asio::awaitable<void> watch_client();
+  ClientPresence peek_client();
+  void report(const Exchange& exchange, Clock::time_point started) const;
+
+  // One deadline for whatever the connection waits on now, enforced by the watchdog. Moving it
+  // costs a clock read; the timer is re-armed only when the deadline comes closer than it.
+  void arm(Phase phase, std::chrono::milliseconds timeout);
+  void disarm() { phase_ = Phase::none; }
+  asio::awaitable<void> watchdog();
+  void expire();
+  [[noreturn]] void throw_write_error(const error_code& ec) const;
+
+  asio::steady_timer watchdog_timer_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Phase phase_ = Phase::none;
+  Phase expired_ = Phase::none;  // the phase whose deadline passed
+  bool finished_ = false;
+};
+
+struct ServerWorker {
+  explicit ServerWorker(ServerShared& server_shared) : shared(server_shared) {}
+  // Coroutines still suspended when the io_context dies are destroyed inside its destructor:
+  // from then on a closing connection must only unregister itself.
+  ~ServerWorker() { tearing_down = true; }
+  ServerWorker(const ServerWorker&) = delete;
+  ServerWorker& operator=(const ServerWorker&) = delete;
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& listener, ConnectionBudget& budget);
+  void begin_shutdown();
+  void force_stop_all();
+  void forget(std::list<ServerConnection*>::iterator registration);
+
+  ServerShared& shared;
+  bool tearing_down = false;
+  bool draining = false;
+  bool drained = false;
+  std::list<ServerConnection*> connections;  // declared before ioc: outlives its coroutines
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  tcp::acceptor private_acceptor{ioc};
+  asio::steady_timer grace_timer{ioc};
+  std::shared_ptr<const Handler> handler;
+
+ private:
+  asio::awaitable<void> enforce_grace();
+  void finish_drain();
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
 // Exchange
+
+Exchange::Exchange(detail::ServerConnection& connection, Request& request)
+    : connection_(&connection),
+      request_(request),
+      head_only_(request.method() == http::verb::head),
+      request_allows_keep_alive_(request.keep_alive()) {}
 
 Exchange::Exchange(beast::tcp_stream& stream, Request& request, std::string remote,
                    std::uint16_t remote_port)
-    : stream_(stream),
+    : bare_stream_(&stream),
+      bare_remote_(std::move(remote)),
+      bare_remote_port_(remote_port),
       request_(request),
-      remote_(std::move(remote)),
-      remote_port_(remote_port),
       head_only_(request.method() == http::verb::head),
       request_allows_keep_alive_(request.keep_alive()) {}
 
@@ -168,10 +307,54 @@ std::string_view Exchange::header(std::string_view name) const {
   return request_[name];
 }
 
+const std::string& Exchange::remote_address() const {
+  return connection_ != nullptr ? connection_->remote : bare_remote_;
+}
+
+std::uint16_t Exchange::remote_port() const {
+  return connection_ != nullptr ? connection_->remote_port : bare_remote_port_;
+}
+
 bool Exchange::loopback_peer() const {
+  if (connection_ != nullptr) return connection_->loopback;
   error_code ec;
-  const auto address = asio::ip::make_address(remote_, ec);
+  const auto address = asio::ip::make_address(bare_remote_, ec);
   return !ec && unmapped(address).is_loopback();
+}
+
+namespace {
+
+template <class Serializer>
+asio::awaitable<void> write_bare_message(beast::tcp_stream& stream, Serializer& serializer,
+                                         bool header_only) {
+  if (header_only)
+    co_await http::async_write_header(stream, serializer, use_awaitable);
+  else
+    co_await http::async_write(stream, serializer, use_awaitable);
+}
+
+template <class Buffers>
+asio::awaitable<void> write_bare_buffers(beast::tcp_stream& stream, const Buffers& buffers) {
+  co_await asio::async_write(stream, buffers, use_awaitable);
+}
+
+}  // namespace
+
+// Not coroutines: they hand over the connection's own, which keeps the hot path one frame deep.
+template <class Serializer>
+asio::awaitable<void> Exchange::write_message(Serializer& serializer, bool header_only) {
+  if (connection_ != nullptr) return connection_->write_message(serializer, header_only);
+  return write_bare_message(*bare_stream_, serializer, header_only);
+}
+
+template <class Buffers>
+asio::awaitable<void> Exchange::write_buffers(const Buffers& buffers) {
+  if (connection_ != nullptr) return connection_->write_buffers(buffers);
+  return write_bare_buffers(*bare_stream_, buffers);
+}
+
+void Exchange::add_response_field(std::string_view name, std::string_view value) {
+  added_fields_.insert(name, value);
 }
 
 bool Exchange::keep_alive() const {
@@ -187,7 +370,7 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
                                         std::string_view content_type, Fields extra) {
   if (started_) throw std::logic_error("ccgate::http::Exchange: response already started");
   http::response<http::string_body> response{status, response_version()};
-  set_common_fields(response, content_type, extra);
+  set_common_fields(response, content_type, extra, added_fields_);
   response.keep_alive(keep_alive());
   response.body() = std::move(body);
   response.prepare_payload();
@@ -196,12 +379,8 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
   started_ = true;
   status_ = status;
   http::response_serializer<http::string_body> serializer{response};
-  if (head_only_) {
-    co_await http::async_write_header(stream_, serializer, use_awaitable);
-  } else {
-    co_await http::async_write(stream_, serializer, use_awaitable);
-    bytes_sent_ += body_size;
-  }
+  co_await write_message(serializer, head_only_);
+  if (!head_only_) bytes_sent_ += body_size;
   finished_ = true;
 }
 
@@ -209,7 +388,7 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
                                              Fields extra) {
   if (started_) throw std::logic_error("ccgate::http::Exchange: response already started");
   http::response<http::empty_body> response{status, response_version()};
-  set_common_fields(response, content_type, extra);
+  set_common_fields(response, content_type, extra, added_fields_);
   if (request_.version() >= 11) {
     response.chunked(true);
     chunked_ = true;
@@ -223,7 +402,7 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
   streaming_ = true;
   status_ = status;
   http::response_serializer<http::empty_body> serializer{response};
-  co_await http::async_write_header(stream_, serializer, use_awaitable);
+  co_await write_message(serializer, true);
 }
 
 asio::awaitable<void> Exchange::write(std::string_view bytes) {
@@ -233,160 +412,155 @@ asio::awaitable<void> Exchange::write(std::string_view bytes) {
   if (bytes.empty() || head_only_) co_return;
   const asio::const_buffer payload(bytes.data(), bytes.size());
   if (chunked_)
-    co_await asio::async_write(stream_, http::make_chunk(payload), use_awaitable);
+    co_await write_buffers(http::make_chunk(payload));
   else
-    co_await asio::async_write(stream_, payload, use_awaitable);
+    co_await write_buffers(payload);
   bytes_sent_ += bytes.size();
 }
 
 asio::awaitable<void> Exchange::end_stream() {
   if (!streaming_) throw std::logic_error("ccgate::http::Exchange: end_stream() without a stream");
   if (finished_) co_return;
-  if (chunked_ && !head_only_)
-    co_await asio::async_write(stream_, http::make_chunk_last(), use_awaitable);
+  if (chunked_ && !head_only_) co_await write_buffers(http::make_chunk_last());
   finished_ = true;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Server internals. Everything a worker owns is touched only on that worker's thread.
-
 namespace detail {
-
-struct ServerWorker;
-
-struct ServerShared {
-  explicit ServerShared(ServerOptions server_options) : options(std::move(server_options)) {
-    if (!options.error_body) options.error_body = default_error_body;
-  }
-
-  ServerOptions options;
-  std::atomic<std::size_t> open_connections{0};
-  std::atomic<std::size_t> workers_draining{0};
-  std::function<void()> on_all_drained;  // called on the thread of the last worker to drain
-};
-
-enum class HandlerEnd { returned, threw };
-enum class ClientPresence { still_there, gone, sent_more };
-
-struct ServerConnection {
-  ServerConnection(ServerWorker& owner, tcp::socket socket);
-  ~ServerConnection();
-  ServerConnection(const ServerConnection&) = delete;
-  ServerConnection& operator=(const ServerConnection&) = delete;
-
-  asio::awaitable<void> serve();
-  // Shutdown: a connection waiting for its next request is closed at once.
-  void close_if_idle();
-  // The shutdown grace is over: whatever runs is cancelled and the connection closed.
-  void force_stop();
-
-  ServerWorker& worker;
-  const ServerOptions& options;
-  std::shared_ptr<const Handler> handler;  // shared so a handler outlives every exchange it runs
-  beast::tcp_stream stream;
-  beast::flat_buffer buffer;
-  std::string remote;
-  std::uint16_t remote_port;
-  asio::steady_timer stop_signal;  // fires on force_stop()
-  bool idle = true;
-  bool forced_stop = false;
-  std::list<ServerConnection*>::iterator registration;
-
- private:
-  asio::awaitable<bool> await_request(std::chrono::milliseconds timeout);
-  asio::awaitable<bool> serve_request();
-  asio::awaitable<bool> refuse(error_code ec, Request& partial);
-  asio::awaitable<void> reply_error(int status, std::string_view message, Request& partial);
-  asio::awaitable<void> linger_close();
-  asio::awaitable<bool> run_exchange(Request& request);
-  asio::awaitable<HandlerEnd> run_handler(Exchange& exchange);
-  asio::awaitable<bool> complete_response(Exchange& exchange, HandlerEnd end);
-  asio::awaitable<void> watch_client();
-  ClientPresence peek_client();
-  void report(const Exchange& exchange, Clock::time_point started) const;
-};
-
-struct ServerWorker {
-  explicit ServerWorker(ServerShared& server_shared) : shared(server_shared) {}
-  // Coroutines still suspended when the io_context dies (after an immediate stop) are destroyed
-  // inside its destructor: from then on a closing connection must only unregister itself.
-  ~ServerWorker() { tearing_down = true; }
-  ServerWorker(const ServerWorker&) = delete;
-  ServerWorker& operator=(const ServerWorker&) = delete;
-
-  asio::awaitable<void> accept_loop();
-  void begin_shutdown();
-  void forget(std::list<ServerConnection*>::iterator registration);
-
-  ServerShared& shared;
-  bool tearing_down = false;
-  bool draining = false;
-  bool drained = false;
-  std::list<ServerConnection*> connections;  // declared before ioc: outlives its coroutines
-  asio::io_context ioc{1};
-  tcp::acceptor acceptor{ioc};
-  asio::steady_timer grace_timer{ioc};
-  std::shared_ptr<const Handler> handler;
-
- private:
-  asio::awaitable<void> enforce_grace();
-  void finish_drain();
-};
 
 // --- ServerConnection ------------------------------------------------------------------------
 
-ServerConnection::ServerConnection(ServerWorker& owner, tcp::socket socket)
+ServerConnection::ServerConnection(ServerWorker& owner, ConnectionBudget& listener_budget,
+                                   tcp::socket peer)
     : worker(owner),
       options(owner.shared.options),
+      budget(listener_budget),
       handler(owner.handler),
-      stream(std::move(socket)),
-      remote(peer_address(stream.socket())),
-      remote_port(peer_port(stream.socket())),
-      stop_signal(owner.ioc, asio::steady_timer::time_point::max()) {
+      socket(std::move(peer)),
+      stop_signal(owner.ioc, asio::steady_timer::time_point::max()),
+      watchdog_timer_(owner.ioc) {
+  if (const auto endpoint = peer_of(socket)) {
+    remote = endpoint->address().to_string();
+    remote_port = endpoint->port();
+    loopback = endpoint->address().is_loopback();
+  }
   registration = worker.connections.insert(worker.connections.end(), this);
-  ++worker.shared.open_connections;
 }
 
 ServerConnection::~ServerConnection() {
+  budget.release();
   worker.forget(registration);
 }
 
 void ServerConnection::close_if_idle() {
   if (!idle) return;
   error_code ignored;
-  stream.socket().close(ignored);
+  socket.close(ignored);
 }
 
 void ServerConnection::force_stop() {
   forced_stop = true;
   stop_signal.expires_at(asio::steady_timer::time_point::min());
   error_code ignored;
-  stream.socket().close(ignored);
+  socket.close(ignored);
+}
+
+void ServerConnection::arm(Phase phase, std::chrono::milliseconds timeout) {
+  phase_ = phase;
+  deadline_ = Clock::now() + timeout;
+  if (deadline_ < watchdog_timer_.expiry()) watchdog_timer_.cancel();  // it sleeps too long
+}
+
+asio::awaitable<void> ServerConnection::watchdog() {
+  while (!finished_) {
+    watchdog_timer_.expires_at(phase_ == Phase::none ? Clock::time_point::max() : deadline_);
+    co_await watchdog_timer_.async_wait(as_result);
+    if (!finished_ && phase_ != Phase::none && Clock::now() >= deadline_) expire();
+  }
+}
+
+// A body read that times out is only cancelled, so that the client still gets its 408; every
+// other wait ends with the connection. A client that stopped reading is reset rather than
+// closed: a close would leave the kernel holding the unsent bytes (megabytes) for minutes.
+void ServerConnection::expire() {
+  expired_ = phase_;
+  phase_ = Phase::none;
+  error_code ignored;
+  if (expired_ == Phase::body) {
+    socket.cancel(ignored);
+    return;
+  }
+  if (expired_ == Phase::write) socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
+void ServerConnection::throw_write_error(const error_code& ec) const {
+  if (expired_ == Phase::write)
+    throw boost::system::system_error(beast::error::timeout,
+                                      "the client accepted no bytes within the write timeout");
+  throw boost::system::system_error(ec, "writing to the client");
+}
+
+template <class Serializer>
+asio::awaitable<void> ServerConnection::write_message(Serializer& serializer, bool header_only) {
+  serializer.split(header_only);
+  while (header_only ? !serializer.is_header_done() : !serializer.is_done()) {
+    arm(Phase::write, options.write_timeout);
+    auto [ec, n] = co_await http::async_write_some(socket, serializer, as_result);
+    disarm();
+    if (ec) throw_write_error(ec);
+  }
+}
+
+template <class Buffers>
+asio::awaitable<void> ServerConnection::write_buffers(const Buffers& buffers) {
+  constexpr std::size_t kMostPerWrite = 64 * 1024;
+  // Called before each partial write: every one that made progress moves the deadline on.
+  const auto progress = [this](const error_code& ec, std::size_t) -> std::size_t {
+    if (ec) return 0;
+    arm(Phase::write, options.write_timeout);
+    return kMostPerWrite;
+  };
+  auto [ec, n] = co_await asio::async_write(socket, buffers, progress, as_result);
+  disarm();
+  if (ec) throw_write_error(ec);
 }
 
 asio::awaitable<void> ServerConnection::serve() {
-  try {
-    auto wait = options.header_timeout;  // a new connection must send its request promptly
-    while (co_await await_request(wait)) {
-      if (!co_await serve_request()) break;
-      wait = options.idle_timeout;
-    }
-  } catch (const std::exception&) {
-    // The connection failed; closing it below is all there is to do.
-  }
-  stream.close();
+  using namespace asio::experimental::awaitable_operators;
+  co_await (serve_requests() || watchdog());
+  error_code ignored;
+  socket.close(ignored);
 }
 
-// Waits for the first bytes of the next request; false when the connection should close.
-asio::awaitable<bool> ServerConnection::await_request(std::chrono::milliseconds timeout) {
-  if (buffer.size() > 0) co_return !forced_stop;  // a pipelined request is already here
+asio::awaitable<void> ServerConnection::serve_requests() {
+  try {
+    for (bool first = true; co_await await_request(first); first = false)
+      if (!co_await serve_request()) break;
+  } catch (const std::exception&) {
+    // The connection failed; closing it is all there is to do.
+  }
+  finished_ = true;
+}
+
+// Waits for the first bytes of the next request; false when the connection should close. Arms
+// the head's deadline: from the connection's start for its first request, else from the first
+// byte (the wait before it is the keep-alive idle timeout).
+asio::awaitable<bool> ServerConnection::await_request(bool first) {
+  if (buffer.size() > 0) {  // a pipelined request is already here
+    arm(Phase::head, options.header_timeout);
+    co_return !forced_stop;
+  }
   if (worker.draining || forced_stop) co_return false;
   idle = true;
-  stream.expires_after(timeout);
-  auto [ec, received] = co_await stream.async_read_some(buffer.prepare(kFirstReadSize), as_result);
+  if (first)
+    arm(Phase::head, options.header_timeout);
+  else
+    arm(Phase::idle, options.idle_timeout);
+  auto [ec, received] = co_await socket.async_read_some(buffer.prepare(kFirstReadSize), as_result);
   idle = false;
   if (ec) co_return false;
   buffer.commit(received);
+  if (!first) arm(Phase::head, options.header_timeout);
   co_return !forced_stop;
 }
 
@@ -395,43 +569,64 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(kHeaderLimit);
   parser.body_limit(options.body_limit);
-  stream.expires_after(options.header_timeout);
+  auto [head_ec, head_bytes] = co_await http::async_read_header(socket, buffer, parser, as_result);
+  disarm();
+  // The exchange sees the request as it grows: the head now, the body once it is read.
+  Exchange exchange(*this, parser.get());
+  if (head_ec) co_return co_await refuse(head_ec, exchange);
 
-  if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_result); ec)
-    co_return co_await refuse(ec, parser.get());
+  if (options.admit) {
+    if (auto reply = options.admit(exchange)) {
+      co_await answer_and_close(exchange, std::move(*reply));
+      co_return false;
+    }
+  }
   if (!parser.is_done() && expects_continue(parser.get())) {
     http::response<http::empty_body> go_on{http::status::continue_, 11};
-    if (auto [ec, n] = co_await http::async_write(stream, go_on, as_result); ec) co_return false;
+    http::response_serializer<http::empty_body> serializer{go_on};
+    try {
+      co_await write_message(serializer, false);
+    } catch (const std::exception&) {
+      co_return false;
+    }
   }
-  if (!parser.is_done()) {
-    if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_result); ec)
-      co_return co_await refuse(ec, parser.get());
+  while (!parser.is_done()) {
+    arm(Phase::body, options.body_timeout);
+    auto [ec, n] = co_await http::async_read_some(socket, buffer, parser, as_result);
+    disarm();
+    if (ec) co_return co_await refuse(ec, exchange);
   }
-  stream.expires_never();
-  Request request = parser.release();
-  co_return co_await run_exchange(request);
+  co_return co_await run_exchange(exchange);
 }
 
-asio::awaitable<bool> ServerConnection::refuse(error_code ec, Request& partial) {
-  if (ec == http::error::body_limit)
-    co_await reply_error(413, "request body too large", partial);
+asio::awaitable<bool> ServerConnection::refuse(error_code ec, Exchange& exchange) {
+  if (ec == asio::error::operation_aborted && expired_ == Phase::body)
+    co_await reply_error(exchange, 408, "request body timed out: no bytes received in time");
+  else if (ec == http::error::body_limit)
+    co_await reply_error(exchange, 413, "request body too large");
   else if (ec == http::error::header_limit)
-    co_await reply_error(431, "request header fields too large", partial);
+    co_await reply_error(exchange, 431, "request header fields too large");
   else if (is_parse_error(ec))
-    co_await reply_error(400, "malformed HTTP request", partial);
-  // Anything else (timeout, the client closing, a reset) ends the connection without a word.
+    co_await reply_error(exchange, 400, "malformed HTTP request");
+  // Anything else (a slow head, the client closing, a reset) ends the connection without a word.
   co_return false;
 }
 
-asio::awaitable<void> ServerConnection::reply_error(int status, std::string_view message,
-                                                    Request& partial) {
-  const auto started = Clock::now();
-  Exchange exchange(stream, partial, remote, remote_port);
-  exchange.request_allows_keep_alive_ = false;
+asio::awaitable<void> ServerConnection::reply_error(Exchange& exchange, int status,
+                                                    std::string_view message) {
   auto [content_type, body] = options.error_body(status, message, exchange.path());
-  stream.expires_after(kErrorReplyTimeout);
+  Reply reply{static_cast<Status>(status), std::move(body), std::move(content_type), {}};
+  co_await answer_and_close(exchange, std::move(reply));
+}
+
+// Answers for the server itself (an error, or the application's admission) and closes: what is
+// left of the request is read and dropped for a moment, so the client reads the reply.
+asio::awaitable<void> ServerConnection::answer_and_close(Exchange& exchange, Reply reply) {
+  const auto started = Clock::now();
+  exchange.request_allows_keep_alive_ = false;
   try {
-    co_await exchange.respond(static_cast<Status>(status), std::move(body), content_type);
+    co_await exchange.respond(reply.status, std::move(reply.body), reply.content_type,
+                              std::move(reply.fields));
   } catch (const std::exception&) {
     exchange.client_gone_ = true;
   }
@@ -441,26 +636,26 @@ asio::awaitable<void> ServerConnection::reply_error(int status, std::string_view
 
 asio::awaitable<void> ServerConnection::linger_close() {
   error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(kLingerTime);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  arm(Phase::linger, std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime));
   std::array<char, 16 * 1024> sink{};
   for (std::size_t drained = 0; drained < kLingerBytes;) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), as_result);
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), as_result);
     if (ec) break;
     drained += n;
   }
+  disarm();
 }
 
-asio::awaitable<bool> ServerConnection::run_exchange(Request& request) {
+asio::awaitable<bool> ServerConnection::run_exchange(Exchange& exchange) {
   using namespace asio::experimental::awaitable_operators;
   const auto started = Clock::now();
-  Exchange exchange(stream, request, remote, remote_port);
   exchange.server_draining_ = &worker.draining;
 
   // Whichever finishes first cancels the other: a client that leaves cancels its handler.
   const auto first = co_await (run_handler(exchange) || watch_client());
   bool keep_alive = false;
-  if (first.index() == 1 || forced_stop)
+  if (first.index() == 1 || forced_stop || expired_ == Phase::write)
     exchange.client_gone_ = true;
   else
     keep_alive = co_await complete_response(exchange, std::get<0>(first));
@@ -505,7 +700,7 @@ asio::awaitable<void> ServerConnection::watch_client() {
   if (buffer.size() == 0) {
     for (;;) {
       if (forced_stop) co_return;
-      auto [ec] = co_await stream.socket().async_wait(tcp::socket::wait_read, as_result);
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, as_result);
       if (ec) co_return;
       const auto presence = peek_client();
       if (presence == ClientPresence::gone) co_return;
@@ -519,7 +714,7 @@ asio::awaitable<void> ServerConnection::watch_client() {
 
 ClientPresence ServerConnection::peek_client() {
   char byte = 0;
-  const auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n > 0) return ClientPresence::sent_more;
   if (n == 0) return ClientPresence::gone;
   return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? ClientPresence::still_there
@@ -545,21 +740,31 @@ asio::awaitable<void> serve_connection(std::unique_ptr<ServerConnection> connect
 
 }  // namespace
 
-asio::awaitable<void> ServerWorker::accept_loop() {
+// Past its budget a connection is accepted and closed at once: the kernel's queue does not fill
+// with clients that would wait for nothing, and nothing spins.
+asio::awaitable<void> ServerWorker::accept_loop(tcp::acceptor& listener, ConnectionBudget& budget) {
   while (!draining) {
-    auto [ec, socket] = co_await acceptor.async_accept(as_result);
+    auto [ec, socket] = co_await listener.async_accept(as_result);
     if (draining) co_return;
     if (ec == asio::error::connection_aborted) continue;
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == asio::error::operation_aborted || !listener.is_open()) co_return;
       // Out of descriptors or memory: pause instead of spinning on the same error.
       asio::steady_timer pause(ioc, kAcceptRetryDelay);
       co_await pause.async_wait(as_result);
       continue;
     }
+    if (!budget.try_take()) {
+      error_code ignored;
+      socket.close(ignored);
+      const auto refused = budget.refused.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (shared.options.on_connection_refused)
+        shared.options.on_connection_refused(budget.private_listener, refused);
+      continue;
+    }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto connection = std::make_unique<ServerConnection>(*this, std::move(socket));
+    auto connection = std::make_unique<ServerConnection>(*this, budget, std::move(socket));
     asio::co_spawn(ioc, serve_connection(std::move(connection)), asio::detached);
   }
 }
@@ -569,6 +774,7 @@ void ServerWorker::begin_shutdown() {
   draining = true;
   error_code ignored;
   acceptor.close(ignored);
+  private_acceptor.close(ignored);
   for (auto* connection : connections) connection->close_if_idle();
   if (connections.empty())
     finish_drain();
@@ -581,12 +787,17 @@ asio::awaitable<void> ServerWorker::enforce_grace() {
   grace_timer.expires_after(shared.options.shutdown_grace);
   auto [ec] = co_await grace_timer.async_wait(as_result);
   if (ec) co_return;  // every exchange finished in time
+  force_stop_all();
+}
+
+// Each connection is closed and its handler cancelled; they unwind on this loop, which runs on
+// until the last one is gone.
+void ServerWorker::force_stop_all() {
   for (auto* connection : connections) connection->force_stop();
 }
 
 void ServerWorker::forget(std::list<ServerConnection*>::iterator registration) {
   connections.erase(registration);
-  --shared.open_connections;
   if (draining && connections.empty() && !tearing_down) finish_drain();
 }
 
@@ -609,8 +820,8 @@ std::string describe(const ServerOptions& options) {
   return (ipv6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
 }
 
-[[noreturn]] void fail_to_listen(const error_code& ec, const ServerOptions& options) {
-  throw std::system_error(std::error_code(ec), "cannot listen on " + describe(options));
+[[noreturn]] void fail_to_listen(const error_code& ec, const std::string& where) {
+  throw std::system_error(std::error_code(ec), "cannot listen on " + where);
 }
 
 tcp::endpoint listen_endpoint(const ServerOptions& options) {
@@ -624,27 +835,27 @@ tcp::endpoint listen_endpoint(const ServerOptions& options) {
   const auto results =
       resolver.resolve(host, std::to_string(options.port), tcp::resolver::passive, ec);
   if (ec || results.empty())
-    fail_to_listen(ec ? ec : make_error_code(asio::error::host_not_found), options);
+    fail_to_listen(ec ? ec : make_error_code(asio::error::host_not_found), describe(options));
   return results.begin()->endpoint();
 }
 
 void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool share_port,
-                   const ServerOptions& options) {
+                   const std::string& where) {
   error_code ec;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec && share_port) acceptor.set_option(reuse_port(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) fail_to_listen(ec, options);
+  if (ec) fail_to_listen(ec, where);
 }
 
 // SO_REUSEPORT would let us bind next to another server already listening on the port (the
 // kernel would then split connections between the two): check first that the port is free.
-void ensure_port_free(const tcp::endpoint& endpoint, const ServerOptions& options) {
+void ensure_port_free(const tcp::endpoint& endpoint, const std::string& where) {
   asio::io_context probe_context;
   tcp::acceptor probe(probe_context);
-  open_acceptor(probe, endpoint, false, options);
+  open_acceptor(probe, endpoint, false, where);
 }
 
 }  // namespace
@@ -653,24 +864,42 @@ struct Server::Impl {
   Impl(ServerOptions options, HandlerFactory factory)
       : shared(std::move(options)), make_handler(std::move(factory)) {}
 
-  void request_shutdown() {
-    std::lock_guard lock(mutex);
-    stop_requested = true;
-    for (auto& worker : workers) asio::post(worker->ioc, [&w = *worker] { w.begin_shutdown(); });
+  // Graceful (force: without grace). The first request of either kind tells on_shutdown.
+  void request_shutdown(bool force) {
+    bool first_request = false;
+    {
+      std::lock_guard lock(mutex);
+      first_request = !stop_requested;
+      stop_requested = true;
+      force_requested = force_requested || force;
+      for (auto& worker : workers) post_shutdown(*worker, force);
+    }
+    if (first_request && shared.options.on_shutdown) shared.options.on_shutdown();
   }
 
+  static void post_shutdown(detail::ServerWorker& worker, bool force) {
+    asio::post(worker.ioc, [&worker, force] {
+      worker.begin_shutdown();
+      if (force) worker.force_stop_all();
+    });
+  }
+
+  // A second signal ends the grace at once: open exchanges are cancelled and unwind on their
+  // loops (never dropped while suspended: a suspended coroutine may hold work on another loop).
   asio::awaitable<void> watch_signals() {
     if (auto [ec, number] = co_await signals->async_wait(as_result); ec) co_return;
-    request_shutdown();
+    request_shutdown(false);
     if (auto [ec, number] = co_await signals->async_wait(as_result); ec) co_return;
-    for (auto& worker : workers) worker->ioc.stop();  // a second signal: stop now
+    request_shutdown(true);
   }
 
   detail::ServerShared shared;
   HandlerFactory make_handler;
   std::mutex mutex;  // orders listen()/run() against shutdown() from other threads
   bool stop_requested = false;
+  bool force_requested = false;
   std::uint16_t port = 0;
+  std::uint16_t private_port = 0;
   std::vector<std::unique_ptr<detail::ServerWorker>> workers;
   std::optional<asio::signal_set> signals;  // on the first worker's context; destroyed before it
 };
@@ -689,20 +918,32 @@ std::uint16_t Server::listen() {
 
   tcp::endpoint endpoint = listen_endpoint(options);
   const bool share_port = count > 1;
-  if (share_port && endpoint.port() != 0) ensure_port_free(endpoint, options);
+  if (share_port && endpoint.port() != 0) ensure_port_free(endpoint, describe(options));
+  tcp::endpoint private_endpoint{asio::ip::address_v4::loopback(), 0};
+  const bool with_private = options.private_connections > 0;
 
   std::vector<std::unique_ptr<detail::ServerWorker>> workers;
   for (unsigned i = 0; i < count; ++i) {
     auto worker = std::make_unique<detail::ServerWorker>(impl_->shared);
-    open_acceptor(worker->acceptor, endpoint, share_port, options);
+    open_acceptor(worker->acceptor, endpoint, share_port, describe(options));
     if (i == 0) endpoint.port(worker->acceptor.local_endpoint().port());
+    if (with_private) {
+      open_acceptor(worker->private_acceptor, private_endpoint, share_port,
+                    "127.0.0.1 (private listener)");
+      if (i == 0) private_endpoint.port(worker->private_acceptor.local_endpoint().port());
+    }
     workers.push_back(std::move(worker));
   }
   for (auto& worker : workers)
     worker->handler = std::make_shared<const Handler>(impl_->make_handler(worker->ioc));
   impl_->workers = std::move(workers);
   impl_->port = endpoint.port();
+  impl_->private_port = with_private ? private_endpoint.port() : 0;
   return impl_->port;
+}
+
+std::uint16_t Server::private_port() const {
+  return impl_->private_port;
 }
 
 void Server::run(std::function<void()> on_ready) {
@@ -716,16 +957,21 @@ void Server::run(std::function<void()> on_ready) {
       if (impl.signals) impl.signals->cancel();
     });
   };
-  for (auto& worker : impl.workers)
-    asio::co_spawn(worker->ioc, worker->accept_loop(), asio::detached);
+  for (auto& worker : impl.workers) {
+    asio::co_spawn(worker->ioc, worker->accept_loop(worker->acceptor, impl.shared.public_budget),
+                   asio::detached);
+    if (worker->private_acceptor.is_open())
+      asio::co_spawn(worker->ioc,
+                     worker->accept_loop(worker->private_acceptor, impl.shared.private_budget),
+                     asio::detached);
+  }
   impl.signals.emplace(first.ioc, SIGINT, SIGTERM);
   asio::co_spawn(first.ioc, impl.watch_signals(), asio::detached);
   if (on_ready) on_ready();
   {
     std::lock_guard lock(impl.mutex);
     if (impl.stop_requested) {  // shutdown() came before run(): the posts may have had no worker
-      for (auto& worker : impl.workers)
-        asio::post(worker->ioc, [&w = *worker] { w.begin_shutdown(); });
+      for (auto& worker : impl.workers) Impl::post_shutdown(*worker, impl.force_requested);
     }
   }
   {
@@ -738,11 +984,15 @@ void Server::run(std::function<void()> on_ready) {
 }
 
 void Server::shutdown() {
-  impl_->request_shutdown();
+  impl_->request_shutdown(false);
+}
+
+void Server::force_shutdown() {
+  impl_->request_shutdown(true);
 }
 
 std::size_t Server::open_connections() const {
-  return impl_->shared.open_connections.load();
+  return impl_->shared.public_budget.open.load() + impl_->shared.private_budget.open.load();
 }
 
 }  // namespace ccgate::http

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,10 +34,14 @@ struct ServerConnection;
 // One request and its response. A handler either calls respond() once, or begin_stream(),
 // any number of write() calls and end_stream(). When the client hangs up, the handler's
 // coroutine is cancelled (its pending asynchronous operations complete with operation_aborted).
+// A client that accepts no bytes for write_timeout is dropped: the pending write throws.
 // Responses to HEAD requests carry the head only; to HTTP/1.0 clients a stream is sent unchunked
 // and ends with the connection.
 class Exchange {
  public:
+  Exchange(detail::ServerConnection& connection, Request& request);
+  // An exchange on a bare stream, with no timeouts: for tests that need a peer address a
+  // loopback socket cannot have.
   Exchange(beast::tcp_stream& stream, Request& request, std::string remote,
            std::uint16_t remote_port = 0);
 
@@ -45,9 +50,11 @@ class Exchange {
   std::string_view path() const;                         // target without the query string
   std::string_view query() const;                        // after '?', empty if none
   std::string_view header(std::string_view name) const;  // empty if absent
-  const std::string& remote_address() const { return remote_; }
-  std::uint16_t remote_port() const { return remote_port_; }
+  const std::string& remote_address() const;
+  std::uint16_t remote_port() const;
   bool loopback_peer() const;
+  // Added to whichever response this exchange sends (e.g. CORS headers decided at admission).
+  void add_response_field(std::string_view name, std::string_view value);
 
   asio::awaitable<void> respond(Status status, std::string body,
                                 std::string_view content_type = "application/json",
@@ -73,11 +80,17 @@ class Exchange {
  private:
   friend struct detail::ServerConnection;
   unsigned response_version() const;
+  template <class Serializer>
+  asio::awaitable<void> write_message(Serializer& serializer, bool header_only);
+  template <class Buffers>
+  asio::awaitable<void> write_buffers(const Buffers& buffers);
 
-  beast::tcp_stream& stream_;
+  detail::ServerConnection* connection_ = nullptr;  // null on a bare stream
+  beast::tcp_stream* bare_stream_ = nullptr;
+  std::string bare_remote_;
+  std::uint16_t bare_remote_port_ = 0;
   Request& request_;
-  std::string remote_;
-  std::uint16_t remote_port_ = 0;
+  Fields added_fields_;
   Status status_ = Status::internal_server_error;
   bool started_ = false;
   bool finished_ = false;
@@ -93,21 +106,51 @@ class Exchange {
 
 using Handler = std::function<asio::awaitable<void>(Exchange&)>;
 
+// A response the server sends on the application's behalf before the handler runs.
+struct Reply {
+  Status status = Status::forbidden;
+  std::string body;
+  std::string content_type = "application/json";
+  Fields fields;
+};
+
 struct ServerOptions {
-  std::string host = "0.0.0.0";
+  std::string host = "127.0.0.1";
   std::uint16_t port = 8082;
   std::size_t body_limit = 32 * 1024 * 1024;
-  std::chrono::milliseconds header_timeout{30'000};  // to receive a whole request head+body
+  // A new connection must deliver its whole request head within header_timeout; so must a
+  // keep-alive connection once the next request's first byte has arrived.
+  std::chrono::milliseconds header_timeout{30'000};
+  std::chrono::milliseconds body_timeout{60'000};    // between two reads of a request body
+  std::chrono::milliseconds write_timeout{60'000};   // between two writes that make progress
   std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connection with no request
   std::chrono::milliseconds shutdown_grace{10'000};  // streams may finish within this
   unsigned threads = 0;                              // 0: one per core
+  // Client connections open at once, over all threads; past it a new connection is accepted
+  // and closed at once. 0: no limit (accept still pauses on EMFILE/ENFILE).
+  std::size_t max_connections = 0;
+  // When not 0: a second listener on a free port of 127.0.0.1 (Server::private_port()) with a
+  // budget of its own of this many connections, for the server's own helper processes, so that
+  // clients filling max_connections cannot starve them.
+  std::size_t private_connections = 0;
+
+  // Sees each request's head (method, target, headers, peer) before 100 Continue and before any
+  // of its body is read. A Reply answers the request instead of the handler; the connection is
+  // then closed (after lingering so the client reads the reply). It may add response fields to
+  // the exchange. Runs on the worker's thread for every request: keep it cheap.
+  std::function<std::optional<Reply>(Exchange&)> admit;
 
   // The {content_type, body} of the errors the server answers by itself: 400 (malformed
-  // request), 413 (body over body_limit), 431 (head too large), 500 (the handler threw or did
-  // not respond). Empty: {"error":{"message":"…"}} as application/json.
+  // request), 408 (body_timeout passed), 413 (body over body_limit), 431 (head too large), 500
+  // (the handler threw or did not respond). Empty: {"error":{"message":"…"}} as application/json.
   std::function<std::pair<std::string, std::string>(int status, std::string_view message,
                                                     std::string_view path)>
       error_body;
+  // Called once, on any thread, when a graceful shutdown begins.
+  std::function<void()> on_shutdown;
+  // Called on the accepting worker's thread for each connection refused by max_connections or
+  // (private_listener) private_connections, with the number that listener refused so far.
+  std::function<void(bool private_listener, std::uint64_t refused)> on_connection_refused;
   // Called on the worker's thread after every exchange, including those the server answered
   // by itself. The place to log; http/ logs nothing.
   std::function<void(const Exchange&, std::chrono::steady_clock::duration)> on_exchange_done;
@@ -126,13 +169,18 @@ class Server {
 
   // Binds (throws std::system_error naming the address on failure); returns the bound port.
   std::uint16_t listen();
-  // Runs the worker threads until shutdown completes. Installs SIGINT/SIGTERM handling
-  // that starts a graceful shutdown, then calls on_ready (so a signal sent by whoever waits
-  // for "ready" is always handled).
+  // The private listener's port (0 without one); valid after listen().
+  std::uint16_t private_port() const;
+  // Runs the worker threads until shutdown completes. Installs SIGINT/SIGTERM handling — the
+  // first signal starts a graceful shutdown, a second one ends the grace at once — then calls
+  // on_ready (so a signal sent by whoever waits for "ready" is always handled).
   void run(std::function<void()> on_ready = {});
   // Thread-safe: stop accepting, let open exchanges finish up to shutdown_grace, then stop.
   void shutdown();
-  // Connections open now, across all threads (for tests and benchmarks).
+  // Thread-safe: as shutdown(), with no grace: every open exchange is cancelled now and unwinds
+  // (nothing is dropped while suspended), then run() returns.
+  void force_shutdown();
+  // Connections open now, across all threads and listeners (for tests and benchmarks).
   std::size_t open_connections() const;
 
  private:

@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include "http/auth.hpp"
 #include "openai/errors.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
@@ -65,19 +64,7 @@ asio::awaitable<void> reject(http::Exchange& exchange, const http::RequestLog& l
 
 }  // namespace
 
-asio::awaitable<bool> Door::authorize(http::Exchange& exchange, http::RequestLog& log) const {
-  if (settings_.api_key.empty() ||
-      http::constant_time_equals(http::presented_key(exchange), settings_.api_key))
-    co_return true;
-  const ClientError refused{
-      401, "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY", {}};
-  co_await respond_error(exchange, log, refused);
-  co_return false;
-}
-
 asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog& log) const {
-  if (!co_await authorize(exchange, log)) co_return;
-
   std::string error;
   translate::TranslatedRequest request;
   {
@@ -162,7 +149,6 @@ asio::awaitable<void> Door::stream(http::Exchange& exchange,
 }
 
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
-  if (!co_await authorize(exchange, log)) co_return;
   std::string error;
   json::monotonic_resource arena(exchange.request().body().size());
   auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);

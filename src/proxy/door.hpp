@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 
 struct Settings {
   translate::RequestOptions translation;
-  std::string api_key;  // ANTHROPIC_API_KEY: when set, clients must present it
+  std::string api_key;  // ANTHROPIC_API_KEY: when set, clients must present it (app admission)
   std::chrono::milliseconds ping_interval{15'000};
   std::size_t max_response_size = 64 * 1024 * 1024;  // MAX_RESPONSE_SIZE: non-streaming answers
   std::size_t max_json_depth = 128;  // MAX_JSON_DEPTH: request bodies, upstream answers and chunks
@@ -34,7 +34,6 @@ class Door {
   asio::awaitable<void> count_tokens(http::Exchange& exchange, http::RequestLog& log) const;
 
  private:
-  asio::awaitable<bool> authorize(http::Exchange& exchange, http::RequestLog& log) const;
   asio::awaitable<void> reply(http::Exchange& exchange, const translate::TranslatedRequest& request,
                               http::Response upstream, http::RequestLog& log) const;
   asio::awaitable<void> stream(http::Exchange& exchange,

@@ -17,6 +17,7 @@ describe('proxy door: messages (non-streaming)', () => {
       env: {
         MODEL_MAP: 'claude-custom-alias=gpt-aliased, claude-sonnet-special=gpt-special',
         CUSTOM_HEADER_X_FOO: 'bar',
+        CORS_ORIGINS: 'http://localhost:3000',
       },
     });
     client = proxy.client();
@@ -333,7 +334,7 @@ describe('proxy door: messages (non-streaming)', () => {
     }
   });
 
-  test('a CORS preflight is answered with Access-Control-Allow-*', async () => {
+  test('a CORS preflight from an origin in CORS_ORIGINS is answered with Access-Control-Allow-*', async () => {
     const response = await proxy.fetch('/v1/messages', {
       method: 'OPTIONS',
       headers: {
@@ -343,7 +344,7 @@ describe('proxy door: messages (non-streaming)', () => {
       },
     });
     assert.ok([200, 204].includes(response.status), `status ${response.status}`);
-    assert.ok(response.headers.get('access-control-allow-origin'), 'Access-Control-Allow-Origin');
+    assert.equal(response.headers.get('access-control-allow-origin'), 'http://localhost:3000');
     const methods = response.headers.get('access-control-allow-methods') ?? '';
     assert.ok(methods === '*' || methods.includes('POST'), `Access-Control-Allow-Methods: ${methods}`);
     const headers = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();

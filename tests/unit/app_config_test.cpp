@@ -29,7 +29,14 @@ TEST(Dotenv, ParsesCommentsQuotesExportAndInlineComments) {
 TEST(Config, DefaultsMatchTheOriginalProxy) {
   const Config config = load_config({});
   EXPECT_EQ(config.server.port, 8082);
-  EXPECT_EQ(config.server.host, "0.0.0.0");
+  EXPECT_EQ(config.server.host, "127.0.0.1");
+  EXPECT_EQ(config.server.header_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.server.body_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(config.server.write_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(config.server.idle_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(config.server.max_connections, 0u);  // derived from the fd limit at start-up
+  EXPECT_TRUE(config.access.cors_origins.empty());
+  EXPECT_TRUE(config.access.allowed_hosts.empty());
   EXPECT_EQ(config.upstream.base_url, "https://api.openai.com/v1");
   EXPECT_EQ(config.proxy.translation.models.big_model, "gpt-4o");
   EXPECT_EQ(config.proxy.translation.models.middle_model, "gpt-4o");
@@ -65,7 +72,14 @@ TEST(Config, ReadsEveryVariable) {
                                      {"PING_INTERVAL", "2"},
                                      {"CUSTOM_HEADER_X_API_KEY", "v"},
                                      {"https_proxy", "http://proxy:3128"},
-                                     {"NO_PROXY", "internal"}});
+                                     {"NO_PROXY", "internal"},
+                                     {"HEADER_TIMEOUT", "5"},
+                                     {"BODY_TIMEOUT", "6"},
+                                     {"WRITE_TIMEOUT", "7"},
+                                     {"KEEPALIVE_TIMEOUT", "8"},
+                                     {"MAX_CONNECTIONS", "900"},
+                                     {"CORS_ORIGINS", "http://A.example/, *"},
+                                     {"ALLOWED_HOSTS", "Box.Lan"}});
   EXPECT_TRUE(config.warnings.empty());
   EXPECT_EQ(config.upstream.api_key, "sk-x");
   EXPECT_TRUE(config.upstream.azure());
@@ -86,6 +100,34 @@ TEST(Config, ReadsEveryVariable) {
             (std::pair<std::string, std::string>{"X-API-KEY", "v"}));
   EXPECT_EQ(config.client.proxy.https_proxy, "http://proxy:3128");
   EXPECT_EQ(config.client.proxy.no_proxy, "internal");
+  EXPECT_EQ(config.server.header_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config.server.body_timeout, std::chrono::seconds(6));
+  EXPECT_EQ(config.server.write_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(config.server.idle_timeout, std::chrono::seconds(8));
+  EXPECT_EQ(config.server.max_connections, 900u);
+  EXPECT_EQ(config.access.cors_origins, (std::vector<std::string>{"http://a.example", "*"}));
+  EXPECT_EQ(config.access.allowed_hosts, (std::vector<std::string>{"box.lan"}));
+}
+
+TEST(Config, ADoorWithoutItsKeyOnANetworkAddressIsToldAtStartUp) {
+  const Config open = load_config({{"OPENAI_API_KEY", "x"}, {"HOST", "0.0.0.0"}});
+  ASSERT_EQ(open.warnings.size(), 2u);
+  EXPECT_NE(open.warnings[0].find("ANTHROPIC_API_KEY"), std::string::npos) << open.warnings[0];
+  EXPECT_NE(open.warnings[0].find("403"), std::string::npos);
+  EXPECT_NE(open.warnings[1].find("GATEWAY_API_KEY"), std::string::npos) << open.warnings[1];
+  const Config keyed = load_config({{"OPENAI_API_KEY", "x"},
+                                    {"HOST", "0.0.0.0"},
+                                    {"ANTHROPIC_API_KEY", "a"},
+                                    {"GATEWAY_API_KEY", "g"}});
+  EXPECT_TRUE(keyed.warnings.empty());
+  EXPECT_TRUE(load_config({{"OPENAI_API_KEY", "x"}, {"HOST", "::1"}}).warnings.empty());
+  EXPECT_TRUE(load_config({{"OPENAI_API_KEY", "x"}, {"HOST", "localhost"}}).warnings.empty());
+}
+
+TEST(Config, ShownUrlsCarryNoCredentialsOrQuery) {
+  EXPECT_EQ(shown_url("https://user:secret@api.example.com/v1?key=abc#frag"),
+            "https://api.example.com/v1");
+  EXPECT_EQ(shown_url("http://127.0.0.1:11434/v1"), "http://127.0.0.1:11434/v1");
 }
 
 struct BadValue {
@@ -113,7 +155,9 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValue{"OPENAI_BASE_URL", "ftp://example.com"},
                     BadValue{"OPENAI_BASE_URL", "not a url"}, BadValue{"MAX_TOKENS_LIMIT", "0"},
                     BadValue{"MODEL_MAP", "no-equals-sign"}, BadValue{"PING_INTERVAL", "-3"},
-                    BadValue{"MAX_BODY_SIZE", "12"}));
+                    BadValue{"MAX_BODY_SIZE", "12"}, BadValue{"WRITE_TIMEOUT", "0"},
+                    BadValue{"HEADER_TIMEOUT", "x"}, BadValue{"BODY_TIMEOUT", "-1"},
+                    BadValue{"KEEPALIVE_TIMEOUT", "never"}, BadValue{"MAX_CONNECTIONS", "0"}));
 
 TEST(Config, MinAboveMaxIsRejected) {
   EXPECT_THROW(load_config({{"MIN_TOKENS_LIMIT", "5000"}, {"MAX_TOKENS_LIMIT", "4096"}}),

@@ -14,6 +14,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -541,16 +542,163 @@ TEST(HttpServer, IdleTimeoutClosesAnIdleKeepAliveConnection) {
   EXPECT_TRUE(running.wait_until_no_connections());
 }
 
-TEST(HttpServer, HeaderTimeoutClosesAConnectionThatNeverFinishesItsRequest) {
+TEST(HttpServer, HeaderTimeoutCutsOffAHeadTrickledByteByByte) {
   auto options = test_options();
-  options.header_timeout = 200ms;
+  options.header_timeout = 300ms;
   RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
                           co_await exchange.respond(Status::ok, "ok", "text/plain");
                         }));
   Client client;
   auto socket = client.connect(running.port());
-  client.run(send(socket, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
-  EXPECT_TRUE(client.run(closed_by_server(socket), 2s));
+  const auto started = std::chrono::steady_clock::now();
+  std::string received;
+  // A slowloris: a byte every 50 ms keeps the connection busy but never ends the head.
+  const bool closed = client.run(
+      [&]() -> asio::awaitable<bool> {
+        co_await send(socket, "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+        for (int i = 0; i < 100; ++i) {
+          asio::steady_timer pause(co_await asio::this_coro::executor, 50ms);
+          co_await pause.async_wait(use_awaitable);
+          auto [ec, n] = co_await asio::async_write(socket, asio::buffer("a", 1), as_result);
+          if (ec) co_return true;
+        }
+        co_return false;
+      }(),
+      8s);
+  EXPECT_TRUE(closed) << "the trickled head was never cut off";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 250ms);
+  EXPECT_TRUE(running.wait_until_no_connections());
+}
+
+TEST(HttpServer, BodyTimeoutBetweenReadsAnswers408InTheErrorBodyShape) {
+  auto options = test_options();
+  options.body_timeout = 200ms;
+  options.error_body = [](int status, std::string_view message, std::string_view path) {
+    return std::pair<std::string, std::string>{
+        "application/json", std::to_string(status) + " " + std::string(path) + " " +
+                                std::string(message.substr(0, message.find(':')))};
+  };
+  bool handled = false;
+  RunningServer running(options, always([&](Exchange& exchange) -> asio::awaitable<void> {
+                          handled = true;
+                          co_await exchange.respond(Status::ok, "ok", "text/plain");
+                        }));
+  Client client;
+  auto socket = client.connect(running.port());
+  beast::flat_buffer buffer;
+  const auto response = client.run([&]() -> asio::awaitable<Response> {
+    co_await send(socket,
+                  "POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    co_return co_await read_response(socket, buffer);
+  }());
+  EXPECT_EQ(response.result(), Status::request_timeout);
+  EXPECT_EQ(response.body(), "408 /v1/chat/completions request body timed out");
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_TRUE(client.run(closed_by_server(socket), 3s));
+  EXPECT_FALSE(handled);
+}
+
+TEST(HttpServer, ASlowButSteadyBodyOutlastsTheHeaderAndBodyTimeouts) {
+  auto options = test_options();
+  options.header_timeout = 300ms;
+  options.body_timeout = 300ms;
+  RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
+                          co_await exchange.respond(Status::ok, exchange.request().body(),
+                                                    "text/plain");
+                        }));
+  Client client;
+  auto socket = client.connect(running.port());
+  beast::flat_buffer buffer;
+  const auto response = client.run(
+      [&]() -> asio::awaitable<Response> {
+        co_await send(socket, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\n");
+        for (const char* piece : {"0123", "4567", "89ab"}) {  // 1.2 s in all, 150 ms between reads
+          for (int i = 0; i < 2; ++i) {
+            asio::steady_timer pause(co_await asio::this_coro::executor, 200ms);
+            co_await pause.async_wait(use_awaitable);
+            co_await send(socket, std::string(piece + 2 * i, 2));
+          }
+        }
+        co_return co_await read_response(socket, buffer);
+      }(),
+      8s);
+  EXPECT_EQ(response.result(), Status::ok);
+  EXPECT_EQ(response.body(), "0123456789ab");
+}
+
+// --- write timeout ---------------------------------------------------------------------------
+
+// A client socket with a small receive window, so that a server's writes stall soon.
+tcp::socket small_window_socket(asio::io_context& context, std::uint16_t port, int window = 4096) {
+  tcp::socket socket(context);
+  socket.open(tcp::v4());
+  socket.set_option(asio::socket_base::receive_buffer_size(window));
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  return socket;
+}
+
+TEST(HttpServer, WriteTimeoutDropsAClientThatStopsReadingAndFailsTheHandlersWrite) {
+  auto options = test_options();
+  options.write_timeout = 300ms;
+  std::promise<std::pair<error_code, std::chrono::steady_clock::time_point>> failed;
+  RunningServer running(options, always([&](Exchange& exchange) -> asio::awaitable<void> {
+                          co_await exchange.begin_stream(Status::ok, "text/event-stream");
+                          const std::string piece(64 * 1024, 'x');
+                          try {
+                            for (;;) co_await exchange.write(piece);
+                          } catch (const boost::system::system_error& error) {
+                            failed.set_value({error.code(), std::chrono::steady_clock::now()});
+                          }
+                        }));
+  asio::io_context context;
+  auto socket = small_window_socket(context, running.port());
+  asio::write(socket, asio::buffer(request_text("GET", "/stream")));
+  // The client never reads again.
+  auto outcome = failed.get_future();
+  ASSERT_EQ(outcome.wait_for(5s), std::future_status::ready) << "the stalled write never failed";
+  EXPECT_EQ(outcome.get().first, beast::error::timeout);
+  EXPECT_TRUE(running.wait_until_no_connections());
+}
+
+TEST(HttpServer, WriteTimeoutRunsBetweenWritesSoASlowSteadyReaderGetsALargeAnswer) {
+  auto options = test_options();
+  options.write_timeout = 600ms;
+  const std::string large(8 * 1024 * 1024, 'y');
+  RunningServer running(
+      options, always([&](Exchange& exchange) -> asio::awaitable<void> {
+        if (exchange.path() == "/whole") {
+          co_await exchange.respond(Status::ok, large, "text/plain");
+          co_return;
+        }
+        co_await exchange.begin_stream(Status::ok, "text/plain");
+        for (std::size_t at = 0; at < large.size(); at += 1024 * 1024)
+          co_await exchange.write(std::string_view(large).substr(at, 1024 * 1024));
+        co_await exchange.end_stream();
+      }));
+  for (const char* path : {"/whole", "/stream"}) {
+    asio::io_context context;
+    auto socket = small_window_socket(context, running.port(), 256 * 1024);
+    asio::write(socket, asio::buffer(request_text("GET", path, "Connection: close\r\n")));
+    // 400 ms pauses (each under the write timeout) for more than the write timeout in all.
+    std::string received;
+    std::array<char, 64 * 1024> piece{};
+    const auto started = std::chrono::steady_clock::now();
+    for (std::size_t since_pause = 0;;) {
+      error_code ec;
+      const auto n = socket.read_some(asio::buffer(piece), ec);
+      if (ec) break;
+      received.append(piece.data(), n);
+      since_pause += n;
+      if (since_pause > 2 * 1024 * 1024 && std::chrono::steady_clock::now() - started < 800ms) {
+        std::this_thread::sleep_for(400ms);
+        since_pause = 0;
+      }
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 800ms) << path;
+    const auto body = received.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << path;
+    EXPECT_EQ(std::count(received.begin() + body, received.end(), 'y'), large.size()) << path;
+  }
 }
 
 // --- Expect: 100-continue --------------------------------------------------------------------
@@ -748,6 +896,164 @@ TEST(HttpServer, ReportsEachExchangeToTheHook) {
   EXPECT_EQ(report->status, Status::accepted);
   EXPECT_EQ(report->bytes, 5u);
   EXPECT_FALSE(report->gone);
+}
+
+// --- connection limits -----------------------------------------------------------------------
+
+// Waits until the server counts `count` open connections.
+bool wait_for_connections(RunningServer& running, std::size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (running.server().open_connections() != count) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST(HttpServer, PastMaxConnectionsANewConnectionIsClosedAtOnceCountedOverAllThreads) {
+  auto options = test_options();
+  options.threads = 2;
+  options.max_connections = 3;
+  std::atomic<int> refused{0};  // the hook runs on whichever thread refused
+  options.on_connection_refused = [&](bool private_listener, std::uint64_t) {
+    if (!private_listener) ++refused;
+  };
+  RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
+                          co_await exchange.respond(Status::ok, "ok", "text/plain");
+                        }));
+  Client client;
+  std::vector<tcp::socket> held;
+  for (int i = 0; i < 3; ++i) held.push_back(client.connect(running.port()));
+  ASSERT_TRUE(wait_for_connections(running, 3));
+
+  for (int i = 0; i < 4; ++i) {  // whichever thread accepts them
+    auto extra = client.connect(running.port());
+    EXPECT_TRUE(client.run(closed_by_server(extra), 2s)) << "connection " << i;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (refused < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(refused, 4);
+  EXPECT_EQ(running.server().open_connections(), 3u);
+
+  held.front().close();
+  ASSERT_TRUE(wait_for_connections(running, 2));
+  const auto response = client.run(exchange(running.port(), request_text("GET", "/")));
+  EXPECT_EQ(response.body(), "ok");
+}
+
+TEST(HttpServer, ThePrivateListenerHasABudgetOfItsOwn) {
+  auto options = test_options();
+  options.max_connections = 1;
+  options.private_connections = 1;
+  std::atomic<std::uint64_t> refused_public{0}, refused_private{0};
+  options.on_connection_refused = [&](bool private_listener, std::uint64_t count) {
+    (private_listener ? refused_private : refused_public) = count;
+  };
+  RunningServer running(options, always([](Exchange& exchange) -> asio::awaitable<void> {
+                          co_await exchange.respond(Status::ok, "ok", "text/plain");
+                        }));
+  const auto private_port = running.server().private_port();
+  ASSERT_NE(private_port, 0);
+  ASSERT_NE(private_port, running.port());
+  Client client;
+  auto held = client.connect(running.port());
+  ASSERT_TRUE(wait_for_connections(running, 1));
+  auto refused = client.connect(running.port());
+  EXPECT_TRUE(client.run(closed_by_server(refused), 2s));
+
+  const auto response = client.run(exchange(private_port, request_text("GET", "/")));
+  EXPECT_EQ(response.body(), "ok");
+  ASSERT_TRUE(wait_for_connections(running, 1));
+  auto kept = client.connect(private_port);
+  ASSERT_TRUE(wait_for_connections(running, 2));
+  auto refused_too = client.connect(private_port);
+  EXPECT_TRUE(client.run(closed_by_server(refused_too), 2s));
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (refused_private == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(refused_public, 1u);
+  EXPECT_EQ(refused_private, 1u);
+}
+
+// --- admission -------------------------------------------------------------------------------
+
+TEST(HttpServer, AdmissionAnswersFromTheHeadBeforeAnyBodyByteAndCloses) {
+  auto options = test_options();
+  std::atomic<std::size_t> body_seen_at_admission{99};
+  options.admit = [&](Exchange& exchange) -> std::optional<Reply> {
+    body_seen_at_admission = exchange.request().body().size();
+    if (exchange.header("x-key") == "good") {
+      exchange.add_response_field("x-admitted", "yes");
+      return std::nullopt;
+    }
+    return Reply{Status::unauthorized, R"({"error":"no key"})", "application/json", {}};
+  };
+  std::atomic<int> handled{0};
+  RunningServer running(options, always([&](Exchange& exchange) -> asio::awaitable<void> {
+                          ++handled;
+                          co_await exchange.respond(
+                              Status::ok, std::to_string(exchange.request().body().size()),
+                              "text/plain");
+                        }));
+  Client client;
+  // 32 MiB announced, none sent, 100-continue asked: the answer comes at once, with no 100.
+  auto socket = client.connect(running.port());
+  std::string received;
+  client.run([&]() -> asio::awaitable<void> {
+    co_await send(socket,
+                  "POST /v1/messages HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 33554432\r\n\r\n");
+    co_await read_until(socket, received, "no key\"}");
+  }());
+  EXPECT_THAT(received, StartsWith("HTTP/1.1 401 Unauthorized\r\n"));
+  EXPECT_THAT(received, testing::Not(HasSubstr("100 Continue")));
+  EXPECT_THAT(received, HasSubstr("Connection: close\r\n"));
+  EXPECT_TRUE(client.run(closed_by_server(socket), 3s));
+  EXPECT_EQ(handled, 0);
+
+  const auto admitted =
+      client.run(exchange(running.port(), request_text("POST", "/", "X-Key: good\r\n", "12345")));
+  EXPECT_EQ(admitted.result(), Status::ok);
+  EXPECT_EQ(admitted.body(), "5");
+  EXPECT_EQ(admitted["x-admitted"], "yes");
+  EXPECT_EQ(body_seen_at_admission, 0u);
+  EXPECT_EQ(handled, 1);
+}
+
+// --- shutdown hooks --------------------------------------------------------------------------
+
+TEST(HttpServer, OnShutdownIsCalledOnceAndForceShutdownCancelsWithoutWaitingForTheGrace) {
+  auto options = test_options();
+  options.shutdown_grace = 30s;
+  std::atomic<int> shutdowns{0};
+  options.on_shutdown = [&] { ++shutdowns; };
+  CancellationProbe probe;
+  RunningServer running(options, always([&](Exchange& exchange) -> asio::awaitable<void> {
+                          co_await exchange.begin_stream(Status::ok, "text/event-stream");
+                          probe.started.set_value();
+                          asio::steady_timer timer(co_await asio::this_coro::executor, 60s);
+                          auto [ec] = co_await timer.async_wait(as_result);
+                          probe.ended.set_value(ec);
+                        }));
+  Client client;
+  auto socket = client.connect(running.port());
+  client.run(send(socket, request_text("GET", "/")));
+  auto started = probe.started.get_future();
+  ASSERT_EQ(started.wait_for(3s), std::future_status::ready);
+
+  running.server().shutdown();
+  running.server().shutdown();
+  auto ended = probe.ended.get_future();
+  EXPECT_EQ(ended.wait_for(300ms), std::future_status::timeout) << "the grace was not given";
+  const auto forced_at = std::chrono::steady_clock::now();
+  running.server().force_shutdown();
+  ASSERT_EQ(ended.wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(ended.get(), asio::error::operation_aborted);
+  running.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - forced_at, 3s);
+  EXPECT_EQ(shutdowns, 1);
+  EXPECT_EQ(running.server().open_connections(), 0u);
 }
 
 }  // namespace

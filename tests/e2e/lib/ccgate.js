@@ -13,7 +13,7 @@ export const ccgateBinary = process.env.CCGATE_BIN
   ? path.resolve(process.env.CCGATE_BIN)
   : path.resolve(e2eDir, '../../build/ccgate');
 
-const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+const LISTENING = /listening on http:\/\/(\S+?):(\d+)/;
 const running = new Set();
 
 // Children still running when the test process ends (or is interrupted) are killed.
@@ -44,12 +44,15 @@ export class Ccgate {
   #exited;
   #tempDir;
   port = 0;
+  host = ''; // the address ccgate says it listens on
 
   // env: values set for ccgate (undefined values are left out). args: extra `serve` flags.
   // dotenv: text of a `.env` file written into its working directory before it starts.
-  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000 } = {}) {
+  // host: the --host flag (null: none, ccgate's default). launcher: a command and its arguments
+  // that run ccgate (e.g. ['prlimit', '--nofile=512:']).
+  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000, host = '127.0.0.1', launcher = [] } = {}) {
     const gate = new Ccgate();
-    await gate.#spawn(env, args, dotenv, readyTimeoutMs);
+    await gate.#spawn(env, args, dotenv, readyTimeoutMs, host, launcher);
     return gate;
   }
 
@@ -82,7 +85,7 @@ export class Ccgate {
     return this.#exited;
   }
 
-  async #spawn(extraEnv, args, dotenv, readyTimeoutMs) {
+  async #spawn(extraEnv, args, dotenv, readyTimeoutMs, host, launcher) {
     if (!fs.existsSync(ccgateBinary)) {
       throw new Error(`ccgate binary not found at ${ccgateBinary} (build it, or set CCGATE_BIN)`);
     }
@@ -97,7 +100,9 @@ export class Ccgate {
       if (value === undefined) delete env[key];
       else env[key] = String(value);
     }
-    const child = spawn(ccgateBinary, ['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    const hostArgs = host === null ? [] : ['--host', host];
+    const [command, ...commandArgs] = [...launcher, ccgateBinary, 'serve', ...hostArgs, '--port', '0', ...args];
+    const child = spawn(command, commandArgs, {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,7 +118,8 @@ export class Ccgate {
       const onData = () => {
         const match = LISTENING.exec(this.#stderr);
         if (!match) return;
-        this.port = Number(match[1]);
+        this.host = match[1];
+        this.port = Number(match[2]);
         cleanup();
         resolve();
       };

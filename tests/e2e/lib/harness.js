@@ -23,14 +23,15 @@ export class ProxyFixture {
   gate;
 
   // env: ccgate configuration, an object or a function of the mock upstream; it wins over the
-  // defaults (upstream URL and key, model names), which `defaults: false` leaves out.
-  static async start({ env = {}, dotenv, defaults = true } = {}) {
+  // defaults (upstream URL and key, model names), which `defaults: false` leaves out. host: the
+  // --host flag (see Ccgate.start).
+  static async start({ env = {}, dotenv, defaults = true, host } = {}) {
     const proxy = new ProxyFixture();
     proxy.mock = await MockOpenAI.start();
     try {
       const base = defaults ? { OPENAI_BASE_URL: proxy.mock.baseURL, OPENAI_API_KEY: UPSTREAM_KEY, ...MODELS } : {};
       const extra = typeof env === 'function' ? env(proxy.mock) : env;
-      proxy.gate = await Ccgate.start({ env: { ...base, ...extra }, dotenv });
+      proxy.gate = await Ccgate.start({ env: { ...base, ...extra }, dotenv, ...(host === undefined ? {} : { host }) });
     } catch (error) {
       await proxy.mock.close();
       throw error;
