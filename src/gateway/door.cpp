@@ -44,15 +44,27 @@ struct OpenAiError {
   std::string type;
   std::string param;
   std::string code;
+  std::optional<std::chrono::seconds> retry_after{};
 };
 
 asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
                                     const OpenAiError& error) {
   const std::string type =
       error.type.empty() ? std::string(openai::error_type_for_status(error.status)) : error.type;
+  auto fields = request_id_fields(log);
+  if (error.retry_after)
+    fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             openai::error_body(error.message, type, error.param, error.code),
-                            "application/json", request_id_fields(log));
+                            "application/json", std::move(fields));
+}
+
+// When every session is busy, how long a client should wait before it tries again: turns
+// usually take seconds, and the SDKs' automatic retries honour it.
+constexpr std::chrono::seconds kBusyRetryAfter{5};
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  return fmt::format("{:g} s", std::chrono::duration<double>(duration).count());
 }
 
 // The role:"tool" messages at the end of the conversation: the results of the last turn's calls.
@@ -85,12 +97,6 @@ std::string digest_after_reply(const openai::ChatRequest& request,
   return conversation_digest(messages, messages.size());
 }
 
-// Reads the CLI's output up to the end of its turn, so the session is ready for the next one.
-asio::awaitable<void> drain_to_result(std::shared_ptr<Session> session) {
-  co_await session->skip_to_turn_end();
-  session->end_turn();
-}
-
 }  // namespace
 
 Door::Door(Settings settings)
@@ -107,12 +113,39 @@ Door::Door(Settings settings)
 }
 
 Door::~Door() {
+  sessions_.begin_shutdown();
   sessions_.end_all();
   asio::post(loop_, [this] {
     stopping_ = true;
     sweep_timer_.cancel();
   });
   thread_.join();  // returns once every session's process is reaped and its dir removed
+}
+
+void Door::begin_shutdown() {
+  sessions_.begin_shutdown();
+}
+
+void Door::release_turn(const std::shared_ptr<Session>& session) {
+  if (session->end_turn() || sessions_.shutting_down()) sessions_.end(session);
+}
+
+asio::awaitable<void> Door::interrupt_and_drain(std::shared_ptr<Session> session) {
+  auto end = Session::TurnEnd::ended;
+  try {
+    co_await session->interrupt();
+    end = co_await session->skip_to_turn_end(settings_.interrupt_timeout);
+  } catch (const std::exception& error) {
+    spdlog::debug("session {}: interrupting claude failed: {}", session->id().substr(0, 8),
+                  error.what());
+  }
+  if (end == Session::TurnEnd::result) co_return release_turn(session);
+  if (end == Session::TurnEnd::timed_out)
+    spdlog::warn(
+        "session {}: Claude Code did not end its interrupted turn within "
+        "INTERRUPT_TIMEOUT ({}); ending it",
+        session->id().substr(0, 8), seconds_text(settings_.interrupt_timeout));
+  sessions_.end(session);
 }
 
 asio::awaitable<void> Door::sweep_loop() {
@@ -194,10 +227,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       known = session->known_messages();
     } else {
       session = nullptr;
-      try {
-        const auto cli =
-            claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
-        if (!cli) throw std::runtime_error(cli.error);
+      const auto cli =
+          claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
+      if (!cli) {
+        spdlog::warn("the Claude Code CLI was not found; tried {}", cli.tried);
+        rejected = OpenAiError{503, fmt::format("Claude Code cannot start: {}", cli.error),
+                               "server_error", "", "claude_code_unavailable"};
+      } else {
         claude::LaunchSettings launch;
         launch.cli_path = cli.path;
         launch.effort = translate::effort_for(request.reasoning_effort.value_or("")).value_or("");
@@ -208,13 +244,20 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
                                    request.model, system_prompt, tools};
         launch.mcp_config = mcp_config_json(settings_.mcp_base_url, identity.id, identity.secret,
                                             settings_.tool_call_timeout);
-        session = sessions_.start(std::move(identity), std::move(launch));
-        session->try_begin_turn();
-      } catch (const TooManySessions& full) {
-        rejected = OpenAiError{429, full.what(), "rate_limit_error", "", "too_many_sessions"};
-      } catch (const std::exception& failed) {
-        rejected = OpenAiError{503, fmt::format("Claude Code cannot start: {}", failed.what()),
-                               "server_error", "", "claude_code_unavailable"};
+        try {
+          // Its first turn is begun: it is this request's.
+          session = co_await sessions_.start(std::move(identity), std::move(launch));
+        } catch (const TooManySessions& full) {
+          rejected = OpenAiError{429, full.what(),         "rate_limit_error",
+                                 "",  "too_many_sessions", kBusyRetryAfter};
+        } catch (const ShuttingDown& closing) {
+          rejected = OpenAiError{503, closing.what(), "server_error", "", "shutting_down"};
+        } catch (const std::exception& failed) {
+          // The reason names paths of this server: for its log, not for the client.
+          spdlog::warn("Claude Code cannot start: {}", failed.what());
+          rejected = OpenAiError{503, "Claude Code cannot start on this server; its log says why",
+                                 "server_error", "", "claude_code_unavailable"};
+        }
       }
     }
     if (session) {
@@ -258,6 +301,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     ~EndIfAbandoned() {
       if (!done) sessions_.end(session_);
     }
+    EndIfAbandoned(const EndIfAbandoned&) = delete;
+    EndIfAbandoned& operator=(const EndIfAbandoned&) = delete;
     bool done = false;
 
    private:
@@ -278,29 +323,41 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
 
   std::optional<TurnEnd> end;
   bool saw_init = false;
-  asio::steady_timer keepalive(co_await asio::this_coro::executor);
+  const auto deadline = Session::Clock::now() + settings_.turn_timeout;
   while (!end) {
-    keepalive.expires_after(settings_.keepalive);
-    // as_tuple: the timer, cancelled whenever a line comes first, must not throw (an exception
-    // per line costs more than the whole translation).
-    auto next = co_await (session->next_line() ||
-                          keepalive.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (next.index() == 1) {
-      if (request.stream) {
+    const auto now = Session::Clock::now();
+    if (now >= deadline) {
+      end = TurnEnd{TurnEnd::Kind::error, 504,
+                    fmt::format("Claude Code did not finish this turn within TURN_TIMEOUT ({}); "
+                                "the conversation was ended",
+                                seconds_text(settings_.turn_timeout))};
+      break;
+    }
+    const auto wait =
+        std::min(settings_.keepalive, std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+    auto output = co_await session->next_output(wait);
+    if (output.kind == Session::Output::Kind::idle) {
+      if (request.stream && Session::Clock::now() < deadline) {
         co_await begin_stream();
         co_await exchange.write(": keepalive\n\n");
       }
       continue;
     }
-    auto line = std::get<0>(std::move(next));
-    if (!line) {
+    if (output.kind == Session::Output::Kind::end) {
+      if (output.ended == asio::error::message_size) {
+        end = TurnEnd{TurnEnd::Kind::error, 502,
+                      fmt::format("Claude Code wrote an output line longer than MAX_LINE_SIZE "
+                                  "({} bytes); the conversation was ended",
+                                  settings_.max_line_size)};
+        break;
+      }
       end = translator.end_without_result(saw_init ? "Claude Code exited in the middle of the turn"
                                                    : "Claude Code exited before it started");
       if (!saw_init) end->status = 503;
       break;
     }
     boost::system::error_code ec;
-    auto parsed = json::parse(*line, ec);
+    auto parsed = json::parse(output.line, ec);
     if (ec || !parsed.is_object()) continue;
     const auto& object = parsed.as_object();
     if (is_init_line(object)) {
@@ -328,7 +385,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       session->expect_tool_calls(ids);
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      session->end_turn();
+      release_turn(session);
       break;
     }
     case TurnEnd::Kind::stop:
@@ -336,12 +393,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
       if (translator.ended_before_cli()) {
-        session->interrupt();
-        const auto executor = co_await asio::this_coro::executor;
-        auto drain = drain_to_result(session);
-        asio::co_spawn(executor, std::move(drain), asio::detached);
+        // The turn (and with it the right to read) passes to the drain, on the gateway's loop.
+        asio::co_spawn(loop_, interrupt_and_drain(session), asio::detached);
       } else {
-        session->end_turn();
+        release_turn(session);
       }
       break;
     case TurnEnd::Kind::error:

@@ -34,14 +34,24 @@ class Door {
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);
 
+  // The server is shutting down (any thread): pending tool calls get an error result at once,
+  // no new session starts, sessions with no turn running end now and the others as their turn
+  // ends.
+  void begin_shutdown();
+
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
 
  private:
-  struct Turn;
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request,
                                         std::shared_ptr<Session> session);
+  // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
+  // gone, or shutting down).
+  void release_turn(const std::shared_ptr<Session>& session);
+  // The reply ended before the CLI's turn did: stop the CLI and read to its result line within
+  // INTERRUPT_TIMEOUT, else end the session. Holds the turn until then.
+  boost::asio::awaitable<void> interrupt_and_drain(std::shared_ptr<Session> session);
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;

@@ -17,10 +17,13 @@ namespace json = boost::json;
 namespace {
 
 // Lets the CLI finish the turn whose tool call timed out (the model gets the error result),
-// then ends the session: a late result from the client can no longer continue it.
+// within TURN_TIMEOUT, then ends the session: a late result from the client can no longer
+// continue it. If a request's turn is reading the CLI's output now, that turn is the only
+// reader: it finishes the work and, the session being expired, ends it.
 boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
                                             SessionManager& sessions) {
-  co_await session->skip_to_turn_end();
+  if (!session->try_begin_drain()) co_return;
+  co_await session->skip_to_turn_end(sessions.settings().turn_timeout);
   sessions.end(session);
 }
 
