@@ -159,13 +159,14 @@ asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds 
     last_active_ = Clock::now();
     co_return Output{Output::Kind::line, std::move(line), {}};
   }
-  if (received == asio::error::operation_aborted && order[0] == 1 && !waited)
-    co_return Output{Output::Kind::idle, {}, {}};
+  const bool cancelled = received == asio::experimental::error::channel_cancelled ||
+                         received == asio::error::operation_aborted;
+  if (cancelled && order[0] == 1 && !waited) co_return Output{Output::Kind::idle, {}, {}};
   if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
     throw boost::system::system_error(asio::error::operation_aborted);
-  // The end: stdout closed or failed, or the queue closed (the session ended).
-  const error_code reason = received == asio::experimental::error::channel_closed
-                                ? asio::error::operation_aborted
+  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
+  const error_code reason = cancelled || received == asio::experimental::error::channel_closed
+                                ? error_code(asio::error::operation_aborted)
                                 : received;
   std::lock_guard lock(mutex_);
   end_ = reason;
