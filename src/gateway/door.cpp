@@ -130,22 +130,22 @@ void Door::release_turn(const std::shared_ptr<Session>& session) {
   if (session->end_turn() || sessions_.shutting_down()) sessions_.end(session);
 }
 
-asio::awaitable<void> Door::interrupt_and_drain(std::shared_ptr<Session> session) {
+asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
   auto end = Session::TurnEnd::ended;
   try {
     co_await session->interrupt();
     end = co_await session->skip_to_turn_end(settings_.interrupt_timeout);
-  } catch (const std::exception& error) {
+  } catch (const boost::system::system_error& error) {
+    if (error.code() == asio::error::operation_aborted) throw;  // the client left
     spdlog::debug("session {}: interrupting claude failed: {}", session->id().substr(0, 8),
                   error.what());
   }
-  if (end == Session::TurnEnd::result) co_return release_turn(session);
   if (end == Session::TurnEnd::timed_out)
     spdlog::warn(
-        "session {}: Claude Code did not end its interrupted turn within "
-        "INTERRUPT_TIMEOUT ({}); ending it",
+        "session {}: Claude Code did not end its interrupted turn within INTERRUPT_TIMEOUT ({}); "
+        "ending it",
         session->id().substr(0, 8), seconds_text(settings_.interrupt_timeout));
-  sessions_.end(session);
+  co_return end == Session::TurnEnd::result;
 }
 
 asio::awaitable<void> Door::sweep_loop() {
@@ -377,6 +377,14 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     }
   }
 
+  // The reply ended before the CLI's turn did (a stop string, max_tokens): the CLI is stopped and
+  // read to the end of its turn before the response ends, so that the client's next message
+  // finds it ready (or, past INTERRUPT_TIMEOUT, ended).
+  bool cli_turn_over = true;
+  if ((end->kind == TurnEnd::Kind::stop || end->kind == TurnEnd::Kind::length) &&
+      translator.ended_before_cli())
+    cli_turn_over = co_await interrupt_turn(session);
+
   guard.done = true;
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
@@ -392,12 +400,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     case TurnEnd::Kind::length:
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      if (translator.ended_before_cli()) {
-        // The turn (and with it the right to read) passes to the drain, on the gateway's loop.
-        asio::co_spawn(loop_, interrupt_and_drain(session), asio::detached);
-      } else {
+      if (cli_turn_over)
         release_turn(session);
-      }
+      else
+        sessions_.end(session);
       break;
     case TurnEnd::Kind::error:
       sessions_.end(session);

@@ -49,9 +49,9 @@ class Door {
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
   // gone, or shutting down).
   void release_turn(const std::shared_ptr<Session>& session);
-  // The reply ended before the CLI's turn did: stop the CLI and read to its result line within
-  // INTERRUPT_TIMEOUT, else end the session. Holds the turn until then.
-  boost::asio::awaitable<void> interrupt_and_drain(std::shared_ptr<Session> session);
+  // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. False
+  // when it did not get there within INTERRUPT_TIMEOUT (or the CLI is gone): end the session.
+  boost::asio::awaitable<bool> interrupt_turn(const std::shared_ptr<Session>& session);
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;

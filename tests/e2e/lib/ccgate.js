@@ -47,9 +47,10 @@ export class Ccgate {
 
   // env: values set for ccgate (undefined values are left out). args: extra `serve` flags.
   // dotenv: text of a `.env` file written into its working directory before it starts.
-  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000 } = {}) {
+  // binary: another path of the ccgate binary (a link or a copy).
+  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000, binary = ccgateBinary } = {}) {
     const gate = new Ccgate();
-    await gate.#spawn(env, args, dotenv, readyTimeoutMs);
+    await gate.#spawn(env, args, dotenv, readyTimeoutMs, binary);
     return gate;
   }
 
@@ -82,9 +83,9 @@ export class Ccgate {
     return this.#exited;
   }
 
-  async #spawn(extraEnv, args, dotenv, readyTimeoutMs) {
-    if (!fs.existsSync(ccgateBinary)) {
-      throw new Error(`ccgate binary not found at ${ccgateBinary} (build it, or set CCGATE_BIN)`);
+  async #spawn(extraEnv, args, dotenv, readyTimeoutMs, binary) {
+    if (!fs.existsSync(binary)) {
+      throw new Error(`ccgate binary not found at ${binary} (build it, or set CCGATE_BIN)`);
     }
     this.#tempDir = makeTempDir();
     const home = path.join(this.#tempDir, 'home');
@@ -97,7 +98,7 @@ export class Ccgate {
       if (value === undefined) delete env[key];
       else env[key] = String(value);
     }
-    const child = spawn(ccgateBinary, ['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    const child = spawn(binary, ['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
