@@ -293,7 +293,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .tools = session->tools().names,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
-  // A client that leaves mid-turn ends the conversation: nothing is left running for nobody.
+  // A client that leaves before it has the whole reply ends the conversation: nothing is left
+  // running (or waiting for tool results) for nobody.
   class EndIfAbandoned {
    public:
     EndIfAbandoned(SessionManager& sessions, std::shared_ptr<Session> session)
@@ -385,7 +386,6 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       translator.ended_before_cli())
     cli_turn_over = co_await interrupt_turn(session);
 
-  guard.done = true;
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
       std::vector<std::string> ids;
@@ -419,13 +419,15 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     std::string body = json::serialize(translator.completion(*end));
     http::Fields fields = request_id_fields(log);
     log.mark_first_byte();
-    co_return co_await exchange.respond(status, std::move(body), "application/json",
-                                        std::move(fields));
+    co_await exchange.respond(status, std::move(body), "application/json", std::move(fields));
+  } else {
+    translator.finish(*end, out);
+    co_await begin_stream();
+    co_await exchange.write(out);
+    co_await exchange.end_stream();
   }
-  translator.finish(*end, out);
-  co_await begin_stream();
-  co_await exchange.write(out);
-  co_await exchange.end_stream();
+  // Only a client that has the whole reply can continue the conversation.
+  guard.done = true;
 }
 
 }  // namespace ccgate::gateway

@@ -88,11 +88,14 @@ describe('gateway: deadlines and readers', { skip: claudeMissing }, () => {
   test('INTERRUPT_TIMEOUT: a CLI that ignores the interrupt after a stop sequence is killed and its place freed', async (t) => {
     // A stand-in CLI that starts an answer, then ignores everything (interrupts, signals).
     const dir = makeTempDir('ccgate-e2e-wedged-');
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const lines = cliAnswerLines('Hello STOP and more').map((line) => `echo '${line}'`).join('\n');
     const wedged = writeFakeCli(dir, 'fake-claude-wedged', `trap '' INT TERM\nread -r first\n${lines}\nwhile :; do sleep 1; done`);
-    const gateway = await GatewayFixture.start({ env: { CLAUDE_CODE_PATH: wedged, INTERRUPT_TIMEOUT: 1, MAX_SESSIONS: 1 } });
-    t.after(() => gateway.stop());
+    let gateway;
+    t.after(async () => {
+      await gateway?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    gateway = await GatewayFixture.start({ env: { CLAUDE_CODE_PATH: wedged, INTERRUPT_TIMEOUT: 1, MAX_SESSIONS: 1 } });
     await withLog(
       () => gateway,
       async () => {

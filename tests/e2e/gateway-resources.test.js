@@ -111,6 +111,54 @@ describe('gateway: resources', { skip: claudeMissing }, () => {
     )(t);
   });
 
+  test('eight conversations started at once, half abandoned while their CLI starts: the rest are served and nothing is left', async (t) => {
+    const gateway = await GatewayFixture.start();
+    t.after(() => gateway.stop());
+    await withLog(
+      () => gateway,
+      async () => {
+        const pid = gateway.gate.pid;
+        const baseline = processDescriptors(pid);
+        const client = gateway.client();
+        const conversation = async (index) => {
+          const ask = user(`Please call get_weather with {"city":"City${index}"} (burst ${index})`);
+          if (index % 2 === 1) {
+            // Gone as soon as the request is sent: the session is still being set up.
+            const raw = await rawChat(gateway.gate.port, { model: MODEL, messages: [ask], tools: [weatherTool], stream: true });
+            await sleep(20 * index);
+            raw.destroy();
+            return;
+          }
+          const first = await client.chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
+          assert.equal(first.choices[0].finish_reason, 'tool_calls');
+          const [call] = first.choices[0].message.tool_calls;
+          const second = await client.chat.completions.create({
+            model: MODEL,
+            messages: [ask, assistantTurn(first.choices[0].message), toolMessage(call.id, `Clear in City${index}`)],
+            tools: [weatherTool],
+          });
+          assert.equal(second.choices[0].message.content, `Tool said: Clear in City${index}`);
+        };
+        await Promise.all(Array.from({ length: 8 }, (_, index) => conversation(index)));
+
+        // The served conversations stay live (idle) until they are swept; end them with the
+        // oldest rule there is: a CLI that dies between turns ends its session.
+        await waitUntil(() => gateway.claudeProcesses().filter((p) => p.state !== 'Z').length <= 4, CLEANUP_MS, 'the abandoned CLIs ended');
+        for (const p of gateway.claudeProcesses()) process.kill(p.pid, 'SIGKILL');
+        await gateway.assertCleanWithin(CLEANUP_MS, 'after the burst');
+        await waitUntil(
+          () => {
+            const now = processDescriptors(pid);
+            return now.pipe === baseline.pipe && now.pidfd === baseline.pidfd;
+          },
+          CLEANUP_MS,
+          'pipes and pidfds back to their baseline',
+          () => `(baseline ${JSON.stringify(baseline)}, now ${JSON.stringify(processDescriptors(pid))})`,
+        );
+      },
+    )(t);
+  });
+
   test('MAX_SESSIONS=2: finished one-shot chats make room for new conversations', async (t) => {
     const gateway = await GatewayFixture.start({ env: { MAX_SESSIONS: 2 } });
     t.after(() => gateway.stop());
