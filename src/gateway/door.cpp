@@ -248,8 +248,11 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
           // Its first turn is begun: it is this request's.
           session = co_await sessions_.start(std::move(identity), std::move(launch));
         } catch (const TooManySessions& full) {
-          rejected = OpenAiError{429, full.what(),         "rate_limit_error",
-                                 "",  "too_many_sessions", kBusyRetryAfter};
+          rejected = OpenAiError{.status = 429,
+                                 .message = full.what(),
+                                 .type = "rate_limit_error",
+                                 .code = "too_many_sessions",
+                                 .retry_after = kBusyRetryAfter};
         } catch (const ShuttingDown& closing) {
           rejected = OpenAiError{503, closing.what(), "server_error", "", "shutting_down"};
         } catch (const std::exception& failed) {

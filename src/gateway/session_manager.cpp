@@ -84,10 +84,9 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
     ++starting_;  // holds the place while the CLI starts, so concurrent starts cannot overshoot
   }
   if (evicted) {
-    tool_calls_.cancel_session(evicted->id());
-    evicted->close();
-    spdlog::info("session {} ended to make room for a new conversation (MAX_SESSIONS={})",
+    spdlog::info("session {} makes room for a new conversation (MAX_SESSIONS={})",
                  evicted->id().substr(0, 8), settings_.max_sessions);
+    end(evicted);
   }
   const std::string id = identity.id;
   Session::Setup setup{
