@@ -99,6 +99,28 @@ std::string digest_after_reply(const openai::ChatRequest& request,
 
 }  // namespace
 
+// A client that leaves before it has the whole reply ends the conversation: nothing is left
+// running (or waiting for tool results) for nobody.
+class Door::TurnGuard {
+ public:
+  TurnGuard(SessionManager& sessions, std::shared_ptr<Session> session)
+      : sessions_(sessions), session_(std::move(session)) {}
+  ~TurnGuard() {
+    if (!kept_) sessions_.end(session_);
+  }
+  TurnGuard(const TurnGuard&) = delete;
+  TurnGuard& operator=(const TurnGuard&) = delete;
+
+  const std::shared_ptr<Session>& session() const { return session_; }
+  // The client has the whole reply: the conversation may go on.
+  void keep() { kept_ = true; }
+
+ private:
+  SessionManager& sessions_;
+  std::shared_ptr<Session> session_;
+  bool kept_ = false;
+};
+
 Door::Door(Settings settings)
     : settings_(std::move(settings)),
       tools_(settings_.tool_cache_ttl),
@@ -279,12 +301,15 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   }
   if (rejected) co_return co_await respond_error(exchange, log, *rejected);
   log.summary = fmt::format("{} → claude session {}", request.model, session->id().substr(0, 8));
-  co_await run_turn(exchange, log, request, std::move(session));
+  // From here on, whatever ends this request early (the client leaving, even before run_turn's
+  // first line runs) ends the conversation.
+  TurnGuard guard(sessions_, std::move(session));
+  co_await run_turn(exchange, log, request, guard);
 }
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                     const openai::ChatRequest& request,
-                                     std::shared_ptr<Session> session) {
+                                     const openai::ChatRequest& request, TurnGuard& guard) {
+  const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
       {.id = translate::unique_id("chatcmpl-"),
@@ -296,24 +321,6 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .tools = session->tools().names,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
-  // A client that leaves before it has the whole reply ends the conversation: nothing is left
-  // running (or waiting for tool results) for nobody.
-  class EndIfAbandoned {
-   public:
-    EndIfAbandoned(SessionManager& sessions, std::shared_ptr<Session> session)
-        : sessions_(sessions), session_(std::move(session)) {}
-    ~EndIfAbandoned() {
-      if (!done) sessions_.end(session_);
-    }
-    EndIfAbandoned(const EndIfAbandoned&) = delete;
-    EndIfAbandoned& operator=(const EndIfAbandoned&) = delete;
-    bool done = false;
-
-   private:
-    SessionManager& sessions_;
-    std::shared_ptr<Session> session_;
-  };
-  EndIfAbandoned guard(sessions_, session);
 
   std::string out;
   bool stream_begun = false;
@@ -429,8 +436,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     co_await exchange.write(out);
     co_await exchange.end_stream();
   }
-  // Only a client that has the whole reply can continue the conversation.
-  guard.done = true;
+  guard.keep();
 }
 
 }  // namespace ccgate::gateway

@@ -43,9 +43,9 @@ class Door {
   std::size_t sessions() const { return sessions_.size(); }
 
  private:
+  class TurnGuard;
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                        const openai::ChatRequest& request,
-                                        std::shared_ptr<Session> session);
+                                        const openai::ChatRequest& request, TurnGuard& guard);
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
   // gone, or shutting down).
   void release_turn(const std::shared_ptr<Session>& session);
