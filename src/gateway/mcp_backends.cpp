@@ -23,8 +23,14 @@ namespace {
 boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
                                             SessionManager& sessions) {
   if (!session->try_begin_drain()) co_return;
+  // Ended however the drain ends (its result line, the end of the output, TURN_TIMEOUT, or this
+  // coroutine destroyed with its event loop).
+  struct EndWhenDone {
+    SessionManager& sessions;
+    const std::shared_ptr<Session>& session;
+    ~EndWhenDone() { sessions.end(session); }
+  } end_when_done{sessions, session};
   co_await session->skip_to_turn_end(sessions.settings().turn_timeout);
-  sessions.end(session);
 }
 
 }  // namespace
