@@ -43,7 +43,9 @@ class Door {
   std::size_t sessions() const { return sessions_.size(); }
 
  private:
+  // Ends the conversation unless the client got the whole reply (see door.cpp).
   class TurnGuard;
+  // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives.
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request, TurnGuard& guard);
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
