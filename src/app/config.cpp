@@ -219,6 +219,8 @@ void load_gateway(const Reader& read, Config& config) {
   gateway.tool_call_timeout = read.seconds("TOOL_CALL_TIMEOUT", 120);
   gateway.tool_cache_ttl = read.seconds("TOOL_CACHE_TTL", 300);
   gateway.keepalive = read.seconds("GATEWAY_KEEPALIVE", 15);
+  gateway.turn_timeout = read.seconds("TURN_TIMEOUT", 600);
+  gateway.interrupt_timeout = read.seconds("INTERRUPT_TIMEOUT", 10);
   if (read.has("GATEWAY_SYSTEM_PROMPT")) gateway.system_prompt = read.text("GATEWAY_SYSTEM_PROMPT");
   gateway.include_reasoning = on_off(read, "GATEWAY_REASONING", true);
 }

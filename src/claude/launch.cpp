@@ -1,13 +1,18 @@
 #include "claude/launch.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <ranges>
+#include <system_error>
+
+#include "claude/unique_fd.hpp"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -78,6 +83,22 @@ bool dropped(std::string_view name,
                              [&](const auto& variable) { return variable.first == name; });
 }
 
+// O_EXCL and O_NOFOLLOW: a file (or link) planted in the session dir is never written through.
+void write_private_file(const fs::path& path, std::string_view content) {
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!file)
+    throw std::system_error(errno, std::generic_category(), "cannot create " + path.string());
+  if (::fchmod(file.get(), S_IRUSR | S_IWUSR) != 0)  // whatever the umask
+    throw std::system_error(errno, std::generic_category(), "cannot chmod " + path.string());
+  while (!content.empty()) {
+    const ssize_t written = ::write(file.get(), content.data(), content.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0)
+      throw std::system_error(errno, std::generic_category(), "cannot write " + path.string());
+    content.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
 fs::path search(std::string_view name, std::string_view search_path) {
   for (const auto directory : std::views::split(search_path, ':')) {
     const std::string_view dir(directory.begin(), directory.end());
@@ -89,12 +110,17 @@ fs::path search(std::string_view name, std::string_view search_path) {
 
 CliLookup configured_cli(std::string_view configured, std::string_view search_path) {
   if (configured.find('/') == std::string_view::npos) {
-    if (auto found = search(configured, search_path); !found.empty()) return {found, {}};
+    if (auto found = search(configured, search_path); !found.empty()) return {found, {}, {}};
     return {{},
-            fmt::format("CLAUDE_CODE_PATH={} was not found on PATH ({})", configured, search_path)};
+            "CLAUDE_CODE_PATH names a program that is not on the server's PATH; set it to the "
+            "full path of the Claude Code CLI",
+            fmt::format("CLAUDE_CODE_PATH={} on PATH ({})", configured, search_path)};
   }
-  if (is_executable_file(configured)) return {fs::path(configured), {}};
-  return {{}, fmt::format("CLAUDE_CODE_PATH={} is not an executable file", configured)};
+  if (is_executable_file(configured)) return {fs::path(configured), {}, {}};
+  return {{},
+          "CLAUDE_CODE_PATH does not name an executable file; set it to the full path of the "
+          "Claude Code CLI",
+          fmt::format("CLAUDE_CODE_PATH={}", configured)};
 }
 
 }  // namespace
@@ -118,17 +144,27 @@ std::vector<std::string> cli_arguments(const LaunchSettings& settings) {
       "--tools",
       "",
       "--strict-mcp-config",
-      "--mcp-config=" + settings.mcp_config,
       "--permission-prompt-tool",
       std::string(kApprovalTool),
       "--setting-sources=",
       "--no-session-persistence",
   };
+  const SessionLayout layout{settings.session_dir};
+  if (!settings.mcp_config.empty())
+    arguments.push_back("--mcp-config=" + layout.mcp_config_file().string());
   if (!settings.model.empty()) arguments.push_back("--model=" + settings.model);
   if (!settings.append_system_prompt.empty())
-    arguments.push_back("--append-system-prompt=" + settings.append_system_prompt);
+    arguments.push_back("--append-system-prompt-file=" + layout.system_prompt_file().string());
   if (!settings.effort.empty()) arguments.push_back("--effort=" + settings.effort);
   return arguments;
+}
+
+void write_launch_files(const LaunchSettings& settings) {
+  const SessionLayout layout{settings.session_dir};
+  if (!settings.mcp_config.empty())
+    write_private_file(layout.mcp_config_file(), settings.mcp_config);
+  if (!settings.append_system_prompt.empty())
+    write_private_file(layout.system_prompt_file(), settings.append_system_prompt);
 }
 
 Environment cli_environment(const LaunchSettings& settings, const Environment& parent) {
@@ -166,7 +202,9 @@ fs::path pinned_cli_path(const fs::path& project_root) {
 
 fs::path project_root_of(const fs::path& executable) {
   std::error_code ignored;
-  for (fs::path directory = executable.parent_path(); !directory.empty();
+  fs::path real = fs::canonical(executable, ignored);
+  if (real.empty()) real = executable;
+  for (fs::path directory = real.parent_path(); !directory.empty();
        directory = directory.parent_path()) {
     if (fs::is_directory(directory / "tests" / "e2e", ignored)) return directory;
     if (directory == directory.root_path()) break;
@@ -180,15 +218,15 @@ CliLookup find_cli(std::string_view configured_path, const fs::path& project_roo
   std::string tried;
   if (!project_root.empty()) {
     const auto pinned = pinned_cli_path(project_root);
-    if (is_executable_file(pinned)) return {pinned, {}};
-    tried = fmt::format("the project's pinned install {} (run npm ci in tests/e2e), then ",
-                        pinned.string());
+    if (is_executable_file(pinned)) return {pinned, {}, {}};
+    tried = fmt::format("the project's pinned install {}, then ", pinned.string());
   }
-  if (auto found = search("claude", search_path); !found.empty()) return {found, {}};
+  if (auto found = search("claude", search_path); !found.empty()) return {found, {}, {}};
   return {{},
-          fmt::format("the Claude Code CLI was not found: tried {}`claude` on PATH ({}); set "
-                      "CLAUDE_CODE_PATH",
-                      tried, search_path)};
+          "the Claude Code CLI was not found: install it (`make test-deps` installs the "
+          "project's pinned version; or `npm install -g @anthropic-ai/claude-code`), or set "
+          "CLAUDE_CODE_PATH to its full path",
+          fmt::format("{}`claude` on PATH ({})", tried, search_path)};
 }
 
 CliLookup find_cli(std::string_view configured_path, const fs::path& project_root) {

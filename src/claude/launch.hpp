@@ -22,6 +22,10 @@ struct SessionLayout {
   std::filesystem::path config_dir() const { return home() / ".claude"; }
   std::filesystem::path tmp() const { return root / "tmp"; }
   std::filesystem::path work() const { return root / "work"; }
+  // What the CLI reads at start, kept out of its argv (visible to every local user in
+  // /proc/<pid>/cmdline, and bounded by the kernel: a long argument fails the spawn with E2BIG).
+  std::filesystem::path mcp_config_file() const { return root / "mcp-config.json"; }
+  std::filesystem::path system_prompt_file() const { return root / "system-prompt.txt"; }
 };
 
 // Creates home, config_dir, tmp and work (mode 0700). Throws std::filesystem::filesystem_error.
@@ -29,9 +33,9 @@ void create_session_layout(const SessionLayout& layout);
 
 struct LaunchSettings {
   std::filesystem::path cli_path;
-  std::string model;                 // --model=; empty: the CLI's default
-  std::string mcp_config;            // the JSON text {"mcpServers":{...}}
-  std::string append_system_prompt;  // --append-system-prompt=; empty: none
+  std::string model;       // --model=; empty: the CLI's default
+  std::string mcp_config;  // the JSON text {"mcpServers":{...}}, with the session's secret
+  std::string append_system_prompt;  // appended to the CLI's system prompt; empty: none
   std::string effort;                // --effort=; empty: none
   std::string base_url;              // ANTHROPIC_BASE_URL; empty: not set
   std::string api_key;               // ANTHROPIC_API_KEY; empty: not set
@@ -51,8 +55,14 @@ struct LaunchSpec {
 };
 
 // The arguments after argv[0]. Every value that can come from a client or the configuration is
-// passed in the --flag=value form, so no value can be read as another flag.
+// passed in the --flag=value form, so no value can be read as another flag. The MCP config and
+// the system prompt are passed as the paths of the files write_launch_files() makes.
 std::vector<std::string> cli_arguments(const LaunchSettings& settings);
+
+// Writes the MCP config and the system prompt (when not empty) into the session dir, each
+// readable by this user only (0600), refusing to follow or reuse an existing file. Throws
+// std::system_error naming the file.
+void write_launch_files(const LaunchSettings& settings);
 
 // `parent` without what the CLI must not inherit (CLAUDECODE, ANTHROPIC_*, CLAUDE_CODE_*,
 // ccgate's own secrets, and every variable set below), then the session's isolation: HOME,
@@ -68,19 +78,21 @@ Environment current_environment();
 // <project_root>/tests/e2e/node_modules/.bin/claude: the CLI version the project pins.
 std::filesystem::path pinned_cli_path(const std::filesystem::path& project_root);
 
-// The nearest ancestor of `executable` that holds the project's tests/e2e directory, e.g. the
-// source tree above build/ccgate; empty for an installed binary.
+// The nearest ancestor of `executable` (symbolic links resolved first, so "/proc/self/exe"
+// names the real binary) that holds the project's tests/e2e directory, e.g. the source tree
+// above build/ccgate; empty for an installed binary.
 std::filesystem::path project_root_of(const std::filesystem::path& executable);
 
 struct CliLookup {
   std::filesystem::path path;  // set when found
-  std::string error;           // otherwise: what was tried
+  std::string error;           // otherwise: what to do, fit for a client (names no path)
+  std::string tried;           // otherwise: where it looked, for the server's log
   explicit operator bool() const { return error.empty(); }
 };
 
 // The configured path if set (a bare name is looked up on `search_path`); it must be an
-// executable file, else the error names it. Unset: the project's pinned install under
-// `project_root` (when not empty) if present, else `claude` on `search_path`.
+// executable file. Unset: the project's pinned install under `project_root` (when not empty)
+// if present, else `claude` on `search_path`.
 CliLookup find_cli(std::string_view configured_path, const std::filesystem::path& project_root,
                    std::string_view search_path);
 // As above, searching this process's PATH.

@@ -7,6 +7,8 @@ namespace ccgate::claude {
 
 std::span<char> LineBuffer::prepare(std::size_t size) {
   commit(0);
+  const std::size_t limit = max_line_ + 1;  // a longest line and its '\n'
+  size = pending() >= limit ? 0 : std::min(size, limit - pending());
   // Dropping returned lines only once they are most of the buffer keeps the copying amortised.
   if (begin_ > 0 && begin_ >= data_.size() / 2) {
     data_.erase(0, begin_);
@@ -24,10 +26,11 @@ void LineBuffer::commit(std::size_t size) {
   prepared_ = 0;
 }
 
-void LineBuffer::append(std::string_view bytes) {
+std::size_t LineBuffer::append(std::string_view bytes) {
   auto room = prepare(bytes.size());
-  std::memcpy(room.data(), bytes.data(), bytes.size());
-  commit(bytes.size());
+  std::memcpy(room.data(), bytes.data(), room.size());
+  commit(room.size());
+  return room.size();
 }
 
 std::optional<std::string> LineBuffer::next_line() {

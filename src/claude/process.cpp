@@ -149,11 +149,12 @@ namespace detail {
 struct ProcessState {
   using LineHandler = Process::LineHandler;
 
-  explicit ProcessState(const asio::any_io_executor& executor)
+  ProcessState(const asio::any_io_executor& executor, std::size_t max_line)
       : stdin_pipe(executor),
         stdout_pipe(executor),
         stderr_pipe(executor),
         pidfd(executor),
+        stdout_lines(max_line),
         exited(executor, asio::steady_timer::time_point::max()),
         stderr_ended(executor, asio::steady_timer::time_point::max()) {}
 
@@ -182,7 +183,8 @@ struct ProcessState {
   }
 
   // Kills what is left of the group first, while the child (a zombie, or about to be one) still
-  // holds the group id, then reaps the child.
+  // holds the group id, then reaps the child. Its pidfd and stdin have served then: closed.
+  // (Stdout and stderr stay open until read to their end.)
   void kill_group_and_reap() {
     if (status) return;
     ::kill(-pid, SIGKILL);
@@ -191,6 +193,9 @@ struct ProcessState {
     }
     status = status_of(info);
     exited.cancel();
+    error_code ignored;
+    pidfd.close(ignored);
+    stdin_pipe.close(ignored);
   }
 
   void deliver_stderr(std::string_view line) const {
@@ -229,7 +234,7 @@ asio::awaitable<void> watch_exit(std::shared_ptr<ProcessState> state) {
 }
 
 asio::awaitable<void> deliver_stderr_lines(const std::shared_ptr<ProcessState>& state) {
-  LineBuffer lines;
+  LineBuffer lines(kMaxStderrLine);
   for (;;) {
     auto room = lines.prepare(kReadChunk);
     auto [error, size] = co_await state->stderr_pipe.async_read_some(
@@ -237,7 +242,7 @@ asio::awaitable<void> deliver_stderr_lines(const std::shared_ptr<ProcessState>& 
     lines.commit(size);
     if (state->abandoned) co_return;
     while (auto line = lines.next_line()) state->deliver_stderr(*line);
-    if (lines.pending() > kMaxStderrLine || (error && lines.pending() > 0))
+    if (lines.overflowed() || (error && lines.pending() > 0))
       state->deliver_stderr(lines.take_rest());
     if (error) co_return;
   }
@@ -245,6 +250,8 @@ asio::awaitable<void> deliver_stderr_lines(const std::shared_ptr<ProcessState>& 
 
 asio::awaitable<void> drain_stderr(std::shared_ptr<ProcessState> state) {
   co_await deliver_stderr_lines(state);
+  error_code ignored;
+  state->stderr_pipe.close(ignored);
   state->stderr_done = true;
   state->stderr_ended.cancel();
 }
@@ -276,7 +283,7 @@ ProcessState& checked(const std::shared_ptr<ProcessState>& state) {
 }  // namespace
 
 Process Process::spawn(asio::any_io_executor executor, const LaunchSpec& spec,
-                       LineHandler on_stderr) {
+                       LineHandler on_stderr, std::size_t max_line) {
   Pipe input = make_pipe();
   Pipe output = make_pipe();
   Pipe errors = make_pipe();
@@ -304,7 +311,7 @@ Process Process::spawn(asio::any_io_executor executor, const LaunchSpec& spec,
   }
 
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  auto state = std::make_shared<ProcessState>(executor);
+  auto state = std::make_shared<ProcessState>(executor, max_line);
   state->pid = pid;
   if (!pidfd) {
     const int error = errno;
@@ -344,6 +351,11 @@ asio::awaitable<std::optional<std::string>> Process::read_line() {
   auto& self = checked(state);
   for (;;) {
     if (auto line = self.stdout_lines.next_line()) co_return line;
+    if (self.stdout_lines.overflowed())
+      throw boost::system::system_error(
+          asio::error::message_size,
+          fmt::format("the Claude Code CLI wrote a stdout line longer than {} bytes",
+                      self.stdout_lines.max_line()));
     if (self.stdout_ended) {
       if (self.stdout_lines.pending() > 0) co_return self.stdout_lines.take_rest();
       co_return std::nullopt;
@@ -352,10 +364,13 @@ asio::awaitable<std::optional<std::string>> Process::read_line() {
     auto [error, size] = co_await self.stdout_pipe.async_read_some(
         asio::buffer(room.data(), room.size()), as_result);
     self.stdout_lines.commit(size);
-    if (error == asio::error::eof)
+    if (error == asio::error::eof) {
       self.stdout_ended = true;
-    else if (error)
+      error_code ignored;
+      self.stdout_pipe.close(ignored);
+    } else if (error) {
       throw boost::system::system_error(error, "reading the Claude Code CLI's stdout");
+    }
   }
 }
 

@@ -3,9 +3,11 @@
 // pipes on the event loop, exit observed through a pidfd (no SIGCHLD handler), and the whole
 // group ended and reaped whatever path its owner takes, so no zombie or orphan is left behind.
 //
-// Like any Asio I/O object, a Process is used from one thread (or strand) at a time and must be
-// destroyed before its executor's io_context. One read_line() and one write() may be in flight
-// at a time.
+// Like any Asio I/O object, a Process is spawned, used and destroyed on the thread that runs its
+// executor (its descriptors belong to that event loop) and must be destroyed before the
+// io_context. One read_line() and one write() may be in flight at a time. Each descriptor is
+// closed as soon as it has served: the pidfd and stdin once the child is reaped, stdout and
+// stderr at their end; the destructor closes whatever is left.
 
 #include <sys/types.h>
 
@@ -19,6 +21,7 @@
 #include <string_view>
 
 #include "claude/launch.hpp"
+#include "claude/line_buffer.hpp"
 
 namespace ccgate::claude {
 
@@ -33,13 +36,15 @@ class Process {
   // Receives each stderr line (without its '\n'); overlong lines arrive in pieces. Never called
   // after the Process is destroyed.
   using LineHandler = std::function<void(std::string_view line)>;
+  static constexpr std::size_t kUnlimitedLine = LineBuffer::kUnlimited;
 
   // Starts spec.path (no PATH search) with spec.argv, spec.envp, in spec.cwd (if set). Stderr
   // is read continuously and handed to `on_stderr` (default: logged at debug level), so a
-  // chatty stderr can never block the child. Throws std::system_error whose message names the
-  // program when it cannot be started.
+  // chatty stderr can never block the child. A stdout line may be at most `max_line` bytes (see
+  // read_line()). Throws std::system_error whose message names the program when it cannot be
+  // started.
   static Process spawn(asio::any_io_executor executor, const LaunchSpec& spec,
-                       LineHandler on_stderr = {});
+                       LineHandler on_stderr = {}, std::size_t max_line = kUnlimitedLine);
 
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;
@@ -48,9 +53,10 @@ class Process {
   // If the child is still alive: SIGKILL to its group, then reap it (immediate after SIGKILL).
   ~Process();
 
-  // The next stdout line without its '\n', of any length; an unterminated last line is
-  // returned too; std::nullopt at end of stream. Throws boost::system::system_error on a read
-  // error.
+  // The next stdout line without its '\n'; an unterminated last line is returned too;
+  // std::nullopt at end of stream. Throws boost::system::system_error on a read error, and with
+  // asio::error::message_size for a line longer than max_line (never buffering more than
+  // max_line + 1 bytes of it).
   asio::awaitable<std::optional<std::string>> read_line();
 
   // Writes all of `bytes` to stdin, which stays open across calls. Throws

@@ -43,15 +43,27 @@ struct OpenAiError {
   std::string type;
   std::string param;
   std::string code;
+  std::optional<std::chrono::seconds> retry_after{};
 };
 
 asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
                                     const OpenAiError& error) {
   const std::string type =
       error.type.empty() ? std::string(openai::error_type_for_status(error.status)) : error.type;
+  auto fields = request_id_fields(log);
+  if (error.retry_after)
+    fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             openai::error_body(error.message, type, error.param, error.code),
-                            "application/json", request_id_fields(log));
+                            "application/json", std::move(fields));
+}
+
+// When every session is busy, how long a client should wait before it tries again: turns
+// usually take seconds, and the SDKs' automatic retries honour it.
+constexpr std::chrono::seconds kBusyRetryAfter{5};
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  return fmt::format("{:g} s", std::chrono::duration<double>(duration).count());
 }
 
 // The role:"tool" messages at the end of the conversation: the results of the last turn's calls.
@@ -84,13 +96,29 @@ std::string digest_after_reply(const openai::ChatRequest& request,
   return conversation_digest(messages, messages.size());
 }
 
-// Reads the CLI's output up to the end of its turn, so the session is ready for the next one.
-asio::awaitable<void> drain_to_result(std::shared_ptr<Session> session) {
-  co_await session->skip_to_turn_end();
-  session->end_turn();
-}
-
 }  // namespace
+
+// A client that leaves before it has the whole reply ends the conversation: nothing is left
+// running (or waiting for tool results) for nobody.
+class Door::TurnGuard {
+ public:
+  TurnGuard(SessionManager& sessions, std::shared_ptr<Session> session)
+      : sessions_(sessions), session_(std::move(session)) {}
+  ~TurnGuard() {
+    if (!kept_) sessions_.end(session_);
+  }
+  TurnGuard(const TurnGuard&) = delete;
+  TurnGuard& operator=(const TurnGuard&) = delete;
+
+  const std::shared_ptr<Session>& session() const { return session_; }
+  // The client has the whole reply: the conversation may go on.
+  void keep() { kept_ = true; }
+
+ private:
+  SessionManager& sessions_;
+  std::shared_ptr<Session> session_;
+  bool kept_ = false;
+};
 
 Door::Door(Settings settings)
     : settings_(std::move(settings)),
@@ -106,6 +134,7 @@ Door::Door(Settings settings)
 }
 
 Door::~Door() {
+  sessions_.begin_shutdown();
   sessions_.end_all();
   asio::post(loop_, [this] {
     stopping_ = true;
@@ -115,7 +144,29 @@ Door::~Door() {
 }
 
 void Door::begin_shutdown() {
-  // implemented by the gateway work
+  sessions_.begin_shutdown();
+}
+
+void Door::release_turn(const std::shared_ptr<Session>& session) {
+  if (session->end_turn() || sessions_.shutting_down()) sessions_.end(session);
+}
+
+asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
+  auto end = Session::TurnEnd::ended;
+  try {
+    co_await session->interrupt();
+    end = co_await session->skip_to_turn_end(settings_.interrupt_timeout);
+  } catch (const boost::system::system_error& error) {
+    if (error.code() == asio::error::operation_aborted) throw;  // the client left
+    spdlog::debug("session {}: interrupting claude failed: {}", session->id().substr(0, 8),
+                  error.what());
+  }
+  if (end == Session::TurnEnd::timed_out)
+    spdlog::warn(
+        "session {}: Claude Code did not end its interrupted turn within INTERRUPT_TIMEOUT ({}); "
+        "ending it",
+        session->id().substr(0, 8), seconds_text(settings_.interrupt_timeout));
+  co_return end == Session::TurnEnd::result;
 }
 
 asio::awaitable<void> Door::sweep_loop() {
@@ -190,10 +241,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       known = session->known_messages();
     } else {
       session = nullptr;
-      try {
-        const auto cli =
-            claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
-        if (!cli) throw std::runtime_error(cli.error);
+      const auto cli =
+          claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
+      if (!cli) {
+        spdlog::warn("the Claude Code CLI was not found; tried {}", cli.tried);
+        rejected = OpenAiError{503, fmt::format("Claude Code cannot start: {}", cli.error),
+                               "server_error", "", "claude_code_unavailable"};
+      } else {
         claude::LaunchSettings launch;
         launch.cli_path = cli.path;
         launch.effort = translate::effort_for(request.reasoning_effort.value_or("")).value_or("");
@@ -204,13 +258,23 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
                                    request.model, system_prompt, tools};
         launch.mcp_config = mcp_config_json(settings_.mcp_base_url, identity.id, identity.secret,
                                             settings_.tool_call_timeout);
-        session = sessions_.start(std::move(identity), std::move(launch));
-        session->try_begin_turn();
-      } catch (const TooManySessions& full) {
-        rejected = OpenAiError{429, full.what(), "rate_limit_error", "", "too_many_sessions"};
-      } catch (const std::exception& failed) {
-        rejected = OpenAiError{503, fmt::format("Claude Code cannot start: {}", failed.what()),
-                               "server_error", "", "claude_code_unavailable"};
+        try {
+          // Its first turn is begun: it is this request's.
+          session = co_await sessions_.start(std::move(identity), std::move(launch));
+        } catch (const TooManySessions& full) {
+          rejected = OpenAiError{.status = 429,
+                                 .message = full.what(),
+                                 .type = "rate_limit_error",
+                                 .code = "too_many_sessions",
+                                 .retry_after = kBusyRetryAfter};
+        } catch (const ShuttingDown& closing) {
+          rejected = OpenAiError{503, closing.what(), "server_error", "", "shutting_down"};
+        } catch (const std::exception& failed) {
+          // The reason names paths of this server: for its log, not for the client.
+          spdlog::warn("Claude Code cannot start: {}", failed.what());
+          rejected = OpenAiError{503, "Claude Code cannot start on this server; its log says why",
+                                 "server_error", "", "claude_code_unavailable"};
+        }
       }
     }
     if (session) {
@@ -229,12 +293,15 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   }
   if (rejected) co_return co_await respond_error(exchange, log, *rejected);
   log.summary = fmt::format("{} → claude session {}", request.model, session->id().substr(0, 8));
-  co_await run_turn(exchange, log, request, std::move(session));
+  // From here on, whatever ends this request early (the client leaving, even before run_turn's
+  // first line runs) ends the conversation.
+  TurnGuard guard(sessions_, std::move(session));
+  co_await run_turn(exchange, log, request, guard);
 }
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                     const openai::ChatRequest& request,
-                                     std::shared_ptr<Session> session) {
+                                     const openai::ChatRequest& request, TurnGuard& guard) {
+  const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
       {.id = translate::unique_id("chatcmpl-"),
@@ -246,21 +313,6 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .tools = session->tools().names,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
-  // A client that leaves mid-turn ends the conversation: nothing is left running for nobody.
-  class EndIfAbandoned {
-   public:
-    EndIfAbandoned(SessionManager& sessions, std::shared_ptr<Session> session)
-        : sessions_(sessions), session_(std::move(session)) {}
-    ~EndIfAbandoned() {
-      if (!done) sessions_.end(session_);
-    }
-    bool done = false;
-
-   private:
-    SessionManager& sessions_;
-    std::shared_ptr<Session> session_;
-  };
-  EndIfAbandoned guard(sessions_, session);
 
   std::string out;
   bool stream_begun = false;
@@ -274,29 +326,41 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
 
   std::optional<TurnEnd> end;
   bool saw_init = false;
-  asio::steady_timer keepalive(co_await asio::this_coro::executor);
+  const auto deadline = Session::Clock::now() + settings_.turn_timeout;
   while (!end) {
-    keepalive.expires_after(settings_.keepalive);
-    // as_tuple: the timer, cancelled whenever a line comes first, must not throw (an exception
-    // per line costs more than the whole translation).
-    auto next = co_await (session->next_line() ||
-                          keepalive.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (next.index() == 1) {
-      if (request.stream) {
+    const auto now = Session::Clock::now();
+    if (now >= deadline) {
+      end = TurnEnd{TurnEnd::Kind::error, 504,
+                    fmt::format("Claude Code did not finish this turn within TURN_TIMEOUT ({}); "
+                                "the conversation was ended",
+                                seconds_text(settings_.turn_timeout))};
+      break;
+    }
+    const auto wait =
+        std::min(settings_.keepalive, std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+    auto output = co_await session->next_output(wait);
+    if (output.kind == Session::Output::Kind::idle) {
+      if (request.stream && Session::Clock::now() < deadline) {
         co_await begin_stream();
         co_await exchange.write(": keepalive\n\n");
       }
       continue;
     }
-    auto line = std::get<0>(std::move(next));
-    if (!line) {
+    if (output.kind == Session::Output::Kind::end) {
+      if (output.ended == asio::error::message_size) {
+        end = TurnEnd{TurnEnd::Kind::error, 502,
+                      fmt::format("Claude Code wrote an output line longer than MAX_LINE_SIZE "
+                                  "({} bytes); the conversation was ended",
+                                  settings_.max_line_size)};
+        break;
+      }
       end = translator.end_without_result(saw_init ? "Claude Code exited in the middle of the turn"
                                                    : "Claude Code exited before it started");
       if (!saw_init) end->status = 503;
       break;
     }
     boost::system::error_code ec;
-    auto parsed = json::parse(*line, ec);
+    auto parsed = json::parse(output.line, ec);
     if (ec || !parsed.is_object()) continue;
     const auto& object = parsed.as_object();
     if (is_init_line(object)) {
@@ -316,7 +380,14 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     }
   }
 
-  guard.done = true;
+  // The reply ended before the CLI's turn did (a stop string, max_tokens): the CLI is stopped and
+  // read to the end of its turn before the response ends, so that the client's next message
+  // finds it ready (or, past INTERRUPT_TIMEOUT, ended).
+  bool cli_turn_over = true;
+  if ((end->kind == TurnEnd::Kind::stop || end->kind == TurnEnd::Kind::length) &&
+      translator.ended_before_cli())
+    cli_turn_over = co_await interrupt_turn(session);
+
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
       std::vector<std::string> ids;
@@ -324,21 +395,17 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       session->expect_tool_calls(ids);
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      session->end_turn();
+      release_turn(session);
       break;
     }
     case TurnEnd::Kind::stop:
     case TurnEnd::Kind::length:
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      if (translator.ended_before_cli()) {
-        session->interrupt();
-        const auto executor = co_await asio::this_coro::executor;
-        auto drain = drain_to_result(session);
-        asio::co_spawn(executor, std::move(drain), asio::detached);
-      } else {
-        session->end_turn();
-      }
+      if (cli_turn_over)
+        release_turn(session);
+      else
+        sessions_.end(session);
       break;
     case TurnEnd::Kind::error:
       sessions_.end(session);
@@ -354,13 +421,14 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     std::string body = json::serialize(translator.completion(*end));
     http::Fields fields = request_id_fields(log);
     log.mark_first_byte();
-    co_return co_await exchange.respond(status, std::move(body), "application/json",
-                                        std::move(fields));
+    co_await exchange.respond(status, std::move(body), "application/json", std::move(fields));
+  } else {
+    translator.finish(*end, out);
+    co_await begin_stream();
+    co_await exchange.write(out);
+    co_await exchange.end_stream();
   }
-  translator.finish(*end, out);
-  co_await begin_stream();
-  co_await exchange.write(out);
-  co_await exchange.end_stream();
+  guard.keep();
 }
 
 }  // namespace ccgate::gateway

@@ -34,18 +34,26 @@ class Door {
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);
 
-  // A graceful shutdown began (called once, from any thread): pending tool calls get an error
-  // at once. Implemented by the gateway work.
+  // The server is shutting down (any thread): pending tool calls get an error result at once,
+  // no new session starts, sessions with no turn running end now and the others as their turn
+  // ends.
   void begin_shutdown();
 
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
 
  private:
-  struct Turn;
+  // Ends the conversation unless the client got the whole reply (see door.cpp).
+  class TurnGuard;
+  // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives.
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                        const openai::ChatRequest& request,
-                                        std::shared_ptr<Session> session);
+                                        const openai::ChatRequest& request, TurnGuard& guard);
+  // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
+  // gone, or shutting down).
+  void release_turn(const std::shared_ptr<Session>& session);
+  // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. False
+  // when it did not get there within INTERRUPT_TIMEOUT (or the CLI is gone): end the session.
+  boost::asio::awaitable<bool> interrupt_turn(const std::shared_ptr<Session>& session);
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;

@@ -17,11 +17,20 @@ namespace json = boost::json;
 namespace {
 
 // Lets the CLI finish the turn whose tool call timed out (the model gets the error result),
-// then ends the session: a late result from the client can no longer continue it.
+// within TURN_TIMEOUT, then ends the session: a late result from the client can no longer
+// continue it. If a request's turn is reading the CLI's output now, that turn is the only
+// reader: it finishes the work and, the session being expired, ends it.
 boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
                                             SessionManager& sessions) {
-  co_await session->skip_to_turn_end();
-  sessions.end(session);
+  if (!session->try_begin_drain()) co_return;
+  // Ended however the drain ends (its result line, the end of the output, TURN_TIMEOUT, or this
+  // coroutine destroyed with its event loop).
+  struct EndWhenDone {
+    SessionManager& sessions;
+    const std::shared_ptr<Session>& session;
+    ~EndWhenDone() { sessions.end(session); }
+  } end_when_done{sessions, session};
+  co_await session->skip_to_turn_end(sessions.settings().turn_timeout);
 }
 
 }  // namespace

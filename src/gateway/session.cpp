@@ -4,21 +4,41 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <stdexcept>
 
 #include "mcp/server.hpp"
 #include "translate/cli_stream.hpp"
 
 namespace ccgate::gateway {
 namespace json = boost::json;
+using boost::system::error_code;
 
 namespace {
+
+// Lines queued between the CLI's stdout and its reader: a reader that stops (a stalled client)
+// stops the CLI at its stdout instead of growing the queue.
 constexpr std::size_t kLineQueue = 256;
 constexpr std::chrono::milliseconds kTerminateGrace{2'000};
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+Session::Clock::time_point deadline_after(std::chrono::milliseconds wait) {
+  const auto now = Session::Clock::now();
+  if (wait >= std::chrono::duration_cast<std::chrono::milliseconds>(
+                  Session::Clock::time_point::max() - now))
+    return Session::Clock::time_point::max();
+  return now + wait;
+}
+
 }  // namespace
 
 std::string mcp_config_json(std::string_view mcp_base_url, std::string_view session_id,
@@ -35,24 +55,35 @@ std::string mcp_config_json(std::string_view mcp_base_url, std::string_view sess
       {"mcpServers", json::object{{"gateway", server("gateway")}, {"auth", server("auth")}}}});
 }
 
-std::shared_ptr<Session> Session::start(asio::any_io_executor home, Identity identity,
-                                        claude::LaunchSettings launch, const Announce& announce) {
-  claude::TempDir dir = claude::TempDir::create("ccgate-session-");
-  launch.session_dir = dir.path();
-  launch.model = identity.model;
-  launch.append_system_prompt = identity.system_prompt;
-  claude::create_session_layout(claude::SessionLayout{dir.path()});
-  const auto spec = claude::build_launch(launch, claude::current_environment());
-  const std::string id = identity.id;
-  std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
-  if (announce) announce(session);
-  session->process_.emplace(claude::Process::spawn(home, spec, [id](std::string_view line) {
-    spdlog::debug("session {} claude stderr: {}", id.substr(0, 8), line);
-  }));
-  asio::co_spawn(
-      home, [session]() -> asio::awaitable<void> { co_await session->read_stdout(); },
-      asio::detached);
-  return session;
+asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor home,
+                                                         Identity identity,
+                                                         claude::LaunchSettings launch,
+                                                         Setup setup) {
+  auto on_home = [](asio::any_io_executor home, Identity identity, claude::LaunchSettings launch,
+                    Setup setup) -> asio::awaitable<std::shared_ptr<Session>> {
+    claude::TempDir dir = claude::TempDir::create("ccgate-session-");
+    launch.session_dir = dir.path();
+    launch.model = identity.model;
+    launch.append_system_prompt = identity.system_prompt;
+    claude::create_session_layout(claude::SessionLayout{dir.path()});
+    claude::write_launch_files(launch);
+    const auto spec = claude::build_launch(launch, claude::current_environment());
+    std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
+    if (setup.announce) setup.announce(session);
+    session->spawn(spec, setup.max_line_size);
+    asio::co_spawn(
+        home,
+        [session, ended = std::move(setup.output_ended)]() -> asio::awaitable<void> {
+          co_await session->read_stdout(ended);
+        },
+        asio::detached);
+    co_return session;
+  };
+  auto task = on_home(home, std::move(identity), std::move(launch), std::move(setup));
+  // Not cancellable: once begun, the start completes and its caller owns the session.
+  co_return co_await asio::co_spawn(
+      home, std::move(task),
+      asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable));
 }
 
 Session::Session(asio::any_io_executor home, Identity identity, claude::TempDir dir)
@@ -61,40 +92,115 @@ Session::Session(asio::any_io_executor home, Identity identity, claude::TempDir 
       dir_(std::move(dir)),
       lines_(home_, kLineQueue) {}
 
-Session::~Session() = default;  // Process and TempDir clean up whatever close() did not
+Session::~Session() {
+  // Normally shut_down() has ended the process on its loop; if not, it is ended there now.
+  if (process_) asio::post(home_, [process = std::move(*process_)] {});
+}
 
-asio::awaitable<void> Session::read_stdout() {
+void Session::spawn(const claude::LaunchSpec& spec, std::size_t max_line_size) {
+  process_.emplace(claude::Process::spawn(
+      home_, spec,
+      [id = id().substr(0, 8)](std::string_view line) {
+        spdlog::debug("session {} claude stderr: {}", id, line);
+      },
+      max_line_size));
+}
+
+asio::awaitable<void> Session::read_stdout(Hook output_ended) {
+  error_code ended = asio::error::eof;
   try {
-    while (auto line = co_await process_->read_line()) {
+    for (;;) {
+      if (!process_) {
+        ended = asio::error::operation_aborted;
+        break;
+      }
+      auto line = co_await process_->read_line();
+      if (!line) break;
       if (line->empty()) continue;
-      co_await lines_.async_send({}, std::move(*line), asio::use_awaitable);
+      auto [error] = co_await lines_.async_send(error_code{}, std::move(*line), as_result);
+      if (error) co_return;  // closed: nobody reads any more
     }
-  } catch (const std::exception& error) {
+  } catch (const boost::system::system_error& error) {
+    ended = error.code();
     spdlog::debug("session {} stdout ended: {}", id().substr(0, 8), error.what());
   }
-  lines_.try_send(asio::error::eof, std::string());
-  lines_.close();
+  if (output_has_ended() && output_ended) output_ended(shared_from_this());
+  // The end reaches the reader after every line before it.
+  co_await lines_.async_send(ended, std::string(), as_result);
+}
+
+bool Session::output_has_ended() {
+  std::lock_guard lock(mutex_);
+  output_ended_ = true;
+  return !busy_ && !closing_;
+}
+
+asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds idle) {
+  if (reading_.exchange(true))
+    throw std::logic_error("two readers of one Claude Code session's output at once");
+  struct Done {
+    std::atomic<bool>& reading;
+    ~Done() { reading = false; }
+  } done{reading_};
+  {
+    std::lock_guard lock(mutex_);
+    if (end_) co_return Output{Output::Kind::end, {}, *end_};
+  }
+
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline_after(idle));
+  // Both results are kept: a line that completes as the timer fires is still returned (an
+  // operator|| would drop the loser's result).
+  auto [order, received, line, waited] =
+      co_await asio::experimental::make_parallel_group(lines_.async_receive(asio::deferred),
+                                                       timer.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  if (!received) {
+    std::lock_guard lock(mutex_);
+    last_active_ = Clock::now();
+    co_return Output{Output::Kind::line, std::move(line), {}};
+  }
+  const bool cancelled = received == asio::experimental::error::channel_cancelled ||
+                         received == asio::error::operation_aborted;
+  if (cancelled && order[0] == 1 && !waited) co_return Output{Output::Kind::idle, {}, {}};
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+    throw boost::system::system_error(asio::error::operation_aborted);
+  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
+  const error_code reason = cancelled || received == asio::experimental::error::channel_closed
+                                ? error_code(asio::error::operation_aborted)
+                                : received;
+  std::lock_guard lock(mutex_);
+  end_ = reason;
+  co_return Output{Output::Kind::end, {}, reason};
 }
 
 asio::awaitable<std::optional<std::string>> Session::next_line() {
-  auto [ec, line] = co_await lines_.async_receive(asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return std::nullopt;
-  {
-    std::lock_guard lock(mutex_);
-    last_active_ = Clock::now();
+  for (;;) {
+    auto output = co_await next_output(std::chrono::milliseconds::max());
+    if (output.kind == Output::Kind::line) co_return std::move(output.line);
+    if (output.kind == Output::Kind::end) co_return std::nullopt;
   }
-  co_return std::move(line);
 }
 
-asio::awaitable<void> Session::skip_to_turn_end() {
-  while (auto line = co_await next_line()) {
-    boost::system::error_code ec;
-    const auto parsed = json::parse(*line, ec);
-    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object())) co_return;
+asio::awaitable<Session::TurnEnd> Session::skip_to_turn_end(std::chrono::milliseconds limit) {
+  const auto deadline = deadline_after(limit);
+  for (;;) {
+    const auto now = Clock::now();
+    if (now >= deadline) co_return TurnEnd::timed_out;
+    auto output =
+        co_await next_output(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                             std::chrono::milliseconds(1));
+    if (output.kind == Output::Kind::end) co_return TurnEnd::ended;
+    if (output.kind == Output::Kind::idle) continue;
+    error_code ec;
+    const auto parsed = json::parse(output.line, ec);
+    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object()))
+      co_return TurnEnd::result;
   }
 }
 
 asio::awaitable<void> Session::write_on_home(std::shared_ptr<Session> self, std::string bytes) {
+  if (!self->process_)
+    throw boost::system::system_error(asio::error::broken_pipe, "the Claude Code session ended");
   co_await self->process_->write(bytes);
 }
 
@@ -105,10 +211,16 @@ asio::awaitable<void> Session::write(std::string bytes) {
   co_await asio::co_spawn(home_, std::move(task), asio::use_awaitable);
 }
 
-void Session::interrupt() {
-  asio::post(home_, [self = shared_from_this()] {
-    if (self->process_) self->process_->interrupt();
-  });
+asio::awaitable<void> Session::interrupt() {
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    number = ++interrupts_;
+  }
+  co_await write(fmt::format(
+      R"({{"type":"control_request","request_id":"ccgate_interrupt_{}","request":{{"subtype":"interrupt"}}}})"
+      "\n",
+      number));
 }
 
 void Session::close() {
@@ -122,16 +234,20 @@ void Session::close() {
 }
 
 asio::awaitable<void> Session::shut_down() {
-  try {
-    if (process_) {
+  // Cancel first (close() would leave a blocked sender waiting forever), then close: the stdout
+  // reader and any waiting consumer wake up, and nothing is queued any more.
+  lines_.cancel();
+  lines_.close();
+  if (process_) {
+    try {
       const int status = co_await process_->terminate(kTerminateGrace);
       spdlog::debug("session {} claude exited with status {}", id().substr(0, 8), status);
+    } catch (const std::exception& error) {
+      spdlog::warn("session {}: ending claude failed: {}", id().substr(0, 8), error.what());
     }
-  } catch (const std::exception& error) {
-    spdlog::warn("session {}: ending claude failed: {}", id().substr(0, 8), error.what());
+    process_.reset();  // its descriptors are closed here, on the loop they belong to
   }
   dir_.remove();
-  lines_.close();
 }
 
 bool Session::closed() const {
@@ -141,21 +257,45 @@ bool Session::closed() const {
 
 bool Session::try_begin_turn() {
   std::lock_guard lock(mutex_);
-  if (busy_ || closing_ || expired_) return false;
+  if (busy_ || closing_ || expired_ || output_ended_) return false;
   busy_ = true;
   last_active_ = Clock::now();
   return true;
 }
 
-void Session::end_turn() {
+bool Session::try_begin_drain() {
+  std::lock_guard lock(mutex_);
+  if (busy_ || closing_) return false;
+  busy_ = true;
+  return true;
+}
+
+bool Session::end_turn() {
   std::lock_guard lock(mutex_);
   busy_ = false;
   last_active_ = Clock::now();
+  return expired_ || output_ended_;
 }
 
 bool Session::busy() const {
   std::lock_guard lock(mutex_);
   return busy_;
+}
+
+bool Session::idle_locked() const {
+  return !busy_ && !closing_ && expected_tool_calls_.empty();
+}
+
+bool Session::idle() const {
+  std::lock_guard lock(mutex_);
+  return idle_locked();
+}
+
+bool Session::retire() {
+  std::lock_guard lock(mutex_);
+  if (!idle_locked()) return false;
+  busy_ = true;  // no request can begin a turn on it any more
+  return true;
 }
 
 void Session::expect_tool_calls(const std::vector<std::string>& ids) {

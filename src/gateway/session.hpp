@@ -1,14 +1,25 @@
 #pragma once
 // One conversation: one Claude Code process in its own private temp dir, with the MCP secret
-// that lets only this process reach its MCP endpoints. The process and its stdout reader live
-// on the session's home executor; HTTP handlers on other threads read its lines through a
-// thread-safe channel and write to it through that executor. Closing ends the process group,
-// reaps it and removes the dir.
+// that lets only this process reach its MCP endpoints.
+//
+// Threads: the process lives on the session's home executor (the gateway's own event loop): it
+// is spawned, written to, read and destroyed there only, since its descriptors belong to that
+// loop. HTTP and MCP handlers on other threads read its stdout lines through a bounded,
+// thread-safe queue and write to it through the home executor. The bookkeeping (turns, tool
+// calls, conversation) is guarded by a mutex.
+//
+// Turns: the right to read the CLI's output is the turn. Whoever begins it (a request, or a drain
+// after an interrupted or expired turn) is its only reader until it ends the turn; a second
+// concurrent reader is a logic error. A new session is created with its first turn begun.
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/system/error_code.hpp>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,34 +49,74 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<const ToolSet> tools;
   };
 
-  using Announce = std::function<void(const std::shared_ptr<Session>&)>;
-  // Makes the temp dir and spawns the CLI (throws std::runtime_error saying why it cannot).
-  // `announce` gets the session just before the CLI starts, so that whatever the CLI calls
-  // first (the MCP endpoints) can already find it.
-  static std::shared_ptr<Session> start(asio::any_io_executor home, Identity identity,
-                                        claude::LaunchSettings launch,
-                                        const Announce& announce = {});
+  using Hook = std::function<void(const std::shared_ptr<Session>&)>;
+  struct Setup {
+    std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one stdout line
+    // Gets the session on the home executor before the CLI starts, so that whatever the CLI
+    // calls first (the MCP endpoints) can already find it. Everything but the process is set up.
+    Hook announce;
+    // Called on the home executor when the CLI's stdout has ended (it exited or crashed) while
+    // no turn runs: nobody else will notice, so the owner ends the session.
+    Hook output_ended;
+  };
+
+  // Makes the private dir and the CLI's launch files, then announces the session and spawns the
+  // CLI, all on `home` (the caller may await it from any executor). Throws std::runtime_error
+  // (std::system_error from the spawn) saying why it cannot.
+  static asio::awaitable<std::shared_ptr<Session>> start(asio::any_io_executor home,
+                                                         Identity identity,
+                                                         claude::LaunchSettings launch,
+                                                         Setup setup);
   ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   const Identity& identity() const { return identity_; }
   const std::string& id() const { return identity_.id; }
   const ToolSet& tools() const { return *identity_.tools; }
 
-  // The next stdout line; nullopt once the CLI's stdout is closed. One reader at a time.
+  // What the CLI's stdout gave the reader.
+  struct Output {
+    enum class Kind { line, idle, end };
+    Kind kind = Kind::end;
+    std::string line;                 // line: one non-empty stdout line
+    boost::system::error_code ended;  // end: eof (stdout closed), message_size (a line longer
+                                      // than MAX_LINE_SIZE), operation_aborted (session ended),
+                                      // or how reading failed
+  };
+  // The next line, or `idle` when none came within `idle` (a keep-alive tick), or the end. A
+  // line that arrives as the wait runs out is returned, never dropped. Only the turn's holder
+  // reads (std::logic_error for a second concurrent reader); asio cancellation is honoured.
+  asio::awaitable<Output> next_output(std::chrono::milliseconds idle);
+  // The next line; nullopt once the output has ended.
   asio::awaitable<std::optional<std::string>> next_line();
-  // Reads (and drops) lines up to the CLI's result line, or to the end of its stdout.
-  asio::awaitable<void> skip_to_turn_end();
-  // Writes to the CLI's stdin (on the home executor).
+  enum class TurnEnd { result, ended, timed_out };
+  // Reads (and drops) lines up to the CLI's result line, the end of its output, or `limit`.
+  asio::awaitable<TurnEnd> skip_to_turn_end(
+      std::chrono::milliseconds limit = std::chrono::milliseconds::max());
+  // Writes to the CLI's stdin (on the home executor). Throws boost::system::system_error when
+  // the CLI no longer takes input.
   asio::awaitable<void> write(std::string bytes);
-  void interrupt();
+  // Asks the CLI to stop the turn it is running (a control request on stdin: a signal would end
+  // the process). It then writes the turn's result line and waits for the next turn.
+  asio::awaitable<void> interrupt();
   // Ends the process group, reaps it, removes the dir. Idempotent, any thread, returns at once.
   void close();
   bool closed() const;
 
   // Turn bookkeeping (any thread).
+  // Begins a turn for a request: false while another turn runs, or once closed or expired.
   bool try_begin_turn();
-  void end_turn();
+  // Begins a turn that only finishes the CLI's work (a drain): allowed on an expired session.
+  bool try_begin_drain();
+  // Ends the turn. True when the session must end now rather than wait for the next turn: a
+  // tool call of it expired, or its CLI's output has ended.
+  bool end_turn();
   bool busy() const;
+  // Idle: no turn runs and no tool call waits for the client's result; only then may the session
+  // be ended to make room (retire() claims it for that, atomically).
+  bool idle() const;
+  bool retire();
   void expect_tool_calls(const std::vector<std::string>& ids);
   bool expects(std::string_view tool_call_id) const;
   void tool_call_answered(std::string_view tool_call_id);
@@ -79,29 +130,37 @@ class Session : public std::enable_shared_from_this<Session> {
   bool expired() const;
 
  private:
+  // One stdout line, or (with an error code) the end of the output.
   using Lines =
       asio::experimental::concurrent_channel<void(boost::system::error_code, std::string)>;
 
   Session(asio::any_io_executor home, Identity identity, claude::TempDir dir);
-  asio::awaitable<void> read_stdout();
+  void spawn(const claude::LaunchSpec& spec, std::size_t max_line_size);
+  asio::awaitable<void> read_stdout(Hook output_ended);
+  bool output_has_ended();
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
+  bool idle_locked() const;
 
   asio::any_io_executor home_;
   Identity identity_;
   claude::TempDir dir_;
-  std::optional<claude::Process> process_;  // set once the CLI is spawned
+  std::optional<claude::Process> process_;  // touched on home_ only
   Lines lines_;
+  std::atomic<bool> reading_ = false;  // a reader is in next_output()
 
   mutable std::mutex mutex_;
-  bool busy_ = false;
+  bool busy_ = true;  // the first turn belongs to whoever started the session
   bool closing_ = false;
   bool expired_ = false;
+  bool output_ended_ = false;                     // the CLI's stdout reached its end
+  std::optional<boost::system::error_code> end_;  // the reader has seen the end of the output
   bool tools_allowed_ = true;
   std::set<std::string, std::less<>> expected_tool_calls_;
   std::size_t known_messages_ = 0;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();
+  std::uint64_t interrupts_ = 0;
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/algorithm/string/trim.hpp>
 
 namespace ccgate::gateway {
@@ -66,26 +67,47 @@ std::shared_ptr<Session> SessionManager::find_by_conversation(
   return nullptr;
 }
 
-std::shared_ptr<Session> SessionManager::start(Session::Identity identity,
-                                               claude::LaunchSettings launch) {
+asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identity identity,
+                                                                claude::LaunchSettings launch) {
+  std::shared_ptr<Session> evicted;
   {
     std::lock_guard lock(mutex_);
-    if (sessions_.size() + starting_ >= settings_.max_sessions)
-      throw TooManySessions(fmt::format(
-          "all {} Claude Code sessions are in use (MAX_SESSIONS); try again when one ends",
-          settings_.max_sessions));
+    if (shutting_down_) throw ShuttingDown("ccgate is shutting down; no new conversation starts");
+    if (sessions_.size() + starting_ >= settings_.max_sessions) {
+      evicted = make_room_locked();
+      if (!evicted)
+        throw TooManySessions(fmt::format(
+            "all {} Claude Code sessions are busy (MAX_SESSIONS): each is running a turn or "
+            "waiting for a tool result; try again shortly",
+            settings_.max_sessions));
+    }
     ++starting_;  // holds the place while the CLI starts, so concurrent starts cannot overshoot
   }
+  if (evicted) {
+    spdlog::info("session {} makes room for a new conversation (MAX_SESSIONS={})",
+                 evicted->id().substr(0, 8), settings_.max_sessions);
+    end(evicted);
+  }
   const std::string id = identity.id;
-  // Registered before the CLI starts: a fast CLI's first MCP request must find its session.
-  const auto announce = [this](const std::shared_ptr<Session>& created) {
-    std::lock_guard lock(mutex_);
-    --starting_;
-    sessions_.emplace(created->id(), created);
+  Session::Setup setup{
+      .max_line_size = settings_.max_line_size,
+      // Registered before the CLI starts: a fast CLI's first MCP request must find its session.
+      .announce =
+          [this](const std::shared_ptr<Session>& created) {
+            std::lock_guard lock(mutex_);
+            --starting_;
+            sessions_.emplace(created->id(), created);
+          },
+      .output_ended =
+          [this](const std::shared_ptr<Session>& exited) {
+            spdlog::info("session {}: Claude Code exited between turns", exited->id().substr(0, 8));
+            end(exited);
+          },
   };
   std::shared_ptr<Session> session;
   try {
-    session = Session::start(home_, std::move(identity), std::move(launch), announce);
+    session =
+        co_await Session::start(home_, std::move(identity), std::move(launch), std::move(setup));
   } catch (...) {
     std::lock_guard lock(mutex_);
     if (sessions_.erase(id) == 0) --starting_;  // failed before it was announced
@@ -93,7 +115,21 @@ std::shared_ptr<Session> SessionManager::start(Session::Identity identity,
   }
   std::lock_guard lock(mutex_);
   spdlog::info("session {} started ({} sessions live)", id.substr(0, 8), sessions_.size());
-  return session;
+  co_return session;
+}
+
+// The least recently used idle session, claimed and removed; null when every session is busy.
+std::shared_ptr<Session> SessionManager::make_room_locked() {
+  std::vector<std::shared_ptr<Session>> idle;
+  for (const auto& [id, session] : sessions_)
+    if (session->idle()) idle.push_back(session);
+  std::ranges::sort(idle, {}, [](const auto& session) { return session->last_active(); });
+  for (const auto& session : idle) {
+    if (!session->retire()) continue;  // it began a turn meanwhile
+    sessions_.erase(session->id());
+    return session;
+  }
+  return nullptr;
 }
 
 void SessionManager::end(const std::shared_ptr<Session>& session) {
@@ -134,6 +170,26 @@ std::size_t SessionManager::sweep_idle(Session::Clock::time_point now) {
 std::size_t SessionManager::size() const {
   std::lock_guard lock(mutex_);
   return sessions_.size();
+}
+
+void SessionManager::begin_shutdown() {
+  std::vector<std::shared_ptr<Session>> all;
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+    for (const auto& [id, session] : sessions_) all.push_back(session);
+  }
+  for (const auto& session : all) {
+    tool_calls_.cancel_session(session->id());
+    // No turn runs: nobody will continue it. A running turn ends it when it ends (the door asks
+    // shutting_down()).
+    if (session->try_begin_drain()) end(session);
+  }
+}
+
+bool SessionManager::shutting_down() const {
+  std::lock_guard lock(mutex_);
+  return shutting_down_;
 }
 
 }  // namespace ccgate::gateway

@@ -1,9 +1,12 @@
 #pragma once
 // SessionManager: the live conversations. Finds the session a request continues — by the
 // tool_call ids it answers, or by its earlier messages matching a live conversation — and
-// starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). Thread-safe.
+// starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). At MAX_SESSIONS, the
+// least recently used idle session makes room for a new one; only when every session is busy is
+// a start refused. Thread-safe.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,7 +21,14 @@
 
 namespace ccgate::gateway {
 
+// Every session is busy (a turn runs, or a tool call waits for the client's result).
 class TooManySessions : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The gateway is shutting down: no session starts any more.
+class ShuttingDown : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -32,6 +42,10 @@ class SessionManager {
   SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
       : settings_(settings), home_(std::move(home)), tool_calls_(tool_calls) {}
   ~SessionManager();
+  SessionManager(const SessionManager&) = delete;
+  SessionManager& operator=(const SessionManager&) = delete;
+
+  const Settings& settings() const { return settings_; }
 
   std::shared_ptr<Session> find(std::string_view id) const;
   // The live session that handed out this tool_call id and still waits for its result.
@@ -41,8 +55,11 @@ class SessionManager {
   std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
                                                 const ToolSet& tools,
                                                 std::string_view system_prompt) const;
-  // Throws TooManySessions past MAX_SESSIONS, std::runtime_error when the CLI cannot start.
-  std::shared_ptr<Session> start(Session::Identity identity, claude::LaunchSettings launch);
+  // A new session, its first turn begun (see Session). At MAX_SESSIONS the least recently used
+  // idle session is ended to make room. Throws TooManySessions when every session is busy,
+  // ShuttingDown after begin_shutdown(), std::runtime_error when the CLI cannot start.
+  asio::awaitable<std::shared_ptr<Session>> start(Session::Identity identity,
+                                                  claude::LaunchSettings launch);
   // Ends the session: removed, its pending tool calls cancelled, its process ended, dir removed.
   void end(const std::shared_ptr<Session>& session);
   void end_all();
@@ -50,13 +67,21 @@ class SessionManager {
   std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
   std::size_t size() const;
 
+  // Shutdown has begun: no session starts any more; every pending tool call gets an error result
+  // now; sessions with no turn running are ended, the others when their turn ends.
+  void begin_shutdown();
+  bool shutting_down() const;
+
  private:
+  std::shared_ptr<Session> make_room_locked();
+
   const Settings& settings_;
   asio::any_io_executor home_;
   ToolCallManager& tool_calls_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
   std::size_t starting_ = 0;  // sessions whose CLI is being started now
+  bool shutting_down_ = false;
 };
 
 }  // namespace ccgate::gateway

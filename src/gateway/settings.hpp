@@ -18,10 +18,16 @@ struct Settings {
   std::chrono::milliseconds tool_call_timeout{120'000};
   std::chrono::milliseconds tool_cache_ttl{300'000};
   std::chrono::milliseconds keepalive{15'000};  // SSE comments while the CLI is silent
+  // TURN_TIMEOUT: one turn (one response) from the request to the CLI's end of it; then the
+  // client gets an error and the CLI is ended.
+  std::chrono::milliseconds turn_timeout{600'000};
+  // INTERRUPT_TIMEOUT: after ccgate interrupts the CLI (a stop string or max_tokens ended the
+  // reply first), how long it may take to end its turn before it is killed.
+  std::chrono::milliseconds interrupt_timeout{10'000};
   std::string system_prompt =
       "You are serving an API client through ccgate. Use only the tools provided to you in this "
       "conversation (they are the client's own tools); do not try to use any other tool.";
-  bool include_reasoning = true;  // GATEWAY_REASONING
+  bool include_reasoning = true;                 // GATEWAY_REASONING
   std::size_t max_json_depth = 128;              // MAX_JSON_DEPTH: request bodies, CLI lines
   std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one CLI stdout line
 };

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <system_error>
 
 #include "claude/launch.hpp"
 #include "claude/temp_dir.hpp"
@@ -55,12 +57,11 @@ bool has(const Environment& environment, const std::string& name) {
 TEST(ClaudeLaunch, ArgumentsAreExactlyTheSessionCommandLine) {
   EXPECT_THAT(
       cli_arguments(sample_settings()),
-      ElementsAre(
-          "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
-          "--include-partial-messages", "--tools", "", "--strict-mcp-config",
-          R"(--mcp-config={"mcpServers":{"gateway":{"type":"http","url":"http://127.0.0.1:1/mcp"}}})",
-          "--permission-prompt-tool", "mcp__auth__approval_prompt",
-          "--setting-sources=", "--no-session-persistence", "--model=sonnet"));
+      ElementsAre("-p", "--input-format", "stream-json", "--output-format", "stream-json",
+                  "--verbose", "--include-partial-messages", "--tools", "", "--strict-mcp-config",
+                  "--permission-prompt-tool", "mcp__auth__approval_prompt",
+                  "--setting-sources=", "--no-session-persistence",
+                  "--mcp-config=/tmp/ccgate-session-abc123/mcp-config.json", "--model=sonnet"));
 }
 
 TEST(ClaudeLaunch, SystemPromptAndEffortAreAddedOnlyWhenGiven) {
@@ -70,19 +71,67 @@ TEST(ClaudeLaunch, SystemPromptAndEffortAreAddedOnlyWhenGiven) {
   const auto arguments = cli_arguments(settings);
   ASSERT_GE(arguments.size(), 2u);
   EXPECT_THAT(std::vector(arguments.end() - 3, arguments.end()),
-              ElementsAre("--model=sonnet", "--append-system-prompt=Use only the provided tools.",
+              ElementsAre("--model=sonnet",
+                          "--append-system-prompt-file=/tmp/ccgate-session-abc123/"
+                          "system-prompt.txt",
                           "--effort=high"));
 
   settings.model.clear();
   settings.append_system_prompt.clear();
   settings.effort.clear();
+  settings.mcp_config.clear();
   const auto plain = cli_arguments(settings);
   EXPECT_EQ(plain.back(), "--no-session-persistence");
   for (const auto& argument : plain) {
     EXPECT_FALSE(argument.starts_with("--model")) << argument;
     EXPECT_FALSE(argument.starts_with("--append-system-prompt")) << argument;
     EXPECT_FALSE(argument.starts_with("--effort")) << argument;
+    EXPECT_FALSE(argument.starts_with("--mcp-config")) << argument;
   }
+}
+
+TEST(ClaudeLaunch, NeitherTheMcpSecretNorTheSystemPromptIsInTheCommandLine) {
+  auto settings = sample_settings();
+  settings.mcp_config = R"({"mcpServers":{"gateway":{"headers":{"x-secret":"s3cr3t-value"}}}})";
+  settings.append_system_prompt = std::string(200 * 1024, 'p');  // past MAX_ARG_STRLEN (128 KiB)
+  std::size_t total = 0;
+  for (const auto& argument : build_launch(settings, {}).argv) {
+    EXPECT_EQ(argument.find("s3cr3t-value"), std::string::npos) << argument;
+    EXPECT_EQ(argument.find("pppp"), std::string::npos);
+    total += argument.size();
+  }
+  EXPECT_LT(total, 4096u);
+}
+
+TEST(ClaudeLaunch, LaunchFilesAreWrittenForTheOwnerOnlyAndNeverThroughALink) {
+  const TempDir dir = TempDir::create();
+  auto settings = sample_settings();
+  settings.session_dir = dir.path();
+  settings.append_system_prompt = "Be brief.\n" + std::string(200 * 1024, 'p');
+  const ::mode_t previous = ::umask(0);  // the files are 0600 whatever the umask
+  write_launch_files(settings);
+  ::umask(previous);
+  const SessionLayout layout{dir.path()};
+  for (const auto& [path, content] :
+       {std::pair{layout.mcp_config_file(), settings.mcp_config},
+        std::pair{layout.system_prompt_file(), settings.append_system_prompt}}) {
+    struct stat info {};
+    ASSERT_EQ(::lstat(path.c_str(), &info), 0) << path;
+    EXPECT_TRUE(S_ISREG(info.st_mode)) << path;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << path;
+    std::ifstream file(path);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), content) << path;
+  }
+
+  const TempDir other = TempDir::create();
+  const auto target = other.path() / "target";
+  std::ofstream(target) << "untouched";
+  settings.session_dir = other.path() / "session";
+  fs::create_directories(settings.session_dir);
+  fs::create_symlink(target, SessionLayout{settings.session_dir}.mcp_config_file());
+  EXPECT_THROW(write_launch_files(settings), std::system_error);
+  std::ifstream file(target);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), "untouched");
 }
 
 TEST(ClaudeLaunch, ValuesWithSpacesQuotesAndLeadingDashesStayOneArgument) {
@@ -93,11 +142,7 @@ TEST(ClaudeLaunch, ValuesWithSpacesQuotesAndLeadingDashesStayOneArgument) {
   settings.mcp_config = R"({"mcpServers":{"a b":{"url":"http://x/ --flag"}}})";
   const auto arguments = cli_arguments(settings);
   EXPECT_THAT(arguments, Contains("--model=--dangerously-skip-permissions"));
-  EXPECT_THAT(arguments,
-              Contains(R"(--append-system-prompt=-p "quoted" --tools Bash 'single' $HOME)"));
   EXPECT_THAT(arguments, Contains("--effort=--max-turns 1"));
-  EXPECT_THAT(arguments,
-              Contains(R"(--mcp-config={"mcpServers":{"a b":{"url":"http://x/ --flag"}}})"));
   EXPECT_THAT(arguments, Not(Contains("--dangerously-skip-permissions")));
   EXPECT_THAT(arguments, Not(Contains("Bash")));
   EXPECT_EQ(arguments.size(), cli_arguments(sample_settings()).size() + 2);
@@ -232,16 +277,17 @@ TEST_F(ClaudeFindCli, ConfiguredExecutableIsUsedAsIs) {
   EXPECT_EQ(found.path, cli);
 }
 
-TEST_F(ClaudeFindCli, ConfiguredPathThatIsNotExecutableIsAnErrorNamingIt) {
+TEST_F(ClaudeFindCli, ConfiguredPathThatIsNotExecutableIsAnErrorNamingTheVariable) {
   const auto cli = make_file(root_.path() / "custom" / "claude", false);
   const auto found = find_cli(cli.string(), project(), bin().string());
   EXPECT_FALSE(found);
-  EXPECT_NE(found.error.find(cli.string()), std::string::npos) << found.error;
   EXPECT_NE(found.error.find("CLAUDE_CODE_PATH"), std::string::npos) << found.error;
+  EXPECT_EQ(found.error.find(cli.string()), std::string::npos) << "no path for the client";
+  EXPECT_NE(found.tried.find(cli.string()), std::string::npos) << "the path for the log";
 
   const auto missing = find_cli("/nonexistent/claude", project(), bin().string());
   EXPECT_FALSE(missing);
-  EXPECT_NE(missing.error.find("/nonexistent/claude"), std::string::npos) << missing.error;
+  EXPECT_NE(missing.tried.find("/nonexistent/claude"), std::string::npos) << missing.tried;
 }
 
 TEST_F(ClaudeFindCli, ConfiguredBareNameIsLookedUpOnThePath) {
@@ -267,14 +313,17 @@ TEST_F(ClaudeFindCli, UnsetFallsBackToClaudeOnPath) {
   EXPECT_EQ(found.path, on_path);
 }
 
-TEST_F(ClaudeFindCli, NothingFoundSaysWhatWasTried) {
+TEST_F(ClaudeFindCli, NothingFoundSaysWhatToDoAndLogsWhatWasTried) {
   make_file(bin() / "claude", false);  // present but not executable: not a candidate
   const auto found = find_cli("", project(), bin().string());
   EXPECT_FALSE(found);
-  EXPECT_NE(found.error.find(pinned_cli_path(project()).string()), std::string::npos)
-      << found.error;
-  EXPECT_NE(found.error.find("PATH"), std::string::npos) << found.error;
-  EXPECT_NE(found.error.find(bin().string()), std::string::npos) << found.error;
+  EXPECT_NE(found.error.find("install"), std::string::npos) << found.error;
+  EXPECT_NE(found.error.find("CLAUDE_CODE_PATH"), std::string::npos) << found.error;
+  for (const auto& private_text : {bin().string(), project().string(), root_.path().string()})
+    EXPECT_EQ(found.error.find(private_text), std::string::npos) << found.error;
+  EXPECT_NE(found.tried.find(pinned_cli_path(project()).string()), std::string::npos)
+      << found.tried;
+  EXPECT_NE(found.tried.find(bin().string()), std::string::npos) << found.tried;
 }
 
 TEST_F(ClaudeFindCli, ProjectRootIsTheAncestorHoldingTheEndToEndTests) {
@@ -282,6 +331,16 @@ TEST_F(ClaudeFindCli, ProjectRootIsTheAncestorHoldingTheEndToEndTests) {
   fs::create_directories(project() / "build-debug");
   EXPECT_EQ(project_root_of(project() / "build-debug" / "ccgate"), project());
   EXPECT_EQ(project_root_of(bin() / "ccgate"), fs::path());
+}
+
+TEST_F(ClaudeFindCli, ProjectRootFollowsALinkToTheRealBinary) {
+  fs::create_directories(project() / "tests" / "e2e");
+  const auto binary = make_file(project() / "build" / "ccgate", true);
+  fs::create_directories(bin());
+  fs::create_symlink(binary, bin() / "ccgate");  // as /proc/self/exe, or an installed link
+  EXPECT_EQ(project_root_of(bin() / "ccgate"), project());
+  EXPECT_EQ(project_root_of("/proc/self/exe"), project_root_of(fs::read_symlink("/proc/self/exe")))
+      << "this test binary, whatever its path";
 }
 
 }  // namespace

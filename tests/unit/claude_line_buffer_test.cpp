@@ -79,5 +79,34 @@ TEST(ClaudeLineBuffer, ManyLinesSurviveCompaction) {
   EXPECT_EQ(seen, expected);
 }
 
+TEST(ClaudeLineBuffer, ALineOfExactlyTheLimitIsAccepted) {
+  LineBuffer buffer(8);
+  EXPECT_EQ(buffer.append("12345678\n"), 9u);
+  EXPECT_EQ(buffer.next_line(), "12345678");
+  EXPECT_FALSE(buffer.overflowed());
+  EXPECT_EQ(buffer.append("abc\n"), 4u);
+  EXPECT_EQ(buffer.next_line(), "abc");
+}
+
+TEST(ClaudeLineBuffer, AnOverlongLineStopsTakingBytesOnePastTheLimit) {
+  constexpr std::size_t kLimit = 1024;
+  LineBuffer buffer(kLimit);
+  buffer.append("ok\n");
+  ASSERT_EQ(buffer.next_line(), "ok");
+  const std::string flood(64 * 1024, 'x');
+  std::size_t taken = 0;
+  for (int i = 0; i < 160; ++i) {  // 10 MiB offered, without a newline
+    taken += buffer.append(flood);
+    EXPECT_FALSE(buffer.next_line().has_value());
+  }
+  EXPECT_EQ(taken, kLimit + 1) << "room ends one byte past the limit: the line cannot be whole";
+  EXPECT_TRUE(buffer.overflowed());
+  EXPECT_TRUE(buffer.prepare(4096).empty());
+  EXPECT_EQ(buffer.take_rest().size(), kLimit + 1);
+  EXPECT_FALSE(buffer.overflowed());
+  EXPECT_EQ(buffer.append("next\n"), 5u) << "after the rest is taken there is room again";
+  EXPECT_EQ(buffer.next_line(), "next");
+}
+
 }  // namespace
 }  // namespace ccgate::claude

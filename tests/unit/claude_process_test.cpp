@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/system_error.hpp>
 #include <chrono>
 #include <filesystem>
@@ -295,6 +296,41 @@ TEST_F(ClaudeProcess, AMovedProcessKeepsWorking) {
   run(moved.write("still here\n"));
   EXPECT_EQ(read_line(moved), "still here");
   EXPECT_THROW((void)original.pid(), std::logic_error);  // NOLINT(bugprone-use-after-move)
+}
+
+std::size_t open_descriptors() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) ++count;
+  return count;
+}
+
+TEST_F(ClaudeProcess, AStdoutLineOverTheLimitIsAnErrorAfterTheLinesBeforeIt) {
+  const auto script = scripts_.write("long-line", R"(echo short
+head -c 1048576 /dev/zero | tr '\0' x
+echo
+echo after)");
+  auto process = Process::spawn(io_.get_executor(), spec_for(script), {}, 1024);
+  EXPECT_EQ(read_line(process), "short");
+  try {
+    read_line(process);
+    FAIL() << "a 1 MiB line passed a 1 KiB limit";
+  } catch (const boost::system::system_error& error) {
+    EXPECT_EQ(error.code(), asio::error::message_size);
+    EXPECT_THAT(error.what(), HasSubstr("longer than 1024 bytes"));
+  }
+}
+
+TEST_F(ClaudeProcess, AChildThatHasExitedAndBeenReadToTheEndHoldsNoDescriptor) {
+  asio::posix::stream_descriptor event_loop_setup(io_);  // the loop's own descriptors come first
+  const auto before = open_descriptors();
+  auto process = spawn("echo out; echo err >&2");
+  EXPECT_GT(open_descriptors(), before) << "pipes and pidfd while it runs";
+  EXPECT_EQ(read_line(process), "out");
+  EXPECT_EQ(read_line(process), std::nullopt);
+  EXPECT_EQ(run(process.wait()), 0);
+  run(process.stderr_closed());
+  EXPECT_EQ(open_descriptors(), before) << "the Process object still exists, its descriptors not";
+  EXPECT_THROW(run(process.write("late\n")), boost::system::system_error);
 }
 
 TEST_F(ClaudeProcess, AMissingBinaryGivesAClearError) {

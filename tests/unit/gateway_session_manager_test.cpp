@@ -203,11 +203,30 @@ TEST_F(GatewaySessionConversation, ASessionThatHasServedNothingIsNotContinued) {
 
 // --- lifecycle ---------------------------------------------------------------------------------
 
-TEST_F(GatewaySessionManager, PastMaxSessionsStartingIsRefusedUntilOneEnds) {
+TEST_F(GatewaySessionManager, AtMaxSessionsTheLeastRecentlyUsedIdleSessionMakesRoom) {
   settings_.max_sessions = 2;
-  const auto first = start();
-  start();
+  const auto older = start();
+  const auto newer = start();
+  ASSERT_TRUE(older.session->try_begin_turn());  // used last: newer is now the least recent
+  older.session->end_turn();
+
+  const auto third = start();
   EXPECT_EQ(sessions_.size(), 2u);
+  EXPECT_EQ(sessions_.find(newer.session->id()), nullptr) << "the least recently used went";
+  EXPECT_TRUE(newer.session->closed());
+  EXPECT_EQ(sessions_.find(older.session->id()), older.session);
+  EXPECT_EQ(sessions_.find(third.session->id()), third.session);
+  EXPECT_TRUE(eventually([&] { return process_gone(newer.pid); })) << "pid " << newer.pid;
+  EXPECT_TRUE(eventually([&] { return !fs::exists(newer.dir); })) << newer.dir;
+  EXPECT_FALSE(newer.session->try_begin_turn()) << "an evicted session takes no more turns";
+}
+
+TEST_F(GatewaySessionManager, WhenEverySessionIsBusyOrWaitsForAToolResultStartingIsRefused) {
+  settings_.max_sessions = 2;
+  const auto running = start();
+  const auto waiting = start();
+  ASSERT_TRUE(running.session->try_begin_turn());
+  waiting.session->expect_tool_calls({"call_1"});
   try {
     start();
     FAIL() << "a third session started";
@@ -215,10 +234,13 @@ TEST_F(GatewaySessionManager, PastMaxSessionsStartingIsRefusedUntilOneEnds) {
     EXPECT_THAT(error.what(), HasSubstr("MAX_SESSIONS"));
   }
   EXPECT_EQ(sessions_.size(), 2u);
+  EXPECT_FALSE(process_gone(running.pid));
+  EXPECT_FALSE(process_gone(waiting.pid));
 
-  sessions_.end(first.session);
+  waiting.session->tool_call_answered("call_1");  // now idle: it makes room
   EXPECT_NO_THROW(start());
-  EXPECT_EQ(sessions_.size(), 2u);
+  EXPECT_EQ(sessions_.find(waiting.session->id()), nullptr);
+  EXPECT_EQ(sessions_.find(running.session->id()), running.session);
 }
 
 TEST_F(GatewaySessionManager, ConcurrentStartsNeverExceedMaxSessions) {
@@ -231,11 +253,9 @@ TEST_F(GatewaySessionManager, ConcurrentStartsNeverExceedMaxSessions) {
   for (int i = 0; i < kRequests; ++i) {
     auto identity_for_request = identity();
     requests.emplace_back([&, identity_for_request]() mutable {
-      claude::LaunchSettings launch;
-      launch.cli_path = cli_;
       ready.arrive_and_wait();  // the HTTP worker threads all ask at once
       try {
-        sessions_.start(std::move(identity_for_request), std::move(launch));
+        start_session(std::move(identity_for_request), cli_);  // each keeps its first turn
         ++started;
       } catch (const TooManySessions&) {
         ++refused;
@@ -306,16 +326,77 @@ TEST_F(GatewaySessionManager, SweepIdleEndsOnlySessionsIdlePastTheTimeout) {
 
 TEST_F(GatewaySessionManager, ACliThatCannotStartIsReportedAndNotCounted) {
   settings_.max_sessions = 1;
-  claude::LaunchSettings launch;
-  launch.cli_path = scripts_.path() / "no-such-claude";
   try {
-    sessions_.start(identity(), launch);
+    start_session(identity(), scripts_.path() / "no-such-claude");
     FAIL() << "a session started without a CLI";
   } catch (const std::runtime_error& error) {
     EXPECT_THAT(error.what(), HasSubstr("no-such-claude"));
   }
   EXPECT_EQ(sessions_.size(), 0u);
   EXPECT_NO_THROW(start()) << "the failed start does not hold a place";
+}
+
+TEST_F(GatewaySessionManager, ACliThatExitsBetweenTurnsEndsItsSession) {
+  const auto started = start();
+  ASSERT_EQ(::kill(started.pid, SIGKILL), 0);
+  EXPECT_TRUE(eventually([&] { return sessions_.size() == 0; })) << "its place is free";
+  EXPECT_TRUE(started.session->closed());
+  EXPECT_TRUE(eventually([&] { return !fs::exists(started.dir); })) << started.dir;
+  EXPECT_FALSE(started.session->try_begin_turn());
+}
+
+TEST_F(GatewaySessionManager, ACliThatExitsDuringATurnIsLeftToTheTurnsReader) {
+  const auto started = start();
+  ASSERT_TRUE(started.session->try_begin_turn());
+  ASSERT_EQ(::kill(started.pid, SIGKILL), 0);
+  auto line = asio::co_spawn(io_, started.session->next_line(), asio::use_future);
+  ASSERT_EQ(line.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(line.get(), std::nullopt) << "the reader sees the end";
+  EXPECT_EQ(sessions_.find(started.session->id()), started.session) << "the turn decides";
+  EXPECT_TRUE(started.session->end_turn()) << "ending the turn says: end the session";
+}
+
+TEST_F(GatewaySessionManager, BeginShutdownAnswersPendingToolCallsAtOnceAndStartsNothing) {
+  const auto waiting = start();
+  const auto running = start();
+  waiting.session->expect_tool_calls({"call_pending"});
+  ASSERT_TRUE(running.session->try_begin_turn());
+  auto pending = asio::co_spawn(
+      io_, tool_calls_.await_result(waiting.session->id(), "call_pending", 600'000ms),
+      asio::use_future);
+  ASSERT_TRUE(eventually([this] { return tool_calls_.waiting() == 1; }));
+
+  sessions_.begin_shutdown();
+  EXPECT_TRUE(sessions_.shutting_down());
+  ASSERT_EQ(pending.wait_for(3s), std::future_status::ready) << "not after TOOL_CALL_TIMEOUT";
+  EXPECT_TRUE(pending.get().result.is_error);
+  EXPECT_EQ(sessions_.find(waiting.session->id()), nullptr) << "no turn runs: ended now";
+  EXPECT_TRUE(eventually([&] { return process_gone(waiting.pid); }));
+  EXPECT_EQ(sessions_.find(running.session->id()), running.session) << "a running turn may finish";
+  EXPECT_THROW(start(), ShuttingDown);
+}
+
+class GatewaySessionManagerAtScale : public FakeCliSessions {
+ protected:
+  // Ignores SIGTERM, so each session takes the whole terminate grace before its SIGKILL.
+  fs::path stubborn_cli_ = scripts_.write("stubborn-claude", R"(trap '' TERM
+echo "$$ $HOME"
+exec cat)");
+};
+
+TEST_F(GatewaySessionManagerAtScale, EndAllEndsAHundredStubbornSessionsTogether) {
+  settings_.max_sessions = 200;
+  cli_ = stubborn_cli_;
+  std::vector<Started> all;
+  for (int i = 0; i < 100; ++i) all.push_back(start());
+  const auto began = std::chrono::steady_clock::now();
+  sessions_.end_all();
+  for (const auto& started : all)
+    ASSERT_TRUE(
+        eventually([&] { return process_gone(started.pid) && !fs::exists(started.dir); }, 20'000ms))
+        << "pid " << started.pid;
+  // One grace for all, not one after another (100 × 2 s).
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 30s);
 }
 
 }  // namespace

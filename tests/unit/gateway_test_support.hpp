@@ -102,11 +102,21 @@ class FakeCliSessions : public ::testing::Test {
                              tool_sets_.register_tools(client_tools)};
   }
 
-  Started start(Session::Identity identity) {
+  // What the door does: starts a session on the loop (its first turn begun) and waits for it.
+  std::shared_ptr<Session> start_session(Session::Identity identity, fs::path cli) {
     claude::LaunchSettings launch;
-    launch.cli_path = cli_;
+    launch.cli_path = std::move(cli);
+    auto starting = asio::co_spawn(io_, sessions_.start(std::move(identity), std::move(launch)),
+                                   asio::use_future);
+    if (starting.wait_for(10s) != std::future_status::ready)
+      throw std::runtime_error("starting a session did not finish");
+    return starting.get();
+  }
+
+  // A session of the stand-in CLI, its first line read and its first turn ended (idle).
+  Started start(Session::Identity identity) {
     Started started;
-    started.session = sessions_.start(std::move(identity), std::move(launch));
+    started.session = start_session(std::move(identity), cli_);
     auto first_line = asio::co_spawn(io_, started.session->next_line(), asio::use_future);
     if (first_line.wait_for(5s) != std::future_status::ready)
       throw std::runtime_error("the stand-in CLI printed nothing");
@@ -116,6 +126,7 @@ class FakeCliSessions : public ::testing::Test {
     std::string home;
     fields >> started.pid >> home;
     started.dir = fs::path(home).parent_path();
+    started.session->end_turn();
     return started;
   }
 

@@ -49,10 +49,11 @@ export class Ccgate {
   // env: values set for ccgate (undefined values are left out). args: extra `serve` flags.
   // dotenv: text of a `.env` file written into its working directory before it starts.
   // host: the --host flag (null: none, ccgate's default). launcher: a command and its arguments
-  // that run ccgate (e.g. ['prlimit', '--nofile=512:']).
-  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000, host = '127.0.0.1', launcher = [] } = {}) {
+  // that run ccgate (e.g. ['prlimit', '--nofile=512:']). binary: another path of the ccgate
+  // binary (a link or a copy).
+  static async start({ env = {}, args = [], dotenv, readyTimeoutMs = 10_000, host = '127.0.0.1', launcher = [], binary = ccgateBinary } = {}) {
     const gate = new Ccgate();
-    await gate.#spawn(env, args, dotenv, readyTimeoutMs, host, launcher);
+    await gate.#spawn(env, args, dotenv, readyTimeoutMs, host, launcher, binary);
     return gate;
   }
 
@@ -85,9 +86,9 @@ export class Ccgate {
     return this.#exited;
   }
 
-  async #spawn(extraEnv, args, dotenv, readyTimeoutMs, host, launcher) {
-    if (!fs.existsSync(ccgateBinary)) {
-      throw new Error(`ccgate binary not found at ${ccgateBinary} (build it, or set CCGATE_BIN)`);
+  async #spawn(extraEnv, args, dotenv, readyTimeoutMs, host, launcher, binary) {
+    if (!fs.existsSync(binary)) {
+      throw new Error(`ccgate binary not found at ${binary} (build it, or set CCGATE_BIN)`);
     }
     this.#tempDir = makeTempDir();
     const home = path.join(this.#tempDir, 'home');
@@ -101,7 +102,7 @@ export class Ccgate {
       else env[key] = String(value);
     }
     const hostArgs = host === null ? [] : ['--host', host];
-    const [command, ...commandArgs] = [...launcher, ccgateBinary, 'serve', ...hostArgs, '--port', '0', ...args];
+    const [command, ...commandArgs] = [...launcher, binary, 'serve', ...hostArgs, '--port', '0', ...args];
     const child = spawn(command, commandArgs, {
       cwd,
       env,
