@@ -55,15 +55,6 @@ asio::awaitable<void> respond_error(http::Exchange& exchange, const http::Reques
                             "application/json", request_id_fields(log));
 }
 
-// The role:"tool" messages at the end of the conversation: the results of the last turn's calls.
-std::vector<const openai::Message*> trailing_tool_results(const openai::ChatRequest& request) {
-  std::vector<const openai::Message*> results;
-  for (auto it = request.messages.rbegin();
-       it != request.messages.rend() && it->role == openai::Role::tool; ++it)
-    results.insert(results.begin(), &*it);
-  return results;
-}
-
 std::string combined_system_prompt(const Settings& settings, const openai::ChatRequest& request) {
   std::string prompt = settings.system_prompt;
   const std::string client = translate::system_prompt(request);
@@ -99,8 +90,12 @@ Door::Door(Settings settings)
       sessions_(settings_, loop_.get_executor(), tool_calls_),
       gateway_backend_(sessions_, tool_calls_, settings_),
       approval_backend_(sessions_),
-      gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive}, gateway_backend_),
-      auth_endpoint_({"ccgate-auth", CCGATE_VERSION, settings_.keepalive}, approval_backend_),
+      gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive,
+                         settings_.max_json_depth + translate::kCliEnvelopeDepth},
+                        gateway_backend_),
+      auth_endpoint_({"ccgate-auth", CCGATE_VERSION, settings_.keepalive,
+                      settings_.max_json_depth + translate::kCliEnvelopeDepth},
+                     approval_backend_),
       sweep_timer_(loop_) {
   asio::co_spawn(loop_, sweep_loop(), asio::detached);
   thread_ = std::jthread([this] { loop_.run(); });
@@ -150,12 +145,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   std::optional<OpenAiError> rejected;
   openai::ChatRequest request;
   try {
-    boost::system::error_code ec;
-    const auto body = json::parse(exchange.request().body(), ec);
-    if (ec)
-      throw openai::InvalidRequest(
-          fmt::format("We could not parse the JSON body of your request ({}).", ec.message()), "");
-    request = openai::parse_chat_request(body);
+    request = openai::parse_chat_request_body(exchange.request().body(), settings_.max_json_depth);
   } catch (const openai::InvalidRequest& invalid) {
     rejected =
         OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
@@ -163,31 +153,50 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   if (rejected) co_return co_await respond_error(exchange, log, *rejected);
   log.summary = fmt::format("{} → claude", request.model);
 
-  const auto tools = tools_.register_tools(request.tools);
   std::shared_ptr<Session> session;
-  const auto results = trailing_tool_results(request);
-  if (!results.empty()) {
-    session = sessions_.find_by_tool_call(results.front()->tool_call_id);
+  const auto answers = translate::tool_results_of(request);
+  if (!answers.results.empty()) {
+    // The conversation is the one that handed out these tool calls, and no other.
+    std::optional<std::string> owner;
+    for (const auto* result : answers.results)
+      if ((owner = tool_calls_.session_of(result->tool_call_id))) break;
+    if (owner) session = sessions_.find(*owner);
     if (!session || session->expired()) {
       rejected =
           OpenAiError{404,
                       fmt::format("tool_call_id '{}' does not belong to a live conversation: "
                                   "it is unknown, or its tool call expired (results must "
                                   "arrive within TOOL_CALL_TIMEOUT)",
-                                  results.front()->tool_call_id),
+                                  answers.results.front()->tool_call_id),
                       "invalid_request_error", "messages", "tool_call_not_found"};
     } else if (!session->try_begin_turn()) {
       rejected = OpenAiError{409, "this conversation is busy with another request", "", "", ""};
     } else {
-      for (const auto* result : results) {
-        if (!session->expects(result->tool_call_id)) continue;
-        session->tool_call_answered(result->tool_call_id);
+      session->set_tools_allowed(request.tool_choice.mode != openai::ToolChoice::Mode::none);
+      // Written before the results: the CLI then shows it to the model with them, in this turn.
+      if (answers.first_added < request.messages.size()) {
+        const auto added =
+            translate::cli_turn(request, session->tools().names, answers.first_added);
+        try {
+          co_await session->write(added.line);
+        } catch (const std::exception& failed) {
+          sessions_.end(session);
+          session = nullptr;
+          rejected = OpenAiError{
+              503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
+              "server_error", "", "claude_code_unavailable"};
+        }
+      }
+      for (const auto* result : answers.results) {
+        if (!session) break;
         tool_calls_.deliver(session->id(), result->tool_call_id,
                             mcp::CallResult{openai::text_of(*result), false});
       }
     }
   } else {
     const std::string system_prompt = combined_system_prompt(settings_, request);
+    // Built, not cached: only an admitted request's tools are cached (below).
+    const auto tools = tools_.tool_set(request.tools);
     session = sessions_.find_by_conversation(request, *tools, system_prompt);
     std::size_t known = 0;
     if (session && session->try_begin_turn()) {
@@ -218,6 +227,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       }
     }
     if (session) {
+      tools_.remember(tools);
       const auto turn = translate::cli_turn(request, tools->names, known);
       session->set_tools_allowed(turn.offer_tools);
       try {
@@ -248,6 +258,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .include_reasoning = settings_.include_reasoning,
        .include_usage = request.include_usage,
        .tools = session->tools().names,
+       .client_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none,
+       .make_call_id = translate::unique_id,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
   // A client that leaves mid-turn ends the conversation: nothing is left running for nobody.
@@ -278,6 +290,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
 
   std::optional<TurnEnd> end;
   bool saw_init = false;
+  const std::size_t cli_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth;
   asio::steady_timer keepalive(co_await asio::this_coro::executor);
   while (!end) {
     keepalive.expires_after(settings_.keepalive);
@@ -299,10 +312,13 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       if (!saw_init) end->status = 503;
       break;
     }
-    boost::system::error_code ec;
-    auto parsed = json::parse(*line, ec);
-    if (ec || !parsed.is_object()) continue;
-    const auto& object = parsed.as_object();
+    auto parsed = translate::parse_cli_line(*line, cli_line_depth);
+    if (parsed.kind == translate::CliLine::Kind::unreadable) {
+      end = TurnEnd{TurnEnd::Kind::error, 502, parsed.problem};
+      break;
+    }
+    if (parsed.kind != translate::CliLine::Kind::message) continue;
+    const auto& object = parsed.message;
     if (is_init_line(object)) {
       saw_init = true;
       if (auto problem = init_problem(object, session->tools())) {
@@ -323,9 +339,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   guard.done = true;
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
-      std::vector<std::string> ids;
-      for (const auto& call : translator.tool_calls()) ids.push_back(call.id);
-      session->expect_tool_calls(ids);
+      for (const auto& call : translator.tool_calls())
+        tool_calls_.hand_out(session->id(), call.id, call.cli_id);
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
       session->end_turn();

@@ -158,22 +158,6 @@ bool Session::busy() const {
   return busy_;
 }
 
-void Session::expect_tool_calls(const std::vector<std::string>& ids) {
-  std::lock_guard lock(mutex_);
-  expected_tool_calls_.insert(ids.begin(), ids.end());
-}
-
-bool Session::expects(std::string_view tool_call_id) const {
-  std::lock_guard lock(mutex_);
-  return expected_tool_calls_.contains(tool_call_id);
-}
-
-void Session::tool_call_answered(std::string_view tool_call_id) {
-  std::lock_guard lock(mutex_);
-  if (auto found = expected_tool_calls_.find(tool_call_id); found != expected_tool_calls_.end())
-    expected_tool_calls_.erase(found);
-}
-
 void Session::set_tools_allowed(bool allowed) {
   std::lock_guard lock(mutex_);
   tools_allowed_ = allowed;

@@ -66,9 +66,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool try_begin_turn();
   void end_turn();
   bool busy() const;
-  void expect_tool_calls(const std::vector<std::string>& ids);
-  bool expects(std::string_view tool_call_id) const;
-  void tool_call_answered(std::string_view tool_call_id);
   void set_tools_allowed(bool allowed);
   bool tools_allowed() const;
   void remember_conversation(std::size_t message_count, std::string digest);
@@ -98,7 +95,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool expired_ = false;
   bool tools_allowed_ = true;
-  std::set<std::string, std::less<>> expected_tool_calls_;
   std::size_t known_messages_ = 0;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();

@@ -38,13 +38,6 @@ std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
   return found == sessions_.end() ? nullptr : found->second;
 }
 
-std::shared_ptr<Session> SessionManager::find_by_tool_call(std::string_view tool_call_id) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, session] : sessions_)
-    if (session->expects(tool_call_id)) return session;
-  return nullptr;
-}
-
 std::shared_ptr<Session> SessionManager::find_by_conversation(
     const openai::ChatRequest& request, const ToolSet& tools,
     std::string_view system_prompt) const {

@@ -1,7 +1,8 @@
 #pragma once
-// SessionManager: the live conversations. Finds the session a request continues — by the
-// tool_call ids it answers, or by its earlier messages matching a live conversation — and
-// starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). Thread-safe.
+// SessionManager: the live conversations. Finds the session a request continues by its earlier
+// messages matching a live conversation (the ToolCallManager knows which session a tool_call id
+// belongs to), and starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT).
+// Thread-safe.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <map>
@@ -34,8 +35,6 @@ class SessionManager {
   ~SessionManager();
 
   std::shared_ptr<Session> find(std::string_view id) const;
-  // The live session that handed out this tool_call id and still waits for its result.
-  std::shared_ptr<Session> find_by_tool_call(std::string_view tool_call_id) const;
   // An idle live session whose conversation is the start of `request`'s messages (same model,
   // same tools, same system prompt), with new messages after it.
   std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,

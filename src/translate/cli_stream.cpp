@@ -123,6 +123,29 @@ std::string_view finish_reason_for(TurnEnd::Kind kind) {
   return "stop";
 }
 
+CliLine parse_cli_line(std::string_view line, std::size_t max_depth) {
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos || line[first] != '{') return {};
+  json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(line, ec, {}, options);
+  CliLine result;
+  if (ec) {
+    result.kind = CliLine::Kind::unreadable;
+    result.problem =
+        ec == json::error::too_deep
+            ? "Claude Code wrote output nested deeper than " + std::to_string(max_depth) +
+                  " levels (MAX_JSON_DEPTH plus the CLI's own framing); the gateway cannot read it"
+            : "Claude Code wrote an output line the gateway cannot read (" + ec.message() + ")";
+    return result;
+  }
+  if (!parsed.is_object()) return {};
+  result.kind = CliLine::Kind::message;
+  result.message = std::move(parsed.as_object());
+  return result;
+}
+
 bool is_result_line(const json::object& line) {
   return string_or_empty(line, "type") == "result";
 }
@@ -290,7 +313,7 @@ void CliStreamTranslator::on_block_start(const json::object& event, std::string&
     block.kind = BlockKind::thinking;
     emit_reasoning(string_or_empty(*content_block, "thinking"), out);
   } else if (type == "tool_use") {
-    auto client_name = options_.tools.client_for_cli_name(string_or_empty(*content_block, "name"));
+    auto client_name = client_tool_for(string_or_empty(*content_block, "name"));
     if (client_name) {
       if (auto call = start_tool_call(std::string(string_or_empty(*content_block, "id")),
                                       std::move(*client_name), out)) {
@@ -366,7 +389,7 @@ std::optional<TurnEnd> CliStreamTranslator::on_assistant(const json::object& lin
       } else if (type == "thinking") {
         emit_reasoning(string_or_empty(*block, "thinking"), out);
       } else if (type == "tool_use") {
-        auto client_name = options_.tools.client_for_cli_name(string_or_empty(*block, "name"));
+        auto client_name = client_tool_for(string_or_empty(*block, "name"));
         if (!client_name) continue;
         const auto call = start_tool_call(std::string(string_or_empty(*block, "id")),
                                           std::move(*client_name), out);
@@ -468,14 +491,21 @@ void CliStreamTranslator::emit_reasoning(std::string_view text, std::string& out
   emit_delta(json::object{{"reasoning_content", text}}, out);
 }
 
-std::optional<std::size_t> CliStreamTranslator::start_tool_call(std::string id,
+std::optional<std::string> CliStreamTranslator::client_tool_for(std::string_view cli_name) const {
+  if (!options_.client_tools) return std::nullopt;
+  return options_.tools.client_for_cli_name(cli_name);
+}
+
+std::optional<std::size_t> CliStreamTranslator::start_tool_call(std::string cli_id,
                                                                 std::string client_name,
                                                                 std::string& out) {
   emit_content(limiter_.flush(), out);  // text before the call is shown before it
   if (limiter_.cut() != OutputLimiter::Cut::none) return std::nullopt;  // the turn is over
   const std::size_t index = tool_calls_.size();
-  tool_calls_.push_back(
-      GatewayToolCall{.id = std::move(id), .client_name = std::move(client_name), .arguments = {}});
+  tool_calls_.push_back(GatewayToolCall{.id = options_.make_call_id("call_"),
+                                        .cli_id = std::move(cli_id),
+                                        .client_name = std::move(client_name),
+                                        .arguments = {}});
   if (options_.stream) {
     const auto& call = tool_calls_.back();
     json::object fragment{
