@@ -173,11 +173,19 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       rejected = OpenAiError{409, "this conversation is busy with another request", "", "", ""};
     } else {
       session->set_tools_allowed(request.tool_choice.mode != openai::ToolChoice::Mode::none);
-      // Written before the results: the CLI then shows it to the model with them, in this turn.
+      // Messages after the results join the running turn (the CLI shows them to the model with
+      // the results) only when written while the CLI runs its tools, before the results reach it;
+      // written earlier, the CLI may keep them for a turn of their own. A fast client can answer
+      // before the CLI's call comes, so wait for it (bounded like the call itself).
       if (answers.first_added < request.messages.size()) {
         const auto added =
             translate::cli_turn(request, session->tools().names, answers.first_added);
         try {
+          if (!co_await tool_calls_.await_parked(session->id(), settings_.tool_call_timeout))
+            spdlog::warn(
+                "session {}: no tool call of it is waiting; the client's new messages "
+                "may reach the model after this turn",
+                session->id().substr(0, 8));
           co_await session->write(added.line);
         } catch (const std::exception& failed) {
           sessions_.end(session);
@@ -250,6 +258,9 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                      const openai::ChatRequest& request,
                                      std::shared_ptr<Session> session) {
   const auto settings = translate::run_settings(request);
+  const auto answers = translate::tool_results_of(request);
+  const bool wrote_mid_turn =
+      !answers.results.empty() && answers.first_added < request.messages.size();
   translate::CliStreamTranslator translator(
       {.id = translate::unique_id("chatcmpl-"),
        .model = request.model,
@@ -260,6 +271,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .tools = session->tools().names,
        .client_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none,
        .make_call_id = translate::unique_id,
+       .user_lines_in_flight = wrote_mid_turn ? 1U : 0U,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
   // A client that leaves mid-turn ends the conversation: nothing is left running for nobody.

@@ -22,6 +22,46 @@ struct ToolCallManager::Slot {
   std::shared_ptr<ResultChannel> waiter;  // the parked call
 };
 
+// One await_parked: told (true) when a call of its session parks, (false) when the session ends.
+struct ToolCallManager::Watcher {
+  asio::experimental::concurrent_channel<void(boost::system::error_code, bool)> signal;
+};
+
+bool ToolCallManager::parked_in(const std::string& session_id) const {
+  for (auto it = slots_.lower_bound(CallKey{session_id, {}});
+       it != slots_.end() && it->first.first == session_id; ++it)
+    if (it->second->waiter) return true;
+  return false;
+}
+
+void ToolCallManager::wake_watchers(const std::string& session_id, bool parked) {
+  const auto [first, last] = watchers_.equal_range(session_id);
+  for (auto it = first; it != last; ++it)
+    it->second->signal.try_send(boost::system::error_code{}, parked);
+  watchers_.erase(first, last);
+}
+
+asio::awaitable<bool> ToolCallManager::await_parked(std::string session_id,
+                                                    std::chrono::milliseconds timeout) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto watcher = std::make_shared<Watcher>(Watcher{{executor, 1}});
+  {
+    std::lock_guard lock(mutex_);
+    if (parked_in(session_id)) co_return true;
+    watchers_.emplace(session_id, watcher);
+  }
+  asio::steady_timer timer(executor, timeout);
+  auto outcome = co_await (watcher->signal.async_receive(asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(watchers_, [&](const auto& item) { return item.second == watcher; });
+  }
+  if (outcome.index() == 1) co_return false;
+  const auto [ec, parked] = std::get<0>(outcome);
+  co_return !ec && parked;
+}
+
 std::shared_ptr<ToolCallManager::Slot>& ToolCallManager::slot_for(const CallKey& key) {
   auto& slot = slots_[key];
   if (!slot) slot = std::make_shared<Slot>();
@@ -77,6 +117,7 @@ asio::awaitable<ToolCallManager::Awaited> ToolCallManager::await_result(
       co_return awaited;
     }
     slot->waiter = channel;
+    wake_watchers(key.first, true);
   }
   // Whatever ends the wait (result, timeout, cancellation), the slot goes.
   class Release {
@@ -118,6 +159,7 @@ asio::awaitable<ToolCallManager::Awaited> ToolCallManager::await_result(
 
 void ToolCallManager::cancel_session(const std::string& session_id) {
   std::lock_guard lock(mutex_);
+  wake_watchers(session_id, false);
   std::erase_if(handed_out_, [&](const auto& item) { return item.second.first == session_id; });
   std::erase_if(slots_, [&](auto& item) {
     if (item.first.first != session_id) return false;

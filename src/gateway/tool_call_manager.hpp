@@ -51,6 +51,11 @@ class ToolCallManager {
   boost::asio::awaitable<Awaited> await_result(std::string session_id, std::string cli_id,
                                                std::chrono::milliseconds timeout);
 
+  // True once a call of the session is parked (at once if one is): the CLI is running its tools
+  // and waits for the client. False after `timeout`, or when the session is cancelled.
+  boost::asio::awaitable<bool> await_parked(std::string session_id,
+                                            std::chrono::milliseconds timeout);
+
   // Every call of the session, waiting or not, ends with an error result; early results and
   // handed-out ids are dropped.
   void cancel_session(const std::string& session_id);
@@ -59,14 +64,18 @@ class ToolCallManager {
   std::size_t early() const;    // results kept for calls not arrived yet
 
   struct Slot;
+  struct Watcher;
 
  private:
-  using CallKey = std::pair<std::string, std::string>;  // session id, CLI tool_use id
-  std::shared_ptr<Slot>& slot_for(const CallKey& key);  // mutex_ held
+  using CallKey = std::pair<std::string, std::string>;             // session id, CLI tool_use id
+  std::shared_ptr<Slot>& slot_for(const CallKey& key);             // mutex_ held
+  bool parked_in(const std::string& session_id) const;             // mutex_ held
+  void wake_watchers(const std::string& session_id, bool parked);  // mutex_ held
 
   mutable std::mutex mutex_;
   std::map<CallKey, std::shared_ptr<Slot>> slots_;
-  std::map<std::string, CallKey, std::less<>> handed_out_;  // client id → its call
+  std::map<std::string, CallKey, std::less<>> handed_out_;         // client id → its call
+  std::multimap<std::string, std::shared_ptr<Watcher>> watchers_;  // session id → await_parked
 };
 
 }  // namespace ccgate::gateway

@@ -243,7 +243,8 @@ CliStreamTranslator::CliStreamTranslator(CliStreamOptions options)
               .model = options_.model,
               .created = options_.created,
               .usage_on_chunks = options_.include_usage},
-      limiter_(options_.stop, max_chars_for(options_.max_tokens)) {}
+      limiter_(options_.stop, max_chars_for(options_.max_tokens)),
+      user_lines_in_flight_(options_.user_lines_in_flight) {}
 
 std::optional<TurnEnd> CliStreamTranslator::on_line(const json::object& line,
                                                     std::string& sse_out) {
@@ -256,6 +257,10 @@ std::optional<TurnEnd> CliStreamTranslator::on_line(const json::object& line,
     end = on_assistant(line, sse_out);
   } else if (type == "result") {
     end = on_result(line, sse_out);
+  } else if (type == "user") {
+    const auto* replay = line.if_contains("isReplay");
+    if (replay != nullptr && replay->is_bool() && replay->get_bool() && user_lines_in_flight_ > 0)
+      --user_lines_in_flight_;
   }
   // Everything else (system/init, user echoes of tool results, rate_limit_event, control
   // traffic, keep_alive, types added later) says nothing the client sees.
@@ -415,8 +420,7 @@ void CliStreamTranslator::record_synthetic_error(const json::object& line,
   synthetic_error_ = std::move(text);
 }
 
-TurnEnd CliStreamTranslator::on_result(const json::object& line, std::string& out) {
-  cli_turn_over_ = true;
+std::optional<TurnEnd> CliStreamTranslator::on_result(const json::object& line, std::string& out) {
   if (const auto* usage = object_at(line, "usage")) {
     result_usage_.merge(*usage);
     if (const auto* details = object_at(*usage, "output_tokens_details")) {
@@ -432,10 +436,14 @@ TurnEnd CliStreamTranslator::on_result(const json::object& line, std::string& ou
                           : as_integer(line.at("api_error_status"));
     if (!api_status) api_status = synthetic_status_;
     const std::string reported = synthetic_error_ ? *synthetic_error_ : result_error_text(line);
+    cli_turn_over_ = true;
     return TurnEnd{.kind = TurnEnd::Kind::error,
                    .status = status_for_api_error(api_status),
                    .message = "Claude Code reported an error: " + reported};
   }
+  // A line the client sent is still waiting for the CLI: it runs next, as part of this answer.
+  if (user_lines_in_flight_ > 0) return std::nullopt;
+  cli_turn_over_ = true;
   // The end of the turn: text held back in case it began a stop string can be shown now.
   emit_content(limiter_.flush(), out);
   if (limiter_.cut() == OutputLimiter::Cut::length) return turn_end(TurnEnd::Kind::length);

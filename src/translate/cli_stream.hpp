@@ -16,6 +16,12 @@
 // client gets no tool_calls whatever the model emits; ccgate's approval denies the call, the
 // model gets the denial as the tool's result and goes on, and the turn ends at the result line.
 //
+// A user line written while the CLI runs its tools (messages the client added after its tool
+// results) joins the running turn when the CLI reads it in time, else the CLI runs it as a turn
+// of its own right after this one. The CLI (--replay-user-messages) echoes a user line with
+// "isReplay" when it takes it into a turn, so the response ends at the first result line after
+// the echo of every such line: the client gets one answer either way.
+//
 // Every tool call the client sees gets an id of ccgate's own (call_…, unique across
 // conversations): models may repeat theirs (call_0 in every conversation). GatewayToolCall keeps
 // both; the gateway maps the client's answer back to the CLI's id.
@@ -54,7 +60,8 @@ struct CliStreamOptions {
   bool include_usage = false;
   ToolNames tools;           // the client's tools; tool uses not among them are hidden
   bool client_tools = true;  // false (tool_choice "none"): the client's tool uses are hidden too
-  MakeId make_call_id = unique_id;  // the ids the client sees for its tool calls ("call_…")
+  MakeId make_call_id = unique_id;       // the ids the client sees for its tool calls ("call_…")
+  std::size_t user_lines_in_flight = 0;  // user lines written mid-turn, not yet taken by the CLI
   std::vector<std::string> stop;
   std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
 };
@@ -189,7 +196,7 @@ class CliStreamTranslator {
   void on_block_stop(const boost::json::object& event, std::string& out);
   std::optional<TurnEnd> on_message_stop();
   std::optional<TurnEnd> on_assistant(const boost::json::object& line, std::string& out);
-  TurnEnd on_result(const boost::json::object& line, std::string& out);
+  std::optional<TurnEnd> on_result(const boost::json::object& line, std::string& out);
   void record_synthetic_error(const boost::json::object& line, const boost::json::object& message);
 
   StreamedMessage& current_message();
@@ -227,6 +234,7 @@ class CliStreamTranslator {
   std::optional<std::string> synthetic_error_;
   std::optional<std::int64_t> synthetic_status_;
 
+  std::size_t user_lines_in_flight_ = 0;
   bool started_ = false;
   bool cli_turn_over_ = false;  // a result line came
   bool ended_ = false;

@@ -57,7 +57,8 @@ TEST(ClaudeLaunch, ArgumentsAreExactlyTheSessionCommandLine) {
       cli_arguments(sample_settings()),
       ElementsAre(
           "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
-          "--include-partial-messages", "--tools", "", "--strict-mcp-config",
+          "--replay-user-messages", "--include-partial-messages", "--tools", "",
+          "--strict-mcp-config",
           R"(--mcp-config={"mcpServers":{"gateway":{"type":"http","url":"http://127.0.0.1:1/mcp"}}})",
           "--permission-prompt-tool", "mcp__auth__approval_prompt",
           "--setting-sources=", "--no-session-persistence", "--model=sonnet"));

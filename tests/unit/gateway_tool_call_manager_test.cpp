@@ -43,6 +43,12 @@ class GatewayToolCallManager : public ::testing::Test {
     return outcome;
   }
 
+  // Runs what is ready to run now (a coroutine just spawned, up to where it waits).
+  void run_ready() {
+    if (io_.stopped()) io_.restart();
+    io_.poll();
+  }
+
   // Runs the loop until `condition()` holds; false if it does not within `limit`.
   template <class Condition>
   bool pump_until(Condition condition, std::chrono::milliseconds limit = 3000ms) {
@@ -211,6 +217,45 @@ TEST_F(GatewayToolCallManager, TheSameCliIdInTwoSessionsIsTwoCalls) {
   EXPECT_TRUE(calls_.deliver("session-a", "call_a", mcp::CallResult{"for a", false}));
   ASSERT_TRUE(pump_until([&] { return in_a->has_value(); }));
   EXPECT_EQ((*in_a)->result.text, "for a");
+}
+
+TEST_F(GatewayToolCallManager, AwaitParkedTellsWhenTheSessionsCliWaitsOnACall) {
+  const auto parked_within = [this](std::string session, std::chrono::milliseconds limit) {
+    return claude::test_support::run(io_, calls_.await_parked(std::move(session), limit), 5000ms);
+  };
+  const auto began = Clock::now();
+  EXPECT_FALSE(parked_within("session-a", 50ms)) << "no call yet";
+  EXPECT_GE(Clock::now() - began, 50ms);
+
+  auto in_b = park("session-b", "toolu_b");
+  ASSERT_TRUE(pump_until([this] { return calls_.waiting() == 1; }));
+  EXPECT_FALSE(parked_within("session-a", 50ms)) << "another session's call does not count";
+  EXPECT_TRUE(parked_within("session-b", 50ms)) << "already parked: at once";
+
+  // Parked while waited for: told at once, not at the timeout.
+  auto parked = std::make_shared<std::optional<bool>>();
+  asio::co_spawn(io_, calls_.await_parked("session-a", 5000ms),
+                 [parked](std::exception_ptr, bool value) { *parked = value; });
+  run_ready();  // the wait has begun
+  EXPECT_FALSE(parked->has_value());
+  const auto parking = Clock::now();
+  auto in_a = park("session-a", "toolu_a");
+  ASSERT_TRUE(pump_until([&] { return parked->has_value(); }));
+  EXPECT_TRUE(**parked);
+  EXPECT_LT(Clock::now() - parking, 2000ms);
+
+  // A session that ends stops the wait.
+  auto ended = std::make_shared<std::optional<bool>>();
+  asio::co_spawn(io_, calls_.await_parked("session-c", 5000ms),
+                 [ended](std::exception_ptr, bool value) { *ended = value; });
+  run_ready();
+  calls_.cancel_session("session-c");
+  ASSERT_TRUE(pump_until([&] { return ended->has_value(); }));
+  EXPECT_FALSE(**ended);
+
+  calls_.cancel_session("session-a");
+  calls_.cancel_session("session-b");
+  ASSERT_TRUE(pump_until([&] { return in_a->has_value() && in_b->has_value(); }));
 }
 
 }  // namespace

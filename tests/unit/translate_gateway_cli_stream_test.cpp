@@ -357,6 +357,68 @@ TEST(GatewayCliStreamTest, AnAssistantLineCallingAClientToolIsHiddenUnderToolCho
   EXPECT_EQ(translator.content(), "Checking.");
 }
 
+// ---- a user line written mid-turn ----
+
+json::object echo_of(std::string_view text) {
+  return json::object{{"type", "user"},
+                      {"message", json::object{{"role", "user"}, {"content", text}}},
+                      {"parent_tool_use_id", nullptr},
+                      {"isReplay", true}};
+}
+
+TEST(GatewayCliStreamTest, ALineTakenIntoTheRunningTurnEndsTheAnswerAtItsResult) {
+  // The CLI took the line with the tool result: its echo comes before the result line.
+  auto lines = read_cli_fixture("tool_continuation.jsonl");
+  lines.insert(lines.begin() + 1, echo_of("And tomorrow?"));
+  auto options = options_with_tools();
+  options.user_lines_in_flight = 1;
+  CliStreamTranslator translator(options);
+  const auto run = run_lines(translator, lines);
+  ASSERT_TRUE(run.end.has_value());
+  EXPECT_EQ(run.lines_used, lines.size());
+  EXPECT_EQ(run.end->kind, TurnEnd::Kind::stop);
+  EXPECT_EQ(assemble(run.sse).content, "The weather in Paris is sunny.");
+}
+
+TEST(GatewayCliStreamTest, ALineTheCliRunsAsATurnOfItsOwnIsPartOfTheSameAnswer) {
+  // The CLI read the line too late for the running turn: it ends that turn, then takes the line
+  // (init, echo) and answers it. The client gets both, as one answer.
+  auto lines = read_cli_fixture("tool_continuation.jsonl");
+  const auto first_result = lines.size();
+  auto next_turn = read_cli_fixture("plain_text.jsonl");  // init, the answer, its result
+  lines.push_back(next_turn.front());
+  lines.push_back(echo_of("And tomorrow?"));
+  lines.insert(lines.end(), next_turn.begin() + 1, next_turn.end());
+  for (const bool stream : {true, false}) {
+    auto options = options_with_tools();
+    options.user_lines_in_flight = 1;
+    options.stream = stream;
+    CliStreamTranslator translator(options);
+    const auto run = run_lines(translator, lines);
+    ASSERT_TRUE(run.end.has_value());
+    EXPECT_GT(run.lines_used, first_result) << "the first result line is not the end";
+    EXPECT_EQ(run.lines_used, lines.size());
+    EXPECT_EQ(run.end->kind, TurnEnd::Kind::stop);
+    EXPECT_EQ(translator.content(), "The weather in Paris is sunny.\n\nhello from fake");
+    if (stream) EXPECT_EQ(assemble(run.sse).content, translator.content());
+  }
+
+  // Without a line in flight, echoes are just lines: the first result ends the answer.
+  CliStreamTranslator plain(options_with_tools());
+  const auto run = run_lines(plain, lines);
+  EXPECT_EQ(run.lines_used, first_result);
+}
+
+TEST(GatewayCliStreamTest, AnErrorResultEndsTheAnswerEvenWithALineInFlight) {
+  auto lines = read_cli_fixture("error_max_turns.jsonl");
+  auto options = options_with_tools();
+  options.user_lines_in_flight = 1;
+  CliStreamTranslator translator(options);
+  const auto run = run_lines(translator, lines);
+  ASSERT_TRUE(run.end.has_value());
+  EXPECT_EQ(run.end->kind, TurnEnd::Kind::error);
+}
+
 // ---- reading CLI lines ----
 
 TEST(GatewayCliLineTest, ObjectsAreMessagesOtherTextIsNot) {
