@@ -60,7 +60,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'five stop sequences, a stop sequence too long, or 129 tools: 400 in OpenAI\'s words, and nothing runs',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const modelRequests = gateway.model.messageRequests.length;
       const dirs = gateway.sessionDirs().length;
       const ask = [user('bounded request (bounds)')];
@@ -97,7 +97,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'exactly four stop sequences and exactly 128 tools are served',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const completion = await client().chat.completions.create({
         model: MODEL,
         messages: [user('at the bounds (limits ok)')],
@@ -114,7 +114,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'arguments 40 levels deep for a tool with a shallow schema make the whole round trip (the MCP call carries them)',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const anyObject = { type: 'function', function: { name: 'store_tree', description: 'Stores any object.', parameters: { type: 'object' } } };
       const argument = nestedValue(40, 'leaf');
       const ask = user(`Please call store_tree with ${JSON.stringify(argument)} (deep arguments)`);
@@ -135,7 +135,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'a tool schema nested 97 levels deep reaches the model whole, and deep arguments make the round trip',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const schema = nestedSchema(48); // JSON depth 97: the body is 101 deep, under MAX_JSON_DEPTH=128
       const deepTool = { type: 'function', function: { name: 'deep_tool', description: 'Takes a deeply nested argument.', parameters: schema } };
       const argument = nestedValue(40, 'bottom');
@@ -163,11 +163,12 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'a body nested deeper than MAX_JSON_DEPTH gets a 400 that names the limit',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const deepTool = { type: 'function', function: { name: 'too_deep', parameters: nestedSchema(70) } }; // 145 levels
       const response = await gateway.postChat({ model: MODEL, messages: [user('too deep (body)')], tools: [deepTool] });
-      assert.equal(response.status, 400);
       const { error } = await response.json();
+      t.diagnostic(`145-deep body: ${response.status} ${error?.message}`);
+      assert.equal(response.status, 400);
       assert.equal(error.type, 'invalid_request_error');
       assert.match(error.message, /MAX_JSON_DEPTH/);
       assert.match(error.message, /128/);
@@ -176,7 +177,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'Claude Code output lines as deep as real tool inputs make them are read: a denied deep call still ends its turn',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       // tool_choice "none": the model calls deep_tool anyway, ccgate's approval denies it, and the
       // CLI's result line lists the denied call with its input, 40 levels deep, 43 in the line.
       const deepTool = { type: 'function', function: { name: 'deep_tool', description: 'Takes any object.', parameters: { type: 'object' } } };
@@ -195,7 +196,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'a Claude Code output line deeper than ccgate reads ends the turn with an error naming the limit, never a hang',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       // The model calls a tool it was not given with input 200 levels deep: the CLI's lines about
       // it (the assistant message, the permission denial in the result) are that deep too.
       const input = nestedValue(200);
@@ -205,6 +206,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
         client({ timeout: HANG_LIMIT_MS }).chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] }),
         OpenAI.APIError,
       );
+      t.diagnostic(`200-deep CLI line: ${error.status} ${error.message}`);
       assert.equal(error.status, 502, `a 502 (got ${error.status}: ${error.message})`);
       assert.match(error.message, /MAX_JSON_DEPTH/);
       for (let waited = 0; gateway.sessionDirs().length > sessionsBefore && waited < 5_000; waited += 100) await sleep(100);
@@ -217,7 +219,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
   for (const stream of [false, true]) {
     test(
       `tool_choice "none" (${stream ? 'streamed' : 'not streamed'}): the model calls a tool anyway, the client gets no tool_calls and a normal answer`,
-      withLog(log, async () => {
+      withLog(log, async (t) => {
         const marker = `(choice none ${stream ? 'streamed' : 'plain'})`;
         const request = { model: MODEL, messages: [user(`Please call get_weather with {"city":"Rome"} ${marker}`)], tools: [weatherTool], tool_choice: 'none' };
         let message;
@@ -235,6 +237,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
         const [modelCall] = requestFor(marker).answer.toolUses;
         assert.ok(modelCall, 'the model did call get_weather');
 
+        t.diagnostic(`tool_choice none: finish_reason ${finishReason}, ${message.tool_calls?.length ?? 0} tool_calls`);
         assert.ok(!message.tool_calls?.length, `no tool_calls reach the client: ${JSON.stringify(message.tool_calls)}`);
         assert.equal(sawToolCallDelta, false, 'not even as a streamed delta');
         assert.equal(finishReason, 'stop');
@@ -249,7 +252,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'a follow-up with the tool result and then a new user message: the model sees both, the client gets one answer',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const marker = '(result and new text)';
       const ask = user(`Please call get_weather with {"city":"Paris"} ${marker}`);
       const first = await client().chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
@@ -266,11 +269,13 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
         return { text: `Tool said: ${results.map((r) => r.text).join(' | ')}; the user also said ${said}` };
       };
       try {
+        const sent = Date.now();
         const second = await client({ timeout: HANG_LIMIT_MS }).chat.completions.create({
           model: MODEL,
           messages: [ask, assistantTurn(choice.message), toolMessage(call.id, 'Sunny in Paris'), user('NEW-TEXT: and tomorrow?')],
           tools: [weatherTool],
         });
+        t.diagnostic(`follow-up with result + new text answered in ${Date.now() - sent} ms: ${JSON.stringify(second.choices[0].message.content)}`);
         // The CLI shows the new text with the result (one model call), or, when it reads the text
         // too late for that, right after (a second call): either way one answer that knows both.
         assert.equal(second.choices[0].finish_reason, 'stop');
@@ -294,7 +299,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'two tool calls answered in a streamed follow-up that adds a new user message: one answer that knows both results and the text',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const marker = '(two results and new text)';
       const ask = user(`Please call get_weather with {"city":"Oslo"} and get_time with {"zone":"CET"} ${marker}`);
       const tools = [weatherTool, timeTool];
@@ -332,13 +337,14 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'a follow-up that leaves a tool call unanswered gets OpenAI\'s 400 at once instead of waiting on the call',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const ask = user('Please call get_weather with {"city":"Lyon"} (unanswered)');
       const first = await client().chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
       const [choice] = first.choices;
       assert.equal(choice.finish_reason, 'tool_calls');
       const [call] = choice.message.tool_calls;
 
+      const sent = Date.now();
       const error = await rejectsWith(
         client({ timeout: HANG_LIMIT_MS }).chat.completions.create({
           model: MODEL,
@@ -347,6 +353,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
         }),
         OpenAI.BadRequestError,
       );
+      t.diagnostic(`unanswered tool call: ${error.status} after ${Date.now() - sent} ms`);
       assert.match(error.message, /must be followed by tool messages responding to each 'tool_call_id'/);
       assert.match(error.message, new RegExp(call.id));
       assert.equal(error.param, 'messages.[1].role');
@@ -365,7 +372,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
 
   test(
     'the MCP endpoints answer an unknown session and a wrong secret with the same status and body',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const first = await client().chat.completions.create({
         model: MODEL,
         messages: [user('Please call get_weather with {"city":"Bergen"} (mcp refusals)')],
@@ -391,6 +398,7 @@ describe('gateway requests: bounds, depth, tool_choice, follow-ups, MCP refusals
       const wrongSecret = await post(live.url, `${live.secret.slice(0, -1)}#`);
       const unknownSession = await post(unknownUrl, live.secret);
       const unknownNoSecret = await post(unknownUrl, '');
+      t.diagnostic(`MCP: wrong secret → ${wrongSecret.status} ${wrongSecret.body}; unknown session → ${unknownSession.status} ${unknownSession.body}`);
       assert.ok(wrongSecret.status >= 400 && wrongSecret.status < 500, `refused (${wrongSecret.status})`);
       assert.deepEqual(unknownSession, wrongSecret, 'an unknown session and a wrong secret look the same');
       assert.deepEqual(unknownNoSecret, wrongSecret);
@@ -413,7 +421,7 @@ describe('gateway requests: refused requests leave no tool lists behind', { skip
 
   test(
     'forty requests refused with 404, each with 3 MB of new tools, do not grow ccgate\'s memory',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const refused = async (round) => {
         const filler = 'x'.repeat(30_000);
         const tools = manyTools(100, (i) => `Round ${round} tool ${i}: ${filler}`);
@@ -435,6 +443,7 @@ describe('gateway requests: refused requests leave no tool lists behind', { skip
       for (let round = 5; round < 45; round++) await refused(round);
       await sleep(200);
       const grown = rssKiB(gateway.gate.pid) - before;
+      t.diagnostic(`RSS ${Math.round(before / 1024)} MB before, +${Math.round(grown / 1024)} MB after 40 refused requests with 3 MB of tools each`);
       // 40 × 3 MB of descriptions: kept, they would be 120 MB.
       assert.ok(grown < 40 * 1024, `RSS grew by ${Math.round(grown / 1024)} MB over 40 refused requests`);
     }),
@@ -454,7 +463,7 @@ describe('gateway requests: two conversations whose model repeats its tool call 
 
   test(
     'both get call_0 from the model; the client sees two different ids and each result reaches its own conversation',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       // Like many OpenAI-compatible servers: every conversation's first call is call_0.
       gateway.upstream.defaultRule = (record) => {
         const messages = record.body?.messages ?? [];
@@ -485,6 +494,7 @@ describe('gateway requests: two conversations whose model repeats its tool call 
       }
       const upstreamCallIds = gateway.upstream.requests.filter((r) => /\(repeated ids\)/.test(JSON.stringify(r.body?.messages))).length;
       assert.ok(upstreamCallIds >= 2, 'both conversations reached the model');
+      t.diagnostic(`client ids: ${conversations.map((c) => `${c.city}=${c.call.id}`).join(', ')}`);
       assert.notEqual(conversations[0].call.id, conversations[1].call.id, 'the client sees ids unique across conversations');
       for (const c of conversations) assert.notEqual(c.call.id, 'call_0');
 
