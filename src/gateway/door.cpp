@@ -270,7 +270,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .include_usage = request.include_usage,
        .tools = session->tools().names,
        .client_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none,
-       .make_call_id = translate::unique_id,
+       .make_call_id = translate::random_id,
        .user_lines_in_flight = wrote_mid_turn ? 1U : 0U,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});

@@ -60,7 +60,9 @@ struct CliStreamOptions {
   bool include_usage = false;
   ToolNames tools;           // the client's tools; tool uses not among them are hidden
   bool client_tools = true;  // false (tool_choice "none"): the client's tool uses are hidden too
-  MakeId make_call_id = unique_id;       // the ids the client sees for its tool calls ("call_…")
+  // The ids the client sees for its tool calls ("call_…"). Unguessable: an id routes a result
+  // into its conversation, so another client must not be able to predict it.
+  MakeId make_call_id = random_id;
   std::size_t user_lines_in_flight = 0;  // user lines written mid-turn, not yet taken by the CLI
   std::vector<std::string> stop;
   std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
