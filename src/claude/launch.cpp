@@ -140,6 +140,9 @@ std::vector<std::string> cli_arguments(const LaunchSettings& settings) {
       "--output-format",
       "stream-json",
       "--verbose",
+      // Each stdin user line echoed when the CLI takes it into a turn: the gateway learns whether
+      // a line written mid-turn joined that turn or waits for one of its own.
+      "--replay-user-messages",
       "--include-partial-messages",
       "--tools",
       "",

@@ -66,15 +66,6 @@ std::string seconds_text(std::chrono::milliseconds duration) {
   return fmt::format("{:g} s", std::chrono::duration<double>(duration).count());
 }
 
-// The role:"tool" messages at the end of the conversation: the results of the last turn's calls.
-std::vector<const openai::Message*> trailing_tool_results(const openai::ChatRequest& request) {
-  std::vector<const openai::Message*> results;
-  for (auto it = request.messages.rbegin();
-       it != request.messages.rend() && it->role == openai::Role::tool; ++it)
-    results.insert(results.begin(), &*it);
-  return results;
-}
-
 std::string combined_system_prompt(const Settings& settings, const openai::ChatRequest& request) {
   std::string prompt = settings.system_prompt;
   const std::string client = translate::system_prompt(request);
@@ -126,8 +117,12 @@ Door::Door(Settings settings)
       sessions_(settings_, loop_.get_executor(), tool_calls_),
       gateway_backend_(sessions_, tool_calls_, settings_),
       approval_backend_(sessions_),
-      gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive}, gateway_backend_),
-      auth_endpoint_({"ccgate-auth", CCGATE_VERSION, settings_.keepalive}, approval_backend_),
+      gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive,
+                         settings_.max_json_depth + translate::kCliEnvelopeDepth},
+                        gateway_backend_),
+      auth_endpoint_({"ccgate-auth", CCGATE_VERSION, settings_.keepalive,
+                      settings_.max_json_depth + translate::kCliEnvelopeDepth},
+                     approval_backend_),
       sweep_timer_(loop_) {
   asio::co_spawn(loop_, sweep_loop(), asio::detached);
   thread_ = std::jthread([this] { loop_.run(); });
@@ -197,12 +192,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   std::optional<OpenAiError> rejected;
   openai::ChatRequest request;
   try {
-    boost::system::error_code ec;
-    const auto body = json::parse(exchange.request().body(), ec);
-    if (ec)
-      throw openai::InvalidRequest(
-          fmt::format("We could not parse the JSON body of your request ({}).", ec.message()), "");
-    request = openai::parse_chat_request(body);
+    request = openai::parse_chat_request_body(exchange.request().body(), settings_.max_json_depth);
   } catch (const openai::InvalidRequest& invalid) {
     rejected =
         OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
@@ -210,31 +200,58 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   if (rejected) co_return co_await respond_error(exchange, log, *rejected);
   log.summary = fmt::format("{} → claude", request.model);
 
-  const auto tools = tools_.register_tools(request.tools);
   std::shared_ptr<Session> session;
-  const auto results = trailing_tool_results(request);
-  if (!results.empty()) {
-    session = sessions_.find_by_tool_call(results.front()->tool_call_id);
+  const auto answers = translate::tool_results_of(request);
+  if (!answers.results.empty()) {
+    // The conversation is the one that handed out these tool calls, and no other.
+    std::optional<std::string> owner;
+    for (const auto* result : answers.results)
+      if ((owner = tool_calls_.session_of(result->tool_call_id))) break;
+    if (owner) session = sessions_.find(*owner);
     if (!session || session->expired()) {
       rejected =
           OpenAiError{404,
                       fmt::format("tool_call_id '{}' does not belong to a live conversation: "
                                   "it is unknown, or its tool call expired (results must "
                                   "arrive within TOOL_CALL_TIMEOUT)",
-                                  results.front()->tool_call_id),
+                                  answers.results.front()->tool_call_id),
                       "invalid_request_error", "messages", "tool_call_not_found"};
     } else if (!session->try_begin_turn()) {
       rejected = OpenAiError{409, "this conversation is busy with another request", "", "", ""};
     } else {
-      for (const auto* result : results) {
-        if (!session->expects(result->tool_call_id)) continue;
-        session->tool_call_answered(result->tool_call_id);
+      session->set_tools_allowed(request.tool_choice.mode != openai::ToolChoice::Mode::none);
+      // Messages after the results join the running turn (the CLI shows them to the model with
+      // the results) only when written while the CLI runs its tools, before the results reach it;
+      // written earlier, the CLI may keep them for a turn of their own. A fast client can answer
+      // before the CLI's call comes, so wait for it (bounded like the call itself).
+      if (answers.first_added < request.messages.size()) {
+        const auto added =
+            translate::cli_turn(request, session->tools().names, answers.first_added);
+        try {
+          if (!co_await tool_calls_.await_parked(session->id(), settings_.tool_call_timeout))
+            spdlog::warn(
+                "session {}: no tool call of it is waiting; the client's new messages "
+                "may reach the model after this turn",
+                session->id().substr(0, 8));
+          co_await session->write(added.line);
+        } catch (const std::exception& failed) {
+          sessions_.end(session);
+          session = nullptr;
+          rejected = OpenAiError{
+              503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
+              "server_error", "", "claude_code_unavailable"};
+        }
+      }
+      for (const auto* result : answers.results) {
+        if (!session) break;
         tool_calls_.deliver(session->id(), result->tool_call_id,
                             mcp::CallResult{openai::text_of(*result), false});
       }
     }
   } else {
     const std::string system_prompt = combined_system_prompt(settings_, request);
+    // Built, not cached: only an admitted request's tools are cached (below).
+    const auto tools = tools_.tool_set(request.tools);
     session = sessions_.find_by_conversation(request, *tools, system_prompt);
     std::size_t known = 0;
     if (session && session->try_begin_turn()) {
@@ -278,6 +295,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       }
     }
     if (session) {
+      tools_.remember(tools);
       const auto turn = translate::cli_turn(request, tools->names, known);
       session->set_tools_allowed(turn.offer_tools);
       try {
@@ -303,6 +321,9 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                      const openai::ChatRequest& request, TurnGuard& guard) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
+  const auto answers = translate::tool_results_of(request);
+  const bool wrote_mid_turn =
+      !answers.results.empty() && answers.first_added < request.messages.size();
   translate::CliStreamTranslator translator(
       {.id = translate::unique_id("chatcmpl-"),
        .model = request.model,
@@ -311,6 +332,9 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .include_reasoning = settings_.include_reasoning,
        .include_usage = request.include_usage,
        .tools = session->tools().names,
+       .client_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none,
+       .make_call_id = translate::random_id,
+       .user_lines_in_flight = wrote_mid_turn ? 1U : 0U,
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
 
@@ -327,6 +351,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   std::optional<TurnEnd> end;
   bool saw_init = false;
   const auto deadline = Session::Clock::now() + settings_.turn_timeout;
+  const std::size_t cli_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth;
   while (!end) {
     const auto now = Session::Clock::now();
     if (now >= deadline) {
@@ -359,10 +384,13 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       if (!saw_init) end->status = 503;
       break;
     }
-    boost::system::error_code ec;
-    auto parsed = json::parse(output.line, ec);
-    if (ec || !parsed.is_object()) continue;
-    const auto& object = parsed.as_object();
+    auto parsed = translate::parse_cli_line(output.line, cli_line_depth);
+    if (parsed.kind == translate::CliLine::Kind::unreadable) {
+      end = TurnEnd{TurnEnd::Kind::error, 502, parsed.problem};
+      break;
+    }
+    if (parsed.kind != translate::CliLine::Kind::message) continue;
+    const auto& object = parsed.message;
     if (is_init_line(object)) {
       saw_init = true;
       if (auto problem = init_problem(object, session->tools())) {
@@ -390,9 +418,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
 
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
-      std::vector<std::string> ids;
-      for (const auto& call : translator.tool_calls()) ids.push_back(call.id);
-      session->expect_tool_calls(ids);
+      for (const auto& call : translator.tool_calls())
+        tool_calls_.hand_out(session->id(), call.id, call.cli_id);
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
       release_turn(session);

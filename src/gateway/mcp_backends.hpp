@@ -12,12 +12,14 @@ namespace ccgate::gateway {
 
 class SessionBackend : public mcp::Backend {
  public:
-  explicit SessionBackend(SessionManager& sessions) : sessions_(sessions) {}
-  bool has_session(std::string_view session_id) const override;
+  explicit SessionBackend(SessionManager& sessions);
   bool authorized(std::string_view session_id, std::string_view secret) const override;
 
  protected:
   SessionManager& sessions_;
+
+ private:
+  const std::string stand_in_secret_;  // compared against when the session is unknown
 };
 
 class GatewayTools final : public SessionBackend {

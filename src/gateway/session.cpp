@@ -69,6 +69,7 @@ asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor h
     claude::write_launch_files(launch);
     const auto spec = claude::build_launch(launch, claude::current_environment());
     std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
+    session->max_line_depth_ = setup.max_line_depth;
     if (setup.announce) setup.announce(session);
     session->spawn(spec, setup.max_line_size);
     asio::co_spawn(
@@ -191,9 +192,9 @@ asio::awaitable<Session::TurnEnd> Session::skip_to_turn_end(std::chrono::millise
                              std::chrono::milliseconds(1));
     if (output.kind == Output::Kind::end) co_return TurnEnd::ended;
     if (output.kind == Output::Kind::idle) continue;
-    error_code ec;
-    const auto parsed = json::parse(output.line, ec);
-    if (!ec && parsed.is_object() && translate::is_result_line(parsed.as_object()))
+    const auto parsed = translate::parse_cli_line(output.line, max_line_depth_);
+    if (parsed.kind == translate::CliLine::Kind::message &&
+        translate::is_result_line(parsed.message))
       co_return TurnEnd::result;
   }
 }
@@ -283,7 +284,7 @@ bool Session::busy() const {
 }
 
 bool Session::idle_locked() const {
-  return !busy_ && !closing_ && expected_tool_calls_.empty();
+  return !busy_ && !closing_;
 }
 
 bool Session::idle() const {
@@ -291,27 +292,11 @@ bool Session::idle() const {
   return idle_locked();
 }
 
-bool Session::retire() {
+bool Session::retire(const std::function<std::size_t()>& unanswered_calls) {
   std::lock_guard lock(mutex_);
-  if (!idle_locked()) return false;
+  if (!idle_locked() || unanswered_calls() != 0) return false;
   busy_ = true;  // no request can begin a turn on it any more
   return true;
-}
-
-void Session::expect_tool_calls(const std::vector<std::string>& ids) {
-  std::lock_guard lock(mutex_);
-  expected_tool_calls_.insert(ids.begin(), ids.end());
-}
-
-bool Session::expects(std::string_view tool_call_id) const {
-  std::lock_guard lock(mutex_);
-  return expected_tool_calls_.contains(tool_call_id);
-}
-
-void Session::tool_call_answered(std::string_view tool_call_id) {
-  std::lock_guard lock(mutex_);
-  if (auto found = expected_tool_calls_.find(tool_call_id); found != expected_tool_calls_.end())
-    expected_tool_calls_.erase(found);
 }
 
 void Session::set_tools_allowed(bool allowed) {

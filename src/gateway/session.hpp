@@ -52,6 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Hook = std::function<void(const std::shared_ptr<Session>&)>;
   struct Setup {
     std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one stdout line
+    std::size_t max_line_depth = 128 + 16;         // nesting read in a stdout line
     // Gets the session on the home executor before the CLI starts, so that whatever the CLI
     // calls first (the MCP endpoints) can already find it. Everything but the process is set up.
     Hook announce;
@@ -113,13 +114,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // tool call of it expired, or its CLI's output has ended.
   bool end_turn();
   bool busy() const;
-  // Idle: no turn runs and no tool call waits for the client's result; only then may the session
-  // be ended to make room (retire() claims it for that, atomically).
+  // Idle: no turn runs and the session is not closing. retire() claims an idle session to end it
+  // and make room, atomically: only while no turn runs and `unanswered_calls()` (asked under the
+  // session's lock, so no turn can begin and hand out calls meanwhile) is zero.
   bool idle() const;
-  bool retire();
-  void expect_tool_calls(const std::vector<std::string>& ids);
-  bool expects(std::string_view tool_call_id) const;
-  void tool_call_answered(std::string_view tool_call_id);
+  bool retire(const std::function<std::size_t()>& unanswered_calls);
   void set_tools_allowed(bool allowed);
   bool tools_allowed() const;
   void remember_conversation(std::size_t message_count, std::string digest);
@@ -148,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<claude::Process> process_;  // touched on home_ only
   Lines lines_;
   std::atomic<bool> reading_ = false;  // a reader is in next_output()
+  std::size_t max_line_depth_ = 0;     // Setup::max_line_depth
 
   mutable std::mutex mutex_;
   bool busy_ = true;  // the first turn belongs to whoever started the session
@@ -156,7 +156,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool output_ended_ = false;                     // the CLI's stdout reached its end
   std::optional<boost::system::error_code> end_;  // the reader has seen the end of the output
   bool tools_allowed_ = true;
-  std::set<std::string, std::less<>> expected_tool_calls_;
   std::size_t known_messages_ = 0;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();

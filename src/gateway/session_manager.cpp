@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <boost/algorithm/string/trim.hpp>
 
+#include "translate/cli_stream.hpp"
+
 namespace ccgate::gateway {
 
 std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count) {
@@ -37,13 +39,6 @@ std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
   std::lock_guard lock(mutex_);
   const auto found = sessions_.find(id);
   return found == sessions_.end() ? nullptr : found->second;
-}
-
-std::shared_ptr<Session> SessionManager::find_by_tool_call(std::string_view tool_call_id) const {
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, session] : sessions_)
-    if (session->expects(tool_call_id)) return session;
-  return nullptr;
 }
 
 std::shared_ptr<Session> SessionManager::find_by_conversation(
@@ -91,6 +86,7 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
   const std::string id = identity.id;
   Session::Setup setup{
       .max_line_size = settings_.max_line_size,
+      .max_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth,
       // Registered before the CLI starts: a fast CLI's first MCP request must find its session.
       .announce =
           [this](const std::shared_ptr<Session>& created) {
@@ -125,7 +121,9 @@ std::shared_ptr<Session> SessionManager::make_room_locked() {
     if (session->idle()) idle.push_back(session);
   std::ranges::sort(idle, {}, [](const auto& session) { return session->last_active(); });
   for (const auto& session : idle) {
-    if (!session->retire()) continue;  // it began a turn meanwhile
+    // A session waiting for the client's tool results is not idle, whatever its turn says.
+    const auto unanswered = [&] { return tool_calls_.unanswered(session->id()); };
+    if (!session->retire(unanswered)) continue;  // it began a turn meanwhile
     sessions_.erase(session->id());
     return session;
   }

@@ -1,9 +1,9 @@
 #pragma once
-// SessionManager: the live conversations. Finds the session a request continues — by the
-// tool_call ids it answers, or by its earlier messages matching a live conversation — and
-// starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). At MAX_SESSIONS, the
-// least recently used idle session makes room for a new one; only when every session is busy is
-// a start refused. Thread-safe.
+// SessionManager: the live conversations. Finds the session a request continues by its earlier
+// messages matching a live conversation (the ToolCallManager knows which session a tool_call id
+// belongs to), and starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). At
+// MAX_SESSIONS, the least recently used idle session makes room for a new one; only when every
+// session is busy is a start refused. Thread-safe.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -48,8 +48,6 @@ class SessionManager {
   const Settings& settings() const { return settings_; }
 
   std::shared_ptr<Session> find(std::string_view id) const;
-  // The live session that handed out this tool_call id and still waits for its result.
-  std::shared_ptr<Session> find_by_tool_call(std::string_view tool_call_id) const;
   // An idle live session whose conversation is the start of `request`'s messages (same model,
   // same tools, same system prompt), with new messages after it.
   std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,

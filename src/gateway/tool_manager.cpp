@@ -65,17 +65,19 @@ std::string ToolManager::signature_of(const std::vector<openai::Tool>& tools) {
   return sha256_hex(json::serialize(list));
 }
 
-std::shared_ptr<const ToolSet> ToolManager::register_tools(const std::vector<openai::Tool>& tools,
-                                                           Clock::time_point now) {
+std::shared_ptr<const ToolSet> ToolManager::tool_set(const std::vector<openai::Tool>& tools) const {
   std::string signature = signature_of(tools);
-  std::lock_guard lock(mutex_);
-  auto found = cache_.find(signature);
-  if (found == cache_.end()) {
-    auto set = build_tool_set(tools, signature);
-    found = cache_.emplace(std::move(signature), Entry{std::move(set), now}).first;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto found = cache_.find(signature); found != cache_.end())
+      return found->second.tools;
   }
-  found->second.last_used = now;
-  return found->second.tools;
+  return build_tool_set(tools, std::move(signature));
+}
+
+void ToolManager::remember(const std::shared_ptr<const ToolSet>& tools, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  cache_.try_emplace(tools->signature, Entry{tools, now}).first->second.last_used = now;
 }
 
 std::size_t ToolManager::sweep(Clock::time_point now) {

@@ -1,7 +1,9 @@
 #pragma once
 // ToolManager: the client's OpenAI function tools as MCP tools, cached by a SHA-256 signature of
 // the canonical, name-sorted tool list for a while (TOOL_CACHE_TTL) so a conversation that
-// sends the same tools again reuses them. Thread-safe.
+// sends the same tools again reuses them. Only the tools of an admitted request are cached: a
+// request that is refused (bad key, no session for it, busy, too many sessions) leaves nothing
+// behind. Thread-safe.
 
 #include <chrono>
 #include <map>
@@ -28,8 +30,10 @@ class ToolManager {
 
   explicit ToolManager(std::chrono::milliseconds ttl) : ttl_(ttl) {}
 
-  std::shared_ptr<const ToolSet> register_tools(const std::vector<openai::Tool>& tools,
-                                                Clock::time_point now = Clock::now());
+  // The cached set with these tools' signature, else a new one; caches nothing.
+  std::shared_ptr<const ToolSet> tool_set(const std::vector<openai::Tool>& tools) const;
+  // Caches the set (or marks it used now) once its request has been admitted.
+  void remember(const std::shared_ptr<const ToolSet>& tools, Clock::time_point now = Clock::now());
   // Drops tool sets unused for longer than the TTL (sessions keep their own reference).
   std::size_t sweep(Clock::time_point now = Clock::now());
   std::size_t size() const;

@@ -35,10 +35,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  // False: the Endpoint answers 404. The default knows every session, leaving the refusal of an
-  // unknown one to authorized() (403).
-  virtual bool has_session(std::string_view /*session_id*/) const { return true; }
-  // The secret carried by the request's X-Ccgate-Secret header must be the session's
+  // True only for a live session and its secret (the request's X-Ccgate-Secret header). The
+  // Endpoint refuses an unknown session and a wrong secret with the same answer, so this must
+  // take the same time for both: compare against a stand-in secret when the session is unknown
   // (constant-time compare).
   virtual bool authorized(std::string_view session_id, std::string_view secret) const = 0;
   virtual std::vector<Tool> list_tools(std::string_view session_id) const = 0;

@@ -1,6 +1,8 @@
 #include "mcp/jsonrpc.hpp"
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
+#include <string>
 
 namespace ccgate::mcp::jsonrpc {
 
@@ -46,9 +48,15 @@ std::variant<Message, Error> classify(const json::object& object) {
 
 }  // namespace
 
-std::variant<Message, Error> parse(std::string_view body) {
+std::variant<Message, Error> parse(std::string_view body, std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
   boost::system::error_code ec;
-  const json::value document = json::parse(body, ec);
+  const json::value document = json::parse(body, ec, {}, options);
+  if (ec == json::error::too_deep)
+    return Error{ErrorCode::parse_error,
+                 "Parse error: nested deeper than " + std::to_string(max_depth) + " levels",
+                 nullptr};
   if (ec) return Error{ErrorCode::parse_error, "Parse error: " + ec.message(), nullptr};
   if (document.is_array()) return invalid("Invalid Request: batch not supported");
   if (!document.is_object()) return invalid("Invalid Request: not a JSON-RPC message");

@@ -3,6 +3,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,7 +40,8 @@ struct Error {
   json::value id;
 };
 
-std::variant<Message, Error> parse(std::string_view body);
+// A body nested deeper than max_depth (arrays and objects) is a parse error that says so.
+std::variant<Message, Error> parse(std::string_view body, std::size_t max_depth);
 
 json::object make_result(const json::value& id, json::value result);
 json::object make_error(const json::value& id, ErrorCode code, std::string_view message);

@@ -79,14 +79,9 @@ asio::awaitable<void> Endpoint::handle(http::Exchange& exchange, std::string_vie
                     "Forbidden: this MCP server accepts loopback connections only");
     co_return;
   }
-  if (!backend_.has_session(session)) {
+  if (!backend_.authorized(session, exchange.header(kSecretHeader))) {
     co_await refuse(exchange, http::Status::not_found, jsonrpc::ErrorCode::session_not_found,
                     "Session not found");
-    co_return;
-  }
-  if (!backend_.authorized(session, exchange.header(kSecretHeader))) {
-    co_await refuse(exchange, http::Status::forbidden, jsonrpc::ErrorCode::server_error,
-                    "Forbidden: missing or wrong session secret");
     co_return;
   }
 
@@ -109,7 +104,7 @@ asio::awaitable<void> Endpoint::handle(http::Exchange& exchange, std::string_vie
 }
 
 asio::awaitable<void> Endpoint::handle_post(http::Exchange& exchange, std::string session_id) {
-  auto parsed = jsonrpc::parse(exchange.request().body());
+  auto parsed = jsonrpc::parse(exchange.request().body(), options_.max_json_depth);
   if (const auto* error = std::get_if<jsonrpc::Error>(&parsed)) {
     spdlog::debug("mcp {}: session {}: rejected body: {}", options_.server_name,
                   session_prefix(session_id), error->message);

@@ -1,11 +1,13 @@
 #pragma once
 // An MCP server over Streamable HTTP, on ccgate's own port: one Endpoint per MCP server
 // ("gateway", "auth"), shared by every worker thread and every session. Loopback peers only,
-// each request carrying its session's secret. Tool calls are answered as SSE streams kept alive
-// with comments while the Backend waits.
+// each request carrying its session's secret; an unknown session and a wrong secret get the same
+// 404, so the endpoint does not tell which sessions exist. Tool calls are answered as SSE streams
+// kept alive with comments while the Backend waits.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +25,7 @@ struct EndpointOptions {
   std::string server_name;
   std::string server_version;
   std::chrono::milliseconds keepalive{15'000};  // zero or less: no keep-alive comments
+  std::size_t max_json_depth = 64;              // deepest request body (arrays and objects)
 };
 
 class Endpoint {

@@ -1,7 +1,9 @@
 #include "openai/chat_request.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <set>
 #include <utility>
 
 namespace ccgate::openai {
@@ -57,6 +59,29 @@ std::string_view type_name(const json::value& value) {
                            "': empty string. Expected a string with minimum length 1, but got an "
                            "empty string instead.",
                        param, "empty_string");
+}
+
+[[noreturn]] void array_too_long(const std::string& param, std::size_t maximum, std::size_t got) {
+  throw InvalidRequest("Invalid '" + param +
+                           "': array too long. Expected an array with maximum length " +
+                           std::to_string(maximum) + ", but got an array with length " +
+                           std::to_string(got) + " instead.",
+                       param, "array_above_max_length");
+}
+
+[[noreturn]] void string_too_long(const std::string& param, std::size_t maximum, std::size_t got) {
+  throw InvalidRequest("Invalid '" + param +
+                           "': string too long. Expected a string with maximum length " +
+                           std::to_string(maximum) + ", but got a string with length " +
+                           std::to_string(got) + " instead.",
+                       param, "string_above_max_length");
+}
+
+// Characters, not bytes: UTF-8 continuation bytes are not counted.
+std::size_t length_in_characters(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 const json::value* field(const json::object& object, std::string_view key) {
@@ -215,6 +240,30 @@ std::vector<Message> messages_from(const json::object& body) {
   return messages;
 }
 
+// OpenAI: "An assistant message with 'tool_calls' must be followed by tool messages responding
+// to each 'tool_call_id'." A conversation that leaves a call unanswered would leave the gateway's
+// CLI waiting on it.
+void require_tool_responses(const std::vector<Message>& messages) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    std::vector<std::string> unanswered;
+    for (const auto& call : messages[i].tool_calls)
+      if (!call.id.empty()) unanswered.push_back(call.id);
+    if (unanswered.empty()) continue;
+    std::set<std::string_view> answered;
+    for (std::size_t j = i + 1; j < messages.size() && messages[j].role == Role::tool; ++j)
+      answered.insert(messages[j].tool_call_id);
+    std::erase_if(unanswered, [&](const std::string& id) { return answered.contains(id); });
+    if (unanswered.empty()) continue;
+    std::string ids;
+    for (const auto& id : unanswered) ids += (ids.empty() ? "" : ", ") + id;
+    throw InvalidRequest(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to "
+        "each 'tool_call_id'. The following tool_call_ids did not have response messages: " +
+            ids,
+        "messages.[" + std::to_string(i) + "].role");
+  }
+}
+
 json::object default_parameters() {
   return json::object{{"type", "object"}, {"properties", json::object{}}};
 }
@@ -254,6 +303,7 @@ std::vector<Tool> tools_from(const json::object& body) {
   if (value == nullptr) return tools;
   const auto* array = value->if_array();
   if (array == nullptr) wrong_type("tools", "an array of objects", *value);
+  if (array->size() > kMaxTools) array_too_long("tools", kMaxTools, array->size());
   tools.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) tools.push_back(tool_from((*array)[i], i));
   return tools;
@@ -283,13 +333,17 @@ std::vector<std::string> stop_from(const json::object& body) {
   std::vector<std::string> stop;
   const auto* value = field(body, "stop");
   if (value == nullptr) return stop;
+  const auto take = [&](const json::string& text, const std::string& param) {
+    if (const auto length = length_in_characters(text); length > kMaxStopSequenceLength)
+      string_too_long(param, kMaxStopSequenceLength, length);
+    if (!text.empty()) stop.emplace_back(text);
+  };
   if (const auto* text = value->if_string()) {
-    if (!text->empty()) stop.emplace_back(*text);
+    take(*text, "stop");
   } else if (const auto* array = value->if_array()) {
-    for (const auto& entry : *array) {
-      if (const auto* text = entry.if_string(); text != nullptr && !text->empty()) {
-        stop.emplace_back(*text);
-      }
+    if (array->size() > kMaxStopSequences) array_too_long("stop", kMaxStopSequences, array->size());
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      if (const auto* text = (*array)[i].if_string()) take(*text, indexed("stop", i));
     }
   }
   return stop;
@@ -346,6 +400,7 @@ ChatRequest parse_chat_request(const json::value& body) {
   ChatRequest request;
   request.model = model_from(*object);
   request.messages = messages_from(*object);
+  require_tool_responses(request.messages);
   request.tools = tools_from(*object);
   request.tool_choice = tool_choice_from(*object);
   request.parallel_tool_calls = bool_field(*object, "parallel_tool_calls").value_or(true);
@@ -362,6 +417,25 @@ ChatRequest parse_chat_request(const json::value& body) {
     request.include_usage = bool_field(options->get_object(), "include_usage").value_or(false);
   }
   return request;
+}
+
+ChatRequest parse_chat_request_body(std::string_view body, std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec, {}, options);
+  if (ec == json::error::too_deep) {
+    throw InvalidRequest(
+        "The JSON body of your request is nested too deeply: this server accepts "
+        "at most " +
+            std::to_string(max_depth) + " levels of arrays and objects (MAX_JSON_DEPTH).",
+        "", "json_too_deep");
+  }
+  if (ec) {
+    throw InvalidRequest("We could not parse the JSON body of your request (" + ec.message() + ").",
+                         "");
+  }
+  return parse_chat_request(parsed);
 }
 
 }  // namespace ccgate::openai

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -86,6 +87,19 @@ struct ChatRequest {
   bool include_usage = false;  // stream_options.include_usage
 };
 
+// OpenAI's own bounds, fixed: a request ccgate accepts is one OpenAI would accept too.
+inline constexpr std::size_t kMaxStopSequences = 4;
+inline constexpr std::size_t kMaxTools = 128;
+// OpenAI documents no length for a stop string; ccgate bounds it because the gateway holds back
+// output that could be the start of one (the cost of that check grows with its square).
+inline constexpr std::size_t kMaxStopSequenceLength = 256;  // characters
+
+// Also enforces the rule OpenAI applies to the conversation: an assistant message's tool calls
+// are answered by the role:"tool" messages right after it, every one of them.
 ChatRequest parse_chat_request(const boost::json::value& body);
+
+// The body text: JSON no deeper than max_depth (arrays and objects), then parse_chat_request. A
+// deeper body is a 400 that names MAX_JSON_DEPTH.
+ChatRequest parse_chat_request_body(std::string_view body, std::size_t max_depth);
 
 }  // namespace ccgate::openai

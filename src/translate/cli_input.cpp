@@ -1,5 +1,6 @@
 #include "translate/cli_input.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <utility>
@@ -223,6 +224,20 @@ CliTurn cli_turn(const ChatRequest& request, const ToolNames& tools, std::size_t
   }
   return CliTurn{.line = user_turn_line(std::move(content).finish()),
                  .offer_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none};
+}
+
+ToolResults tool_results_of(const ChatRequest& request) {
+  const auto& messages = request.messages;
+  const auto last_assistant =
+      std::find_if(messages.rbegin(), messages.rend(),
+                   [](const Message& m) { return m.role == Role::assistant; });
+  ToolResults answers;
+  if (last_assistant == messages.rend()) return answers;
+  std::size_t next = static_cast<std::size_t>(messages.rend() - last_assistant);
+  for (; next < messages.size() && messages[next].role == Role::tool; ++next)
+    answers.results.push_back(&messages[next]);
+  answers.first_added = next;
+  return answers;
 }
 
 std::string system_prompt(const ChatRequest& request) {

@@ -52,6 +52,21 @@ struct CliTurn {
 CliTurn cli_turn(const openai::ChatRequest& request, const ToolNames& tools,
                  std::size_t messages_known = 0);
 
+// What a request brings to the tool calls of the conversation's last assistant message: the
+// role:"tool" messages right after it, and where the messages the client added after them begin
+// (a new user message, say), messages.size() when there are none. No results: the request does
+// not answer tool calls.
+//
+// The added messages go to the CLI as cli_turn(request, tools, first_added) before the results:
+// written while the CLI waits on the tool calls, a user line joins the running turn (the CLI
+// shows it to the model next to the tool results, as "The user sent a new message while you were
+// working"), so the model sees both and the client gets one answer.
+struct ToolResults {
+  std::vector<const openai::Message*> results;
+  std::size_t first_added = 0;
+};
+ToolResults tool_results_of(const openai::ChatRequest& request);
+
 // The system and developer messages' text, in order, joined by blank lines ("" when none).
 std::string system_prompt(const openai::ChatRequest& request);
 

@@ -123,6 +123,29 @@ std::string_view finish_reason_for(TurnEnd::Kind kind) {
   return "stop";
 }
 
+CliLine parse_cli_line(std::string_view line, std::size_t max_depth) {
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos || line[first] != '{') return {};
+  json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(line, ec, {}, options);
+  CliLine result;
+  if (ec) {
+    result.kind = CliLine::Kind::unreadable;
+    result.problem =
+        ec == json::error::too_deep
+            ? "Claude Code wrote output nested deeper than " + std::to_string(max_depth) +
+                  " levels (MAX_JSON_DEPTH plus the CLI's own framing); the gateway cannot read it"
+            : "Claude Code wrote an output line the gateway cannot read (" + ec.message() + ")";
+    return result;
+  }
+  if (!parsed.is_object()) return {};
+  result.kind = CliLine::Kind::message;
+  result.message = std::move(parsed.as_object());
+  return result;
+}
+
 bool is_result_line(const json::object& line) {
   return string_or_empty(line, "type") == "result";
 }
@@ -220,7 +243,8 @@ CliStreamTranslator::CliStreamTranslator(CliStreamOptions options)
               .model = options_.model,
               .created = options_.created,
               .usage_on_chunks = options_.include_usage},
-      limiter_(options_.stop, max_chars_for(options_.max_tokens)) {}
+      limiter_(options_.stop, max_chars_for(options_.max_tokens)),
+      user_lines_in_flight_(options_.user_lines_in_flight) {}
 
 std::optional<TurnEnd> CliStreamTranslator::on_line(const json::object& line,
                                                     std::string& sse_out) {
@@ -233,6 +257,10 @@ std::optional<TurnEnd> CliStreamTranslator::on_line(const json::object& line,
     end = on_assistant(line, sse_out);
   } else if (type == "result") {
     end = on_result(line, sse_out);
+  } else if (type == "user") {
+    const auto* replay = line.if_contains("isReplay");
+    if (replay != nullptr && replay->is_bool() && replay->get_bool() && user_lines_in_flight_ > 0)
+      --user_lines_in_flight_;
   }
   // Everything else (system/init, user echoes of tool results, rate_limit_event, control
   // traffic, keep_alive, types added later) says nothing the client sees.
@@ -290,7 +318,7 @@ void CliStreamTranslator::on_block_start(const json::object& event, std::string&
     block.kind = BlockKind::thinking;
     emit_reasoning(string_or_empty(*content_block, "thinking"), out);
   } else if (type == "tool_use") {
-    auto client_name = options_.tools.client_for_cli_name(string_or_empty(*content_block, "name"));
+    auto client_name = client_tool_for(string_or_empty(*content_block, "name"));
     if (client_name) {
       if (auto call = start_tool_call(std::string(string_or_empty(*content_block, "id")),
                                       std::move(*client_name), out)) {
@@ -366,7 +394,7 @@ std::optional<TurnEnd> CliStreamTranslator::on_assistant(const json::object& lin
       } else if (type == "thinking") {
         emit_reasoning(string_or_empty(*block, "thinking"), out);
       } else if (type == "tool_use") {
-        auto client_name = options_.tools.client_for_cli_name(string_or_empty(*block, "name"));
+        auto client_name = client_tool_for(string_or_empty(*block, "name"));
         if (!client_name) continue;
         const auto call = start_tool_call(std::string(string_or_empty(*block, "id")),
                                           std::move(*client_name), out);
@@ -392,8 +420,7 @@ void CliStreamTranslator::record_synthetic_error(const json::object& line,
   synthetic_error_ = std::move(text);
 }
 
-TurnEnd CliStreamTranslator::on_result(const json::object& line, std::string& out) {
-  cli_turn_over_ = true;
+std::optional<TurnEnd> CliStreamTranslator::on_result(const json::object& line, std::string& out) {
   if (const auto* usage = object_at(line, "usage")) {
     result_usage_.merge(*usage);
     if (const auto* details = object_at(*usage, "output_tokens_details")) {
@@ -409,10 +436,14 @@ TurnEnd CliStreamTranslator::on_result(const json::object& line, std::string& ou
                           : as_integer(line.at("api_error_status"));
     if (!api_status) api_status = synthetic_status_;
     const std::string reported = synthetic_error_ ? *synthetic_error_ : result_error_text(line);
+    cli_turn_over_ = true;
     return TurnEnd{.kind = TurnEnd::Kind::error,
                    .status = status_for_api_error(api_status),
                    .message = "Claude Code reported an error: " + reported};
   }
+  // A line the client sent is still waiting for the CLI: it runs next, as part of this answer.
+  if (user_lines_in_flight_ > 0) return std::nullopt;
+  cli_turn_over_ = true;
   // The end of the turn: text held back in case it began a stop string can be shown now.
   emit_content(limiter_.flush(), out);
   if (limiter_.cut() == OutputLimiter::Cut::length) return turn_end(TurnEnd::Kind::length);
@@ -468,14 +499,21 @@ void CliStreamTranslator::emit_reasoning(std::string_view text, std::string& out
   emit_delta(json::object{{"reasoning_content", text}}, out);
 }
 
-std::optional<std::size_t> CliStreamTranslator::start_tool_call(std::string id,
+std::optional<std::string> CliStreamTranslator::client_tool_for(std::string_view cli_name) const {
+  if (!options_.client_tools) return std::nullopt;
+  return options_.tools.client_for_cli_name(cli_name);
+}
+
+std::optional<std::size_t> CliStreamTranslator::start_tool_call(std::string cli_id,
                                                                 std::string client_name,
                                                                 std::string& out) {
   emit_content(limiter_.flush(), out);  // text before the call is shown before it
   if (limiter_.cut() != OutputLimiter::Cut::none) return std::nullopt;  // the turn is over
   const std::size_t index = tool_calls_.size();
-  tool_calls_.push_back(
-      GatewayToolCall{.id = std::move(id), .client_name = std::move(client_name), .arguments = {}});
+  tool_calls_.push_back(GatewayToolCall{.id = options_.make_call_id("call_"),
+                                        .cli_id = std::move(cli_id),
+                                        .client_name = std::move(client_name),
+                                        .arguments = {}});
   if (options_.stream) {
     const auto& call = tool_calls_.back();
     json::object fragment{

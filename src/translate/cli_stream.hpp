@@ -12,6 +12,20 @@
 // - a stop string or the max_tokens budget in the content: finish_reason "stop" or "length".
 //   The CLI has not finished: the process layer interrupts it and drains to its result line.
 //
+// With tool_choice "none" (client_tools = false) a client tool use is hidden like any other: the
+// client gets no tool_calls whatever the model emits; ccgate's approval denies the call, the
+// model gets the denial as the tool's result and goes on, and the turn ends at the result line.
+//
+// A user line written while the CLI runs its tools (messages the client added after its tool
+// results) joins the running turn when the CLI reads it in time, else the CLI runs it as a turn
+// of its own right after this one. The CLI (--replay-user-messages) echoes a user line with
+// "isReplay" when it takes it into a turn, so the response ends at the first result line after
+// the echo of every such line: the client gets one answer either way.
+//
+// Every tool call the client sees gets an id of ccgate's own (call_…, unique across
+// conversations): models may repeat theirs (call_0 in every conversation). GatewayToolCall keeps
+// both; the gateway maps the client's answer back to the CLI's id.
+//
 // Content comes from the stream events; an assistant line only adds content for a message that
 // had no stream events (synthetic ones). Text of consecutive messages in one turn (the model
 // called a tool the client did not give, was refused, and went on) is joined by a blank line.
@@ -32,6 +46,7 @@
 #include <vector>
 
 #include "openai/chunks.hpp"
+#include "translate/ids.hpp"
 #include "translate/tool_names.hpp"
 
 namespace ccgate::translate {
@@ -43,7 +58,12 @@ struct CliStreamOptions {
   bool stream = true;  // false: nothing is written, the reply is kept for completion()
   bool include_reasoning = true;
   bool include_usage = false;
-  ToolNames tools;  // the client's tools; tool uses not among them are hidden
+  ToolNames tools;           // the client's tools; tool uses not among them are hidden
+  bool client_tools = true;  // false (tool_choice "none"): the client's tool uses are hidden too
+  // The ids the client sees for its tool calls ("call_…"). Unguessable: an id routes a result
+  // into its conversation, so another client must not be able to predict it.
+  MakeId make_call_id = random_id;
+  std::size_t user_lines_in_flight = 0;  // user lines written mid-turn, not yet taken by the CLI
   std::vector<std::string> stop;
   std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
 };
@@ -58,10 +78,28 @@ struct TurnEnd {
 std::string_view finish_reason_for(TurnEnd::Kind kind);
 
 struct GatewayToolCall {
-  std::string id;  // the CLI's tool_use id ("toolu_…"), also the MCP call's claudecode/toolUseId
+  std::string id;      // what the client sees and answers with: ccgate's own, unique
+  std::string cli_id;  // the CLI's tool_use id, also the MCP call's claudecode/toolUseId
   std::string client_name;
   std::string arguments;
 };
+
+// Nesting the CLI adds around what the model writes (a tool's input sits at
+// message.content[i].input of an assistant line): CLI lines are read MAX_JSON_DEPTH + this deep.
+inline constexpr std::size_t kCliEnvelopeDepth = 16;
+
+// One line of the CLI's stdout. A protocol message is a JSON object; the CLI may also print
+// lines of its own that are not JSON at all (other), which say nothing to the client. A line that
+// begins as an object but cannot be read (malformed, or nested deeper than max_depth) is
+// unreadable: whatever it carried is lost, so the turn must end with an error, never go on
+// without it.
+struct CliLine {
+  enum class Kind { message, other, unreadable };
+  Kind kind = Kind::other;
+  boost::json::object message;  // message
+  std::string problem;          // unreadable: what went wrong, for the client
+};
+CliLine parse_cli_line(std::string_view line, std::size_t max_depth);
 
 // A result line: the CLI's turn is over (the process accepts the next user turn).
 bool is_result_line(const boost::json::object& line);
@@ -160,7 +198,7 @@ class CliStreamTranslator {
   void on_block_stop(const boost::json::object& event, std::string& out);
   std::optional<TurnEnd> on_message_stop();
   std::optional<TurnEnd> on_assistant(const boost::json::object& line, std::string& out);
-  TurnEnd on_result(const boost::json::object& line, std::string& out);
+  std::optional<TurnEnd> on_result(const boost::json::object& line, std::string& out);
   void record_synthetic_error(const boost::json::object& line, const boost::json::object& message);
 
   StreamedMessage& current_message();
@@ -168,8 +206,10 @@ class CliStreamTranslator {
   void emit_text(std::string_view text, std::string& out);
   void emit_content(std::string_view text, std::string& out);
   void emit_reasoning(std::string_view text, std::string& out);
+  // The client's name for a tool use the client is shown; nullopt for one it is not.
+  std::optional<std::string> client_tool_for(std::string_view cli_name) const;
   // Nullopt when the content was already cut (the turn ends before the call).
-  std::optional<std::size_t> start_tool_call(std::string id, std::string client_name,
+  std::optional<std::size_t> start_tool_call(std::string cli_id, std::string client_name,
                                              std::string& out);
   void emit_arguments(std::size_t call, std::string_view fragment, std::string& out);
   void emit_delta(boost::json::object delta, std::string& out);
@@ -196,6 +236,7 @@ class CliStreamTranslator {
   std::optional<std::string> synthetic_error_;
   std::optional<std::int64_t> synthetic_status_;
 
+  std::size_t user_lines_in_flight_ = 0;
   bool started_ = false;
   bool cli_turn_over_ = false;  // a result line came
   bool ended_ = false;

@@ -156,10 +156,13 @@ describe('gateway: deadlines and readers', { skip: claudeMissing }, () => {
         assert.equal(calls.length, 2);
         const weather = calls.find((call) => call.function.name === 'get_weather');
 
-        // Only the weather is answered: the time call waits, times out, and the model goes on.
+        // Only the weather is answered, and the client's history leaves the time call out (a
+        // history that keeps it unanswered is OpenAI's 400): the time call waits, times out, and
+        // the model goes on.
+        const answeredOnly = { ...first.choices[0].message, tool_calls: [weather] };
         const response = await gateway.postChat({
           model: MODEL,
-          messages: [ask, assistantTurn(first.choices[0].message), toolMessage(weather.id, 'Mild in Lima')],
+          messages: [ask, assistantTurn(answeredOnly), toolMessage(weather.id, 'Mild in Lima')],
           tools,
           stream: true,
         });

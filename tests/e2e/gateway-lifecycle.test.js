@@ -95,8 +95,10 @@ describe('gateway: lifecycle', { skip: claudeMissing }, () => {
           gateway.model.messageRequests.filter((r) => /\(parallel \d\)/.test(lastUserText(r.body))).map((r) => r.headers['x-claude-code-session-id']),
         );
         assert.equal(sessions.size, 4, 'one Claude Code session per conversation');
-        for (const [index, id] of ids.entries()) {
-          const carrying = gateway.model.messageRequests.filter((r) => toolResultsOf(r.body).some((result) => result.tool_use_id === id));
+        for (const index of ids.keys()) {
+          // The model knows the call by its own tool_use id, not the one the client saw.
+          const [modelCall] = gateway.model.messageRequests.find((r) => lastUserText(r.body).includes(`(parallel ${index})`)).answer.toolUses;
+          const carrying = gateway.model.messageRequests.filter((r) => toolResultsOf(r.body).some((result) => result.tool_use_id === modelCall.id));
           assert.equal(carrying.length, 1, `the result for ${cities[index]} reached the model once`);
           assert.deepEqual(
             toolResultsOf(carrying[0].body).map((result) => result.text),

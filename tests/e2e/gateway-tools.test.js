@@ -21,6 +21,9 @@ import {
 } from './lib/gateway-harness.js';
 import { GATEWAY_TOOL_PREFIX, lastUserText, toolResultsOf } from './lib/mock-anthropic.js';
 
+// The tool call ids the client sees: ccgate's own, like OpenAI's (the model's stay with the CLI).
+const CLIENT_CALL_ID = /^call_[A-Za-z0-9]{24}$/;
+
 describe('gateway: client tools', { skip: claudeMissing }, () => {
   let gateway;
   const log = () => gateway;
@@ -46,7 +49,7 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
   };
 
   test(
-    'one tool round trip, not streamed: tool_calls under the client name and the toolu_ id, then the result reaches the model',
+    'one tool round trip, not streamed: tool_calls under the client name and a call_ id of its own, then the result reaches the model',
     withLog(log, async () => {
       const client = gateway.client();
       const ask = user('Please call get_weather with {"city":"Paris"} (round trip, not streamed)');
@@ -64,8 +67,8 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       assert.equal(choice.message.role, 'assistant');
       assert.equal(choice.message.tool_calls?.length, 1, JSON.stringify(choice.message));
       const [call] = choice.message.tool_calls;
-      assert.equal(call.id, modelCall.id, 'the tool call id is the model tool_use id');
-      assert.match(call.id, /^toolu_/);
+      assert.match(call.id, CLIENT_CALL_ID, 'the client sees an id of ccgate\'s own');
+      assert.notEqual(call.id, modelCall.id, 'not the model\'s tool_use id');
       assert.equal(call.type, 'function');
       assert.equal(call.function.name, 'get_weather');
       assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
@@ -79,8 +82,8 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       assert.equal(second.choices[0].message.content, 'Tool said: Sunny, 21 °C');
       assert.ok(!second.choices[0].message.tool_calls?.length);
 
-      const resultRequest = resultRequestFor([call.id]);
-      assert.deepEqual(toolResultsOf(resultRequest.body), [{ tool_use_id: call.id, text: 'Sunny, 21 °C', is_error: false }]);
+      const resultRequest = resultRequestFor([modelCall.id]);
+      assert.deepEqual(toolResultsOf(resultRequest.body), [{ tool_use_id: modelCall.id, text: 'Sunny, 21 °C', is_error: false }]);
       assert.equal(
         resultRequest.headers['x-claude-code-session-id'],
         toolRequest.headers['x-claude-code-session-id'],
@@ -106,10 +109,10 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       assert.equal(choice.finish_reason, 'tool_calls');
       assert.equal(choice.message.tool_calls?.length, 1, JSON.stringify(choice.message));
       const [call] = choice.message.tool_calls;
-      assert.equal(call.id, modelCall.id);
+      assert.match(call.id, CLIENT_CALL_ID);
       assert.equal(call.function.name, 'get_weather');
       assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Reykjavik', unit: 'celsius' });
-      assert.equal(toolChunks[0]?.id, modelCall.id, 'the opening tool_call delta carries the id');
+      assert.equal(toolChunks[0]?.id, call.id, 'the opening tool_call delta carries the id');
       assert.equal(toolChunks[0]?.function?.name, 'get_weather', 'and the client name');
       assert.ok(
         toolChunks.filter((delta) => delta.function?.arguments).length >= 2,
@@ -124,7 +127,7 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       const second = await secondStream.finalChatCompletion();
       assert.equal(second.choices[0].finish_reason, 'stop');
       assert.equal(second.choices[0].message.content, 'Tool said: Windy, 4 °C');
-      assert.deepEqual(toolResultsOf(resultRequestFor([call.id]).body), [{ tool_use_id: call.id, text: 'Windy, 4 °C', is_error: false }]);
+      assert.deepEqual(toolResultsOf(resultRequestFor([modelCall.id]).body), [{ tool_use_id: modelCall.id, text: 'Windy, 4 °C', is_error: false }]);
     }),
   );
 
@@ -142,12 +145,13 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       assert.equal(choice.finish_reason, 'tool_calls');
       const calls = choice.message.tool_calls ?? [];
       assert.deepEqual(
-        calls.map((c) => ({ id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) })),
+        calls.map((c) => ({ name: c.function.name, args: JSON.parse(c.function.arguments) })),
         [
-          { id: modelCalls[0].id, name: 'get_weather', args: { city: 'Oslo' } },
-          { id: modelCalls[1].id, name: 'get_time', args: { zone: 'CET' } },
+          { name: 'get_weather', args: { city: 'Oslo' } },
+          { name: 'get_time', args: { zone: 'CET' } },
         ],
       );
+      assert.ok(calls.every((c) => CLIENT_CALL_ID.test(c.id)) && calls[0].id !== calls[1].id, JSON.stringify(calls));
 
       // Answered in the reverse order: results are matched by tool_call_id, not by position.
       const second = await client.chat.completions.create({
@@ -156,9 +160,9 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
         tools,
       });
       assert.equal(second.choices[0].finish_reason, 'stop');
-      const results = toolResultsOf(resultRequestFor(calls.map((c) => c.id)).body);
+      const results = toolResultsOf(resultRequestFor(modelCalls.map((c) => c.id)).body);
       const textById = Object.fromEntries(results.map((result) => [result.tool_use_id, result.text]));
-      assert.deepEqual(textById, { [calls[0].id]: 'Snow in Oslo', [calls[1].id]: '14:05 CET' });
+      assert.deepEqual(textById, { [modelCalls[0].id]: 'Snow in Oslo', [modelCalls[1].id]: '14:05 CET' });
       assert.ok(results.every((result) => !result.is_error));
       assert.match(second.choices[0].message.content, /Snow in Oslo/);
       assert.match(second.choices[0].message.content, /14:05 CET/);
@@ -230,13 +234,14 @@ describe('gateway: client tools', { skip: claudeMissing }, () => {
       const [choice] = first.choices;
       assert.equal(choice.finish_reason, 'tool_calls');
       assert.deepEqual(
-        (choice.message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name })),
-        [{ id: weather.id, name: 'get_weather' }],
+        (choice.message.tool_calls ?? []).map((c) => c.function.name),
+        ['get_weather'],
       );
+      const [weatherCall] = choice.message.tool_calls;
 
       const second = await client.chat.completions.create({
         model: MODEL,
-        messages: [ask, assistantTurn(choice.message), toolMessage(weather.id, 'Hot in Rome')],
+        messages: [ask, assistantTurn(choice.message), toolMessage(weatherCall.id, 'Hot in Rome')],
         tools: [weatherTool],
       });
       assert.equal(second.choices[0].finish_reason, 'stop');
@@ -273,7 +278,8 @@ describe('gateway: a tool call whose result never comes', { skip: claudeMissing 
       assert.equal(choice.finish_reason, 'tool_calls');
       const [call] = choice.message.tool_calls;
 
-      const resultRequest = await gateway.model.waitForToolResult(call.id, { timeoutMs: 15_000 });
+      const [modelCall] = gateway.model.messageRequests.find((r) => lastUserText(r.body).includes('(never answered)')).answer.toolUses;
+      const resultRequest = await gateway.model.waitForToolResult(modelCall.id, { timeoutMs: 15_000 });
       const waited = resultRequest.receivedAt - handedOut;
       const [result] = toolResultsOf(resultRequest.body);
       assert.equal(result.is_error, true, `the model got an error result: ${JSON.stringify(result)}`);

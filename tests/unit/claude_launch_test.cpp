@@ -58,9 +58,9 @@ TEST(ClaudeLaunch, ArgumentsAreExactlyTheSessionCommandLine) {
   EXPECT_THAT(
       cli_arguments(sample_settings()),
       ElementsAre("-p", "--input-format", "stream-json", "--output-format", "stream-json",
-                  "--verbose", "--include-partial-messages", "--tools", "", "--strict-mcp-config",
-                  "--permission-prompt-tool", "mcp__auth__approval_prompt",
-                  "--setting-sources=", "--no-session-persistence",
+                  "--verbose", "--replay-user-messages", "--include-partial-messages", "--tools",
+                  "", "--strict-mcp-config", "--permission-prompt-tool",
+                  "mcp__auth__approval_prompt", "--setting-sources=", "--no-session-persistence",
                   "--mcp-config=/tmp/ccgate-session-abc123/mcp-config.json", "--model=sonnet"));
 }
 

@@ -47,7 +47,7 @@ json::object init_line() {
 class GatewayInitCheck : public ::testing::Test {
  protected:
   std::shared_ptr<const ToolSet> tools(std::vector<openai::Tool> client_tools) {
-    return manager_.register_tools(client_tools);
+    return manager_.tool_set(client_tools);
   }
   ToolManager manager_{300'000ms};
 };

@@ -114,8 +114,8 @@ TEST_F(GatewayBackends, OnlyTheSessionsOwnSecretIsAuthorized) {
   EXPECT_FALSE(approval_.authorized(session->id(), "secret-of-someone-else"));
   EXPECT_FALSE(approval_.authorized(session->id(), ""));
   EXPECT_FALSE(approval_.authorized("session-unknown", session->identity().secret));
-  EXPECT_TRUE(approval_.has_session(session->id()));
-  EXPECT_FALSE(approval_.has_session("session-unknown"));
+  EXPECT_FALSE(approval_.authorized("session-unknown", ""));
+  EXPECT_FALSE(approval_.authorized("", ""));
 }
 
 TEST_F(GatewayBackends, ApprovalPromptAnswersWithTheDecisionForItsSession) {
@@ -150,7 +150,9 @@ TEST_F(GatewayBackends, TheGatewayListsTheSessionsToolsUnderSafeNames) {
 
 TEST_F(GatewayBackends, AGatewayToolCallReturnsTheClientsResult) {
   const auto session = session_with_tools();
-  tool_calls_.deliver(session->id(), "toolu_early", mcp::CallResult{"sunny", false});
+  tool_calls_.hand_out(session->id(), "call_early", "toolu_early");
+  tool_calls_.hand_out(session->id(), "call_parked", "toolu_parked");
+  EXPECT_TRUE(tool_calls_.deliver(session->id(), "call_early", mcp::CallResult{"sunny", false}));
   const auto early = call(gateway_, request(session, "get_weather", "toolu_early"));
   EXPECT_EQ(early.text, "sunny");
   EXPECT_FALSE(early.is_error);
@@ -158,11 +160,37 @@ TEST_F(GatewayBackends, AGatewayToolCallReturnsTheClientsResult) {
   auto parked = asio::co_spawn(
       io_, gateway_.call_tool(request(session, "search_web", "toolu_parked")), asio::use_future);
   ASSERT_TRUE(eventually([this] { return tool_calls_.waiting() == 1; }));
-  tool_calls_.deliver(session->id(), "toolu_parked", mcp::CallResult{"no results", true});
+  EXPECT_TRUE(
+      tool_calls_.deliver(session->id(), "call_parked", mcp::CallResult{"no results", true}));
   ASSERT_EQ(parked.wait_for(3s), std::future_status::ready);
   const auto answered = parked.get();
   EXPECT_EQ(answered.text, "no results");
   EXPECT_TRUE(answered.is_error) << "the client's error result stays an error";
+}
+
+TEST_F(GatewayBackends, TwoSessionsWhoseModelsRepeatAToolUseIdEachGetTheirOwnResult) {
+  const auto first = session_with_tools();
+  const auto second = session_with_tools();
+  tool_calls_.hand_out(first->id(), "call_first", "call_0");
+  tool_calls_.hand_out(second->id(), "call_second", "call_0");
+
+  auto parked_first = asio::co_spawn(
+      io_, gateway_.call_tool(request(first, "get_weather", "call_0")), asio::use_future);
+  auto parked_second = asio::co_spawn(
+      io_, gateway_.call_tool(request(second, "get_weather", "call_0")), asio::use_future);
+  ASSERT_TRUE(eventually([this] { return tool_calls_.waiting() == 2; }));
+
+  EXPECT_FALSE(tool_calls_.deliver(first->id(), "call_second", mcp::CallResult{"stolen", false}))
+      << "a session cannot answer another session's call";
+  EXPECT_TRUE(tool_calls_.deliver(second->id(), "call_second", mcp::CallResult{"Oslo", false}));
+  ASSERT_EQ(parked_second.wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(parked_second.get().text, "Oslo");
+  EXPECT_EQ(parked_first.wait_for(50ms), std::future_status::timeout)
+      << "the other session's call with the same id still waits";
+
+  EXPECT_TRUE(tool_calls_.deliver(first->id(), "call_first", mcp::CallResult{"Paris", false}));
+  ASSERT_EQ(parked_first.wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(parked_first.get().text, "Paris");
 }
 
 TEST_F(GatewayBackends, AGatewayCallThatCannotBeRoutedFailsAtOnce) {

@@ -73,13 +73,13 @@ TEST(GatewayConversationDigest, ChangedTextRoleOrToolIdsGiveAnotherDigest) {
   EXPECT_NE(digest_of(R"([{"role":"system","content":"hello"}])"), base);
   EXPECT_NE(digest_of(R"([{"role":"assistant","content":"hello"}])"), base);
 
-  std::string other_call_id(kFirstTurn);
-  other_call_id.replace(other_call_id.find("\"call_1\""), 8, "\"call_9\"");
-  EXPECT_NE(digest_of(other_call_id), digest_of(kFirstTurn));
+  auto other_call_id = chat(kFirstTurn).messages;
+  other_call_id[2].tool_calls[0].id = "call_9";
+  EXPECT_NE(conversation_digest(other_call_id, other_call_id.size()), digest_of(kFirstTurn));
 
-  std::string other_result_id(kFirstTurn);
-  other_result_id.replace(other_result_id.rfind("\"call_1\""), 8, "\"call_9\"");
-  EXPECT_NE(digest_of(other_result_id), digest_of(kFirstTurn));
+  auto other_result_id = chat(kFirstTurn).messages;
+  other_result_id[3].tool_call_id = "call_9";
+  EXPECT_NE(conversation_digest(other_result_id, other_result_id.size()), digest_of(kFirstTurn));
 
   std::string other_tool(kFirstTurn);
   other_tool.replace(other_tool.find("\"get_weather\""), 13, "\"get_climate\"");
@@ -98,26 +98,18 @@ TEST(GatewayConversationDigest, MessagesDoNotRunIntoEachOther) {
 
 using GatewaySessionManager = FakeCliSessions;
 
-TEST_F(GatewaySessionManager, FindsTheSessionThatHandedOutAToolCallId) {
+TEST_F(GatewaySessionManager, AnEndedSessionNoLongerOwnsTheToolCallsItHandedOut) {
   const auto a = start();
   const auto b = start();
-  a.session->expect_tool_calls({"call_a1", "call_a2"});
-  b.session->expect_tool_calls({"call_b1"});
-
-  EXPECT_EQ(sessions_.find_by_tool_call("call_a1"), a.session);
-  EXPECT_EQ(sessions_.find_by_tool_call("call_a2"), a.session);
-  EXPECT_EQ(sessions_.find_by_tool_call("call_b1"), b.session);
-  EXPECT_EQ(sessions_.find_by_tool_call("call_unknown"), nullptr);
+  tool_calls_.hand_out(a.session->id(), "call_a1", "toolu_1");
+  tool_calls_.hand_out(b.session->id(), "call_b1", "toolu_1");
+  EXPECT_EQ(tool_calls_.session_of("call_a1"), a.session->id());
   EXPECT_EQ(sessions_.find(a.session->id()), a.session);
 
-  a.session->tool_call_answered("call_a1");
-  EXPECT_EQ(sessions_.find_by_tool_call("call_a1"), nullptr) << "an answered id is spent";
-  EXPECT_EQ(sessions_.find_by_tool_call("call_a2"), a.session);
-
   sessions_.end(a.session);
-  EXPECT_EQ(sessions_.find_by_tool_call("call_a2"), nullptr) << "an ended session owns nothing";
+  EXPECT_EQ(tool_calls_.session_of("call_a1"), std::nullopt) << "an ended session owns nothing";
   EXPECT_EQ(sessions_.find(a.session->id()), nullptr);
-  EXPECT_EQ(sessions_.find_by_tool_call("call_b1"), b.session);
+  EXPECT_EQ(tool_calls_.session_of("call_b1"), b.session->id());
 }
 
 class GatewaySessionConversation : public FakeCliSessions {
@@ -136,7 +128,7 @@ class GatewaySessionConversation : public FakeCliSessions {
       const openai::ChatRequest& request,
       const std::vector<openai::Tool>& client_tools = {tool("get_weather")},
       std::string_view system_prompt = "Be brief.") {
-    const auto set = tool_sets_.register_tools(client_tools);
+    const auto set = tool_sets_.tool_set(client_tools);
     return sessions_.find_by_conversation(request, *set, system_prompt);
   }
 };
@@ -226,7 +218,7 @@ TEST_F(GatewaySessionManager, WhenEverySessionIsBusyOrWaitsForAToolResultStartin
   const auto running = start();
   const auto waiting = start();
   ASSERT_TRUE(running.session->try_begin_turn());
-  waiting.session->expect_tool_calls({"call_1"});
+  tool_calls_.hand_out(waiting.session->id(), "call_1", "toolu_1");
   try {
     start();
     FAIL() << "a third session started";
@@ -237,7 +229,8 @@ TEST_F(GatewaySessionManager, WhenEverySessionIsBusyOrWaitsForAToolResultStartin
   EXPECT_FALSE(process_gone(running.pid));
   EXPECT_FALSE(process_gone(waiting.pid));
 
-  waiting.session->tool_call_answered("call_1");  // now idle: it makes room
+  tool_calls_.deliver(waiting.session->id(), "call_1",
+                      mcp::CallResult{"done", false});  // now idle: it makes room
   EXPECT_NO_THROW(start());
   EXPECT_EQ(sessions_.find(waiting.session->id()), nullptr);
   EXPECT_EQ(sessions_.find(running.session->id()), running.session);
@@ -359,7 +352,7 @@ TEST_F(GatewaySessionManager, ACliThatExitsDuringATurnIsLeftToTheTurnsReader) {
 TEST_F(GatewaySessionManager, BeginShutdownAnswersPendingToolCallsAtOnceAndStartsNothing) {
   const auto waiting = start();
   const auto running = start();
-  waiting.session->expect_tool_calls({"call_pending"});
+  tool_calls_.hand_out(waiting.session->id(), "call_pending", "call_pending");
   ASSERT_TRUE(running.session->try_begin_turn());
   auto pending = asio::co_spawn(
       io_, tool_calls_.await_result(waiting.session->id(), "call_pending", 600'000ms),

@@ -204,7 +204,10 @@ TEST_F(GatewaySession, ANewSessionBelongsToItsStarterUntilItEndsTheTurn) {
   EXPECT_FALSE(session->idle());
   EXPECT_FALSE(session->end_turn());
   EXPECT_TRUE(session->idle());
-  EXPECT_TRUE(session->retire()) << "an idle session can be claimed to make room";
+  EXPECT_FALSE(session->retire([] { return std::size_t{1}; }))
+      << "a session whose tool calls wait for the client is not claimed";
+  EXPECT_TRUE(session->retire([] { return std::size_t{0}; }))
+      << "an idle session can be claimed to make room";
   EXPECT_FALSE(session->try_begin_turn()) << "and then nobody begins a turn on it";
 }
 

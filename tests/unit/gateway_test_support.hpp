@@ -99,7 +99,7 @@ class FakeCliSessions : public ::testing::Test {
                              std::vector<openai::Tool> client_tools = {tool("get_weather")}) {
     const std::string id = "session-" + std::to_string(++count_);
     return Session::Identity{id, "secret-" + id, std::move(model), std::move(system_prompt),
-                             tool_sets_.register_tools(client_tools)};
+                             tool_sets_.tool_set(client_tools)};
   }
 
   // What the door does: starts a session on the loop (its first turn begun) and waits for it.

@@ -43,6 +43,12 @@ class GatewayToolCallManager : public ::testing::Test {
     return outcome;
   }
 
+  // Runs what is ready to run now (a coroutine just spawned, up to where it waits).
+  void run_ready() {
+    if (io_.stopped()) io_.restart();
+    io_.poll();
+  }
+
   // Runs the loop until `condition()` holds; false if it does not within `limit`.
   template <class Condition>
   bool pump_until(Condition condition, std::chrono::milliseconds limit = 3000ms) {
@@ -60,7 +66,8 @@ class GatewayToolCallManager : public ::testing::Test {
 };
 
 TEST_F(GatewayToolCallManager, AResultDeliveredBeforeItsCallIsReturnedAtOnce) {
-  calls_.deliver("session-a", "toolu_1", mcp::CallResult{"sunny", false});
+  calls_.hand_out("session-a", "call_1", "toolu_1");
+  EXPECT_TRUE(calls_.deliver("session-a", "call_1", mcp::CallResult{"sunny", false}));
   EXPECT_EQ(calls_.early(), 1u);
   EXPECT_EQ(calls_.waiting(), 0u);
 
@@ -75,9 +82,10 @@ TEST_F(GatewayToolCallManager, AResultDeliveredBeforeItsCallIsReturnedAtOnce) {
 }
 
 TEST_F(GatewayToolCallManager, AParkedCallGetsTheResultDeliveredLaterFromAnotherThread) {
+  calls_.hand_out("session-a", "call_2", "toolu_2");
   std::thread client([this] {
     if (eventually([this] { return calls_.waiting() == 1; }))
-      calls_.deliver("session-a", "toolu_2", mcp::CallResult{"22 degrees", false});
+      calls_.deliver("session-a", "call_2", mcp::CallResult{"22 degrees", false});
   });
   const auto awaited = run(calls_.await_result("session-a", "toolu_2", 5000ms));
   client.join();
@@ -90,7 +98,8 @@ TEST_F(GatewayToolCallManager, AParkedCallGetsTheResultDeliveredLaterFromAnother
 }
 
 TEST_F(GatewayToolCallManager, AnErrorResultFromTheClientReachesTheModelAsAnError) {
-  calls_.deliver("session-a", "toolu_3", mcp::CallResult{"city not found", true});
+  calls_.hand_out("session-a", "call_3", "toolu_3");
+  calls_.deliver("session-a", "call_3", mcp::CallResult{"city not found", true});
   const auto awaited = run(calls_.await_result("session-a", "toolu_3", 5000ms));
   EXPECT_EQ(awaited.result.text, "city not found");
   EXPECT_TRUE(awaited.result.is_error);
@@ -110,6 +119,8 @@ TEST_F(GatewayToolCallManager, ACallWithoutAResultTimesOutWithAnErrorResult) {
 }
 
 TEST_F(GatewayToolCallManager, CancellingASessionEndsItsCallsButNotAnotherSessions) {
+  calls_.hand_out("session-a", "call_a1", "toolu_a1");
+  calls_.hand_out("session-b", "call_b1", "toolu_b1");
   auto first = park("session-a", "toolu_a1");
   auto second = park("session-a", "toolu_a2");
   auto other = park("session-b", "toolu_b1");
@@ -124,16 +135,20 @@ TEST_F(GatewayToolCallManager, CancellingASessionEndsItsCallsButNotAnotherSessio
   }
   EXPECT_FALSE(other->has_value());
   EXPECT_EQ(calls_.waiting(), 1u);
+  EXPECT_EQ(calls_.session_of("call_a1"), std::nullopt) << "the ended session's ids are gone";
+  EXPECT_EQ(calls_.unanswered("session-a"), 0u);
 
-  calls_.deliver("session-b", "toolu_b1", mcp::CallResult{"still served", false});
+  EXPECT_TRUE(calls_.deliver("session-b", "call_b1", mcp::CallResult{"still served", false}));
   ASSERT_TRUE(pump_until([&] { return other->has_value(); }));
   EXPECT_EQ((*other)->result.text, "still served");
   EXPECT_FALSE((*other)->result.is_error);
 }
 
 TEST_F(GatewayToolCallManager, CancellingASessionDropsItsEarlyResults) {
-  calls_.deliver("session-a", "toolu_5", mcp::CallResult{"too early", false});
-  calls_.deliver("session-b", "toolu_6", mcp::CallResult{"kept", false});
+  calls_.hand_out("session-a", "call_5", "toolu_5");
+  calls_.hand_out("session-b", "call_6", "toolu_6");
+  calls_.deliver("session-a", "call_5", mcp::CallResult{"too early", false});
+  calls_.deliver("session-b", "call_6", mcp::CallResult{"kept", false});
   calls_.cancel_session("session-a");
   EXPECT_EQ(calls_.early(), 1u);
 
@@ -144,6 +159,7 @@ TEST_F(GatewayToolCallManager, CancellingASessionDropsItsEarlyResults) {
 
 TEST_F(GatewayToolCallManager, AnAbandonedWaitFreesItsSlot) {
   using namespace asio::experimental::awaitable_operators;
+  calls_.hand_out("session-a", "call_7", "toolu_7");
   auto race = [this]() -> asio::awaitable<std::size_t> {
     asio::steady_timer give_up(co_await asio::this_coro::executor, 20ms);
     auto wait = calls_.await_result("session-a", "toolu_7", 5000ms);
@@ -158,8 +174,88 @@ TEST_F(GatewayToolCallManager, AnAbandonedWaitFreesItsSlot) {
   EXPECT_EQ(calls_.waiting(), 0u);
 
   // The client's late answer finds no parked call; it is kept, not sent into the void.
-  calls_.deliver("session-a", "toolu_7", mcp::CallResult{"late", false});
+  calls_.deliver("session-a", "call_7", mcp::CallResult{"late", false});
   EXPECT_EQ(calls_.early(), 1u);
+}
+
+TEST_F(GatewayToolCallManager, AClientIdLeadsToTheSessionThatHandedItOutUntilAnswered) {
+  calls_.hand_out("session-a", "call_x", "toolu_1");
+  calls_.hand_out("session-a", "call_y", "toolu_2");
+  calls_.hand_out("session-b", "call_z", "toolu_1");
+  EXPECT_EQ(calls_.session_of("call_x"), "session-a");
+  EXPECT_EQ(calls_.session_of("call_z"), "session-b");
+  EXPECT_EQ(calls_.session_of("toolu_1"), std::nullopt) << "the CLI's id is not the client's";
+  EXPECT_EQ(calls_.session_of("call_unknown"), std::nullopt);
+  EXPECT_EQ(calls_.unanswered("session-a"), 2u);
+  EXPECT_EQ(calls_.unanswered("session-b"), 1u);
+
+  EXPECT_FALSE(calls_.deliver("session-b", "call_x", mcp::CallResult{"wrong door", false}))
+      << "another session's call";
+  EXPECT_FALSE(calls_.deliver("session-a", "toolu_1", mcp::CallResult{"cli id", false}));
+  EXPECT_EQ(calls_.early(), 0u) << "a refused result is not kept";
+
+  EXPECT_TRUE(calls_.deliver("session-a", "call_x", mcp::CallResult{"first", false}));
+  EXPECT_FALSE(calls_.deliver("session-a", "call_x", mcp::CallResult{"again", false}))
+      << "answered once";
+  EXPECT_EQ(calls_.session_of("call_x"), std::nullopt);
+  EXPECT_EQ(calls_.unanswered("session-a"), 1u);
+  EXPECT_EQ(run(calls_.await_result("session-a", "toolu_1", 5000ms)).result.text, "first");
+}
+
+TEST_F(GatewayToolCallManager, TheSameCliIdInTwoSessionsIsTwoCalls) {
+  calls_.hand_out("session-a", "call_a", "call_0");
+  calls_.hand_out("session-b", "call_b", "call_0");
+  auto in_a = park("session-a", "call_0");
+  auto in_b = park("session-b", "call_0");
+  ASSERT_TRUE(pump_until([this] { return calls_.waiting() == 2; }));
+
+  EXPECT_TRUE(calls_.deliver("session-b", "call_b", mcp::CallResult{"for b", false}));
+  ASSERT_TRUE(pump_until([&] { return in_b->has_value(); }));
+  EXPECT_EQ((*in_b)->result.text, "for b");
+  EXPECT_FALSE(in_a->has_value());
+
+  EXPECT_TRUE(calls_.deliver("session-a", "call_a", mcp::CallResult{"for a", false}));
+  ASSERT_TRUE(pump_until([&] { return in_a->has_value(); }));
+  EXPECT_EQ((*in_a)->result.text, "for a");
+}
+
+TEST_F(GatewayToolCallManager, AwaitParkedTellsWhenTheSessionsCliWaitsOnACall) {
+  const auto parked_within = [this](std::string session, std::chrono::milliseconds limit) {
+    return claude::test_support::run(io_, calls_.await_parked(std::move(session), limit), 5000ms);
+  };
+  const auto began = Clock::now();
+  EXPECT_FALSE(parked_within("session-a", 50ms)) << "no call yet";
+  EXPECT_GE(Clock::now() - began, 50ms);
+
+  auto in_b = park("session-b", "toolu_b");
+  ASSERT_TRUE(pump_until([this] { return calls_.waiting() == 1; }));
+  EXPECT_FALSE(parked_within("session-a", 50ms)) << "another session's call does not count";
+  EXPECT_TRUE(parked_within("session-b", 50ms)) << "already parked: at once";
+
+  // Parked while waited for: told at once, not at the timeout.
+  auto parked = std::make_shared<std::optional<bool>>();
+  asio::co_spawn(io_, calls_.await_parked("session-a", 5000ms),
+                 [parked](std::exception_ptr, bool value) { *parked = value; });
+  run_ready();  // the wait has begun
+  EXPECT_FALSE(parked->has_value());
+  const auto parking = Clock::now();
+  auto in_a = park("session-a", "toolu_a");
+  ASSERT_TRUE(pump_until([&] { return parked->has_value(); }));
+  EXPECT_TRUE(**parked);
+  EXPECT_LT(Clock::now() - parking, 2000ms);
+
+  // A session that ends stops the wait.
+  auto ended = std::make_shared<std::optional<bool>>();
+  asio::co_spawn(io_, calls_.await_parked("session-c", 5000ms),
+                 [ended](std::exception_ptr, bool value) { *ended = value; });
+  run_ready();
+  calls_.cancel_session("session-c");
+  ASSERT_TRUE(pump_until([&] { return ended->has_value(); }));
+  EXPECT_FALSE(**ended);
+
+  calls_.cancel_session("session-a");
+  calls_.cancel_session("session-b");
+  ASSERT_TRUE(pump_until([&] { return in_a->has_value() && in_b->has_value(); }));
 }
 
 }  // namespace

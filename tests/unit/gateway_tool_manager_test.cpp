@@ -25,6 +25,14 @@ const std::vector<openai::Tool> kWeatherAndTime = {
          R"({"type":"object","properties":{"zone":{"type":"string"}}})"),
 };
 
+// What the door does for an admitted request: the set for its tools, cached.
+std::shared_ptr<const ToolSet> admit(ToolManager& manager, const std::vector<openai::Tool>& tools,
+                                     Clock::time_point now = Clock::now()) {
+  auto set = manager.tool_set(tools);
+  manager.remember(set, now);
+  return set;
+}
+
 bool cli_accepts(std::string_view safe_name) {
   return !safe_name.empty() &&
          translate::ToolNames::kCliPrefix.size() + safe_name.size() <=
@@ -36,14 +44,29 @@ bool cli_accepts(std::string_view safe_name) {
 
 TEST(GatewayToolManager, TheSameToolsInAnotherOrderShareOneCachedSet) {
   ToolManager manager(kTtl);
-  const auto first = manager.register_tools(kWeatherAndTime);
+  const auto first = admit(manager, kWeatherAndTime);
   const std::vector<openai::Tool> reversed(kWeatherAndTime.rbegin(), kWeatherAndTime.rend());
-  const auto second = manager.register_tools(reversed);
+  const auto second = admit(manager, reversed);
 
   EXPECT_EQ(ToolManager::signature_of(reversed), ToolManager::signature_of(kWeatherAndTime));
   EXPECT_EQ(first->signature, ToolManager::signature_of(kWeatherAndTime));
   EXPECT_EQ(second.get(), first.get());
   EXPECT_EQ(manager.size(), 1u);
+}
+
+TEST(GatewayToolManager, ASetIsCachedOnlyOnceItsRequestIsAdmitted) {
+  ToolManager manager(kTtl);
+  const auto refused = manager.tool_set(kWeatherAndTime);
+  EXPECT_EQ(refused->signature, ToolManager::signature_of(kWeatherAndTime));
+  EXPECT_EQ(refused->mcp_tools.size(), 2u) << "a complete set, usable by a new session";
+  EXPECT_EQ(manager.size(), 0u) << "a refused request leaves nothing cached";
+  EXPECT_NE(manager.tool_set(kWeatherAndTime).get(), refused.get()) << "built again, not cached";
+
+  manager.remember(refused);
+  EXPECT_EQ(manager.size(), 1u);
+  EXPECT_EQ(manager.tool_set(kWeatherAndTime).get(), refused.get()) << "now the cached one";
+  manager.remember(manager.tool_set(kWeatherAndTime));
+  EXPECT_EQ(manager.size(), 1u) << "remembering the same set again adds nothing";
 }
 
 TEST(GatewayToolManager, AChangedDescriptionOrSchemaIsAnotherToolSet) {
@@ -64,8 +87,8 @@ TEST(GatewayToolManager, AChangedDescriptionOrSchemaIsAnotherToolSet) {
   EXPECT_NE(ToolManager::signature_of(fewer), base);
 
   ToolManager manager(kTtl);
-  const auto original = manager.register_tools(kWeatherAndTime);
-  const auto changed = manager.register_tools(described);
+  const auto original = admit(manager, kWeatherAndTime);
+  const auto changed = admit(manager, described);
   EXPECT_NE(changed.get(), original.get());
   EXPECT_EQ(changed->mcp_tools.front().description, "Weather for a city, in Celsius.");
   EXPECT_EQ(manager.size(), 2u);
@@ -91,7 +114,7 @@ TEST(GatewayToolManager, NestedSchemaKeyOrderDoesNotMatter) {
 TEST(GatewayToolManager, SweepDropsSetsUnusedForLongerThanTheTtl) {
   ToolManager manager(kTtl);
   const auto t0 = Clock::now();
-  const auto held = manager.register_tools(kWeatherAndTime, t0);
+  const auto held = admit(manager, kWeatherAndTime, t0);
 
   EXPECT_EQ(manager.sweep(t0 + kTtl), 0u) << "exactly the TTL is not past it";
   EXPECT_EQ(manager.size(), 1u);
@@ -100,7 +123,7 @@ TEST(GatewayToolManager, SweepDropsSetsUnusedForLongerThanTheTtl) {
 
   // A session that holds the set keeps it usable; registering again builds a fresh one.
   EXPECT_EQ(held->mcp_tools.size(), 2u);
-  const auto again = manager.register_tools(kWeatherAndTime, t0 + kTtl + 2ms);
+  const auto again = admit(manager, kWeatherAndTime, t0 + kTtl + 2ms);
   EXPECT_NE(again.get(), held.get());
   EXPECT_EQ(again->signature, held->signature);
 }
@@ -109,15 +132,15 @@ TEST(GatewayToolManager, ASetUsedRecentlySurvivesTheSweep) {
   ToolManager manager(kTtl);
   const auto t0 = Clock::now();
   const std::vector<openai::Tool> search = {tool("search")};
-  const auto kept = manager.register_tools(kWeatherAndTime, t0);
-  const auto unused = manager.register_tools(search, t0);
-  EXPECT_EQ(manager.register_tools(kWeatherAndTime, t0 + kTtl / 2).get(), kept.get());
+  const auto kept = admit(manager, kWeatherAndTime, t0);
+  const auto unused = admit(manager, search, t0);
+  EXPECT_EQ(admit(manager, kWeatherAndTime, t0 + kTtl / 2).get(), kept.get());
 
   EXPECT_EQ(manager.sweep(t0 + kTtl + 1ms), 1u);
   EXPECT_EQ(manager.size(), 1u);
-  EXPECT_EQ(manager.register_tools(kWeatherAndTime, t0 + kTtl + 2ms).get(), kept.get())
+  EXPECT_EQ(admit(manager, kWeatherAndTime, t0 + kTtl + 2ms).get(), kept.get())
       << "the recently used set is still the cached one";
-  EXPECT_NE(manager.register_tools(search, t0 + kTtl + 2ms).get(), unused.get())
+  EXPECT_NE(admit(manager, search, t0 + kTtl + 2ms).get(), unused.get())
       << "the swept set had to be built again";
   EXPECT_EQ(manager.size(), 2u);
 }
@@ -131,7 +154,7 @@ TEST(GatewayToolManager, NamesTheCliWouldRefuseAreServedAsSafeNamesAndMappedBack
       tool("plain_name", "Plain."),
   };
   ToolManager manager(kTtl);
-  const auto set = manager.register_tools(tools);
+  const auto set = admit(manager, tools);
 
   ASSERT_EQ(set->mcp_tools.size(), tools.size());
   for (std::size_t i = 0; i < tools.size(); ++i) {

@@ -139,24 +139,26 @@ TEST(McpEndpoint, DenseKeepAlivesNeverCorruptTheStream) {
   }
 }
 
-TEST(McpEndpoint, WrongOrMissingSecretIsForbidden) {
+TEST(McpEndpoint, AWrongSecretAndAnUnknownSessionGetTheSameNotFound) {
   LoopbackMcpServer server;
-  for (const std::string secret : {"secret-s2", "", "secret-s1x"}) {
+  const auto refusal = [&](std::string_view session, const std::string& secret, verb method) {
     Client client(server.port());
-    client.send(verb::post, "/mcp/gateway/s1", std::string(kWeatherCall), secret);
+    client.send(method, "/mcp/gateway/" + std::string(session),
+                method == verb::post ? std::string(kWeatherCall) : "", secret);
     const auto response = client.read_response();
-    EXPECT_EQ(response.result_int(), 403) << secret;
-    EXPECT_TRUE(json_body(response).at("id").is_null());
-    EXPECT_TRUE(json_body(response).at("error").is_object());
-  }
-  EXPECT_EQ(server.backend.calls_started, 0);
-}
+    return std::pair{response.result_int(), response.body()};
+  };
+  const auto unknown = refusal("nobody", "secret-nobody", verb::post);
+  EXPECT_EQ(unknown.first, 404);
+  const auto body = json::parse(unknown.second);
+  EXPECT_TRUE(body.at("id").is_null());
+  EXPECT_EQ(body.at("error").at("code"), json::value(-32001));
 
-TEST(McpEndpoint, UnknownSessionIsNotFound) {
-  LoopbackMcpServer server;
-  Client client(server.port());
-  const auto response = client.post(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})", "nobody");
-  EXPECT_EQ(response.result_int(), 404);
+  for (const std::string secret : {"secret-s2", "", "secret-s1x"})
+    EXPECT_EQ(refusal("s1", secret, verb::post), unknown) << "secret " << secret;
+  EXPECT_EQ(refusal("s1", "wrong", verb::get), unknown) << "whatever the method";
+  EXPECT_EQ(refusal("s1", "wrong", verb::delete_), unknown);
+  EXPECT_EQ(server.backend.calls_started, 0);
 }
 
 TEST(McpEndpoint, MalformedBodiesAreJsonRpcErrors) {

@@ -7,14 +7,22 @@
 namespace ccgate::mcp::jsonrpc {
 namespace {
 
+constexpr std::size_t kDepth = 64;
+
+// A JSON-RPC request whose params hold `levels` nested arrays.
+std::string nested_request(std::size_t levels) {
+  return R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":)" +
+         std::string(levels, '[') + std::string(levels, ']') + "}}";
+}
+
 Message parse_message(std::string_view body) {
-  auto parsed = parse(body);
+  auto parsed = parse(body, kDepth);
   EXPECT_TRUE(std::holds_alternative<Message>(parsed)) << body;
   return std::holds_alternative<Message>(parsed) ? std::get<Message>(parsed) : Message{};
 }
 
 Error parse_error(std::string_view body) {
-  auto parsed = parse(body);
+  auto parsed = parse(body, kDepth);
   EXPECT_TRUE(std::holds_alternative<Error>(parsed)) << body;
   return std::holds_alternative<Error>(parsed) ? std::get<Error>(parsed) : Error{};
 }
@@ -54,6 +62,15 @@ TEST(McpJsonRpc, MalformedJsonIsAParseErrorWithNullId) {
   EXPECT_EQ(error.code, ErrorCode::parse_error);
   EXPECT_TRUE(error.id.is_null());
   EXPECT_EQ(parse_error("").code, ErrorCode::parse_error);
+}
+
+TEST(McpJsonRpc, NestingUpToTheDepthIsReadDeeperIsAParseErrorNamingIt) {
+  // The message object and params take two levels.
+  EXPECT_EQ(parse_message(nested_request(kDepth - 2)).method, "tools/call");
+  const auto error = parse_error(nested_request(kDepth - 1));
+  EXPECT_EQ(error.code, ErrorCode::parse_error);
+  EXPECT_NE(error.message.find("nested deeper than 64 levels"), std::string::npos) << error.message;
+  EXPECT_TRUE(error.id.is_null());
 }
 
 TEST(McpJsonRpc, BatchIsRefused) {

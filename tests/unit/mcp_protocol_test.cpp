@@ -25,7 +25,7 @@ class ListingBackend : public Backend {
 const ServerInfo kServer{"gateway", "1.2.3"};
 
 Action decide_body(std::string_view body, const Backend& backend, std::string_view session = "s1") {
-  auto parsed = jsonrpc::parse(body);
+  auto parsed = jsonrpc::parse(body, 64);
   if (!std::holds_alternative<jsonrpc::Message>(parsed)) {
     ADD_FAILURE() << "not a message: " << body;
     return Acknowledge{};

@@ -41,11 +41,9 @@ inline std::string secret_of(std::string_view session_id) {
 // cancelled; explode throws.
 class FakeBackend : public Backend {
  public:
-  bool has_session(std::string_view session_id) const override {
-    return session_id == "s1" || session_id == "s2";
-  }
   bool authorized(std::string_view session_id, std::string_view secret) const override {
-    return http::constant_time_equals(secret, secret_of(session_id));
+    const bool known = session_id == "s1" || session_id == "s2";
+    return http::constant_time_equals(secret, secret_of(known ? session_id : "stand-in")) && known;
   }
   std::vector<Tool> list_tools(std::string_view) const override {
     return {Tool{"get_weather", "Get the current weather for a city.",

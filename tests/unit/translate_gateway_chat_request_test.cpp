@@ -201,6 +201,132 @@ INSTANTIATE_TEST_SUITE_P(OpenAiRejects, GatewayInvalidRequestTest,
                          ::testing::ValuesIn(kInvalidCases),
                          [](const auto& info) { return info.param.name; });
 
+// ---- bounds: OpenAI's own (stop, tools) and ccgate's (stop length, JSON depth) ----
+
+std::string with_user(std::string_view extra) {
+  return R"({"model":"m","messages":[{"role":"user","content":"x"}])" + std::string(extra) + "}";
+}
+
+std::string tools_json(std::size_t count) {
+  std::string tools = "[";
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) tools += ",";
+    tools += R"({"type":"function","function":{"name":"tool_)" + std::to_string(i) + R"("}})";
+  }
+  return tools + "]";
+}
+
+InvalidRequest rejection(std::string_view body) {
+  try {
+    parse(body);
+  } catch (const InvalidRequest& error) {
+    return error;
+  }
+  ADD_FAILURE() << "accepted: " << body.substr(0, 200);
+  return InvalidRequest("", "");
+}
+
+TEST(GatewayChatRequestBounds, AtMostFourStopSequencesInOpenAisWords) {
+  EXPECT_EQ(parse(with_user(R"(,"stop":["a","b","c","d"])")).stop.size(), 4u);
+  const auto error = rejection(with_user(R"(,"stop":["a","b","c","d","e"])"));
+  EXPECT_EQ(std::string(error.message()),
+            "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an "
+            "array with length 5 instead.");
+  EXPECT_EQ(error.param(), "stop");
+  EXPECT_EQ(error.code(), "array_above_max_length");
+}
+
+TEST(GatewayChatRequestBounds, AStopSequenceHasABoundedLength) {
+  const std::string longest(kMaxStopSequenceLength, 'x');
+  EXPECT_THAT(parse(with_user(R"(,"stop":[")" + longest + R"("])")).stop, ElementsAre(longest));
+  // Characters, not bytes: 256 two-byte characters are within the bound.
+  std::string accented;
+  for (std::size_t i = 0; i < kMaxStopSequenceLength; ++i) accented += "\u00e9";
+  EXPECT_EQ(parse(with_user(R"(,"stop":")" + accented + R"(")")).stop.size(), 1u);
+
+  const auto in_array = rejection(with_user(R"(,"stop":["ok",")" + longest + R"(x"])"));
+  EXPECT_EQ(std::string(in_array.message()),
+            "Invalid 'stop[1]': string too long. Expected a string with maximum length 256, but "
+            "got a string with length 257 instead.");
+  EXPECT_EQ(in_array.param(), "stop[1]");
+  EXPECT_EQ(in_array.code(), "string_above_max_length");
+  EXPECT_EQ(rejection(with_user(R"(,"stop":")" + longest + R"(x")")).param(), "stop");
+}
+
+TEST(GatewayChatRequestBounds, AtMost128ToolsInOpenAisWords) {
+  EXPECT_EQ(parse(with_user(R"(,"tools":)" + tools_json(kMaxTools))).tools.size(), 128u);
+  const auto error = rejection(with_user(R"(,"tools":)" + tools_json(kMaxTools + 1)));
+  EXPECT_EQ(std::string(error.message()),
+            "Invalid 'tools': array too long. Expected an array with maximum length 128, but got "
+            "an array with length 129 instead.");
+  EXPECT_EQ(error.param(), "tools");
+  EXPECT_EQ(error.code(), "array_above_max_length");
+}
+
+// A tool whose parameters schema nests `levels` objects under "properties"/"child".
+std::string deep_tool_request(std::size_t levels) {
+  std::string schema = R"({"type":"string"})";
+  for (std::size_t i = 0; i < levels; ++i)
+    schema = R"({"type":"object","properties":{"child":)" + schema + "}}";
+  return with_user(R"(,"tools":[{"type":"function","function":{"name":"deep","parameters":)" +
+                   schema + "}}]");
+}
+
+TEST(GatewayChatRequestBounds, DeepToolSchemasAreReadUpToTheDepthLimit) {
+  // 40 schema levels are 80 JSON levels, plus 5 around them: real schemas fit 128.
+  const auto request = parse_chat_request_body(deep_tool_request(40), 128);
+  ASSERT_EQ(request.tools.size(), 1u);
+  const json::value* level = &request.tools[0].parameters.at("properties").at("child");
+  for (int i = 1; i < 40; ++i) level = &level->at("properties").at("child");
+  EXPECT_EQ(*level, json::parse(R"({"type":"string"})")) << "the schema arrives whole";
+
+  try {
+    parse_chat_request_body(deep_tool_request(70), 128);
+    FAIL() << "a body nested 145 levels deep was accepted";
+  } catch (const InvalidRequest& error) {
+    EXPECT_THAT(std::string(error.message()), HasSubstr("MAX_JSON_DEPTH"));
+    EXPECT_THAT(std::string(error.message()), HasSubstr("128"));
+    EXPECT_EQ(error.code(), "json_too_deep");
+  }
+  EXPECT_EQ(parse_chat_request_body(deep_tool_request(70), 256).tools.size(), 1u)
+      << "the limit is the configured one";
+  EXPECT_THROW(parse_chat_request_body(R"({"model":)", 128), InvalidRequest);
+}
+
+// ---- the conversation's tool calls ----
+
+TEST(GatewayChatRequestTest, EveryToolCallMustBeAnsweredRightAfterItsMessage) {
+  const auto error = rejection(R"({"model":"m","messages":[
+    {"role":"user","content":"weather?"},
+    {"role":"assistant","tool_calls":[
+      {"id":"call_a","type":"function","function":{"name":"w","arguments":"{}"}},
+      {"id":"call_b","type":"function","function":{"name":"w","arguments":"{}"}}]},
+    {"role":"tool","tool_call_id":"call_a","content":"sunny"},
+    {"role":"user","content":"and tomorrow?"}]})");
+  EXPECT_EQ(std::string(error.message()),
+            "An assistant message with 'tool_calls' must be followed by tool messages responding "
+            "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+            "call_b");
+  EXPECT_EQ(error.param(), "messages.[1].role");
+
+  // Every call answered, then a new user message: fine.
+  EXPECT_EQ(parse(R"({"model":"m","messages":[
+    {"role":"user","content":"weather?"},
+    {"role":"assistant","tool_calls":[
+      {"id":"call_a","type":"function","function":{"name":"w","arguments":"{}"}},
+      {"id":"call_b","type":"function","function":{"name":"w","arguments":"{}"}}]},
+    {"role":"tool","tool_call_id":"call_b","content":"rain"},
+    {"role":"tool","tool_call_id":"call_a","content":"sunny"},
+    {"role":"user","content":"and tomorrow?"}]})")
+                .messages.size(),
+            5u);
+  // A request that ends with the tool calls is one the client has not answered yet.
+  EXPECT_EQ(rejection(R"({"model":"m","messages":[{"role":"user","content":"weather?"},
+    {"role":"assistant","tool_calls":[{"id":"call_a","type":"function","function":{"name":"w"}}]}]})")
+                .param(),
+            "messages.[1].role");
+}
+
 TEST(GatewayChatRequestTest, ToleratedWhereOpenAiIsToo) {
   // Content null for a user, a tool call without function, odd stop entries: no 400.
   const auto request = parse(R"({"model":"m","messages":[{"role":"user","content":null},

@@ -147,6 +147,47 @@ TEST(GatewayCliInputTest, HistoryEndingWithToolResultsAsksToContinue) {
                              "latest messages above."));
 }
 
+constexpr std::string_view kAskedAndCalled = R"(
+  {"role":"user","content":"Weather in Paris and Oslo?"},
+  {"role":"assistant","tool_calls":[
+    {"id":"call_p","type":"function","function":{"name":"get_weather","arguments":"{}"}},
+    {"id":"call_o","type":"function","function":{"name":"get_weather","arguments":"{}"}}]})";
+
+TEST(GatewayCliInputTest, ToolResultsAreTheToolMessagesAfterTheLastAssistantMessage) {
+  const auto plain = request(R"([{"role":"user","content":"hi"}])");
+  EXPECT_TRUE(tool_results_of(plain).results.empty());
+
+  const auto answered = request("[" + std::string(kAskedAndCalled) + R"(,
+    {"role":"tool","tool_call_id":"call_o","content":"snow"},
+    {"role":"tool","tool_call_id":"call_p","content":"sun"}])");
+  const auto results = tool_results_of(answered);
+  ASSERT_EQ(results.results.size(), 2u);
+  EXPECT_EQ(results.results[0]->tool_call_id, "call_o");
+  EXPECT_EQ(results.results[1]->tool_call_id, "call_p");
+  EXPECT_EQ(results.first_added, answered.messages.size()) << "nothing added after them";
+
+  // The conversation went on after an earlier round trip: no results for this request.
+  const auto later = request("[" + std::string(kAskedAndCalled) + R"(,
+    {"role":"tool","tool_call_id":"call_o","content":"snow"},
+    {"role":"tool","tool_call_id":"call_p","content":"sun"},
+    {"role":"assistant","content":"Sun in Paris, snow in Oslo."},
+    {"role":"user","content":"Thanks!"}])");
+  EXPECT_TRUE(tool_results_of(later).results.empty());
+}
+
+TEST(GatewayCliInputTest, MessagesAddedAfterTheResultsGoToTheCliAsTheirOwnLine) {
+  const auto follow_up = request("[" + std::string(kAskedAndCalled) + R"(,
+    {"role":"tool","tool_call_id":"call_p","content":"sun"},
+    {"role":"tool","tool_call_id":"call_o","content":"snow"},
+    {"role":"user","content":"And tomorrow?"}])");
+  const auto results = tool_results_of(follow_up);
+  ASSERT_EQ(results.results.size(), 2u);
+  EXPECT_EQ(results.first_added, 4u);
+  const auto added = cli_turn(follow_up, kTools, results.first_added);
+  EXPECT_EQ(added.line, user_turn_line(json::value("And tomorrow?")))
+      << "only the new message: the CLI gets the results through the tool calls";
+}
+
 TEST(GatewayCliInputTest, ImagesInHistoryStayImages) {
   const auto content = content_of(
       cli_turn(request(R"([{"role":"user","content":[{"type":"text","text":"What is this?"},

@@ -20,7 +20,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 struct ExpectedCall {
-  std::string id;
+  std::string id;      // what the client sees
+  std::string cli_id;  // the CLI's tool_use id
   std::string name;
   std::string arguments;
 };
@@ -145,6 +146,7 @@ TEST_P(GatewayCliFixtureTest, NonStreamingCompletionMatches) {
   ASSERT_EQ(translator.tool_calls().size(), expected.calls.size());
   for (std::size_t i = 0; i < expected.calls.size(); ++i) {
     EXPECT_EQ(translator.tool_calls()[i].id, expected.calls[i].id);
+    EXPECT_EQ(translator.tool_calls()[i].cli_id, expected.calls[i].cli_id);
     EXPECT_EQ(translator.tool_calls()[i].client_name, expected.calls[i].name);
   }
 }
@@ -167,7 +169,7 @@ const FixtureCase kFixtureCases[] = {
      .prompt_tokens = 20,
      .completion_tokens = 30},
     {.file = "tool_call.jsonl",
-     .calls = {{"toolu_fake0001", "get_weather", R"({"city":"Paris"})"}},
+     .calls = {{"call_test1", "toolu_fake0001", "get_weather", R"({"city":"Paris"})"}},
      .finish_reason = "tool_calls",
      .prompt_tokens = 12,
      .completion_tokens = 5},
@@ -179,8 +181,8 @@ const FixtureCase kFixtureCases[] = {
      .completion_tokens = 5},
     {.file = "two_tool_calls.jsonl",
      .content = "I'll check both cities.",
-     .calls = {{"toolu_fake0002", "get_weather", R"({"city":"Paris"})"},
-               {"toolu_fake0003", "get_weather", R"({"city":"London"})"}},
+     .calls = {{"call_test1", "toolu_fake0002", "get_weather", R"({"city":"Paris"})"},
+               {"call_test2", "toolu_fake0003", "get_weather", R"({"city":"London"})"}},
      .finish_reason = "tool_calls",
      .prompt_tokens = 40,
      .completion_tokens = 61},
@@ -303,9 +305,145 @@ TEST(GatewayCliStreamTest, AssistantOnlyMessageWithClientToolCallEndsTheTurn) {
   const auto view = assemble(sse);
   EXPECT_EQ(view.content, "Checking.");
   ASSERT_EQ(view.tool_calls.size(), 1u);
-  EXPECT_EQ(view.tool_calls.at(0).id, "toolu_7");
+  EXPECT_EQ(view.tool_calls.at(0).id, "call_test1") << "the client sees ccgate's id";
+  ASSERT_EQ(translator.tool_calls().size(), 1u);
+  EXPECT_EQ(translator.tool_calls()[0].cli_id, "toolu_7")
+      << "and the CLI's is kept for the MCP call";
   EXPECT_EQ(json::parse(view.tool_calls.at(0).arguments), json::parse(R"({"city":"Oslo"})"));
   EXPECT_EQ(view.finish_reason, "tool_calls");
+}
+
+TEST(GatewayCliStreamTest, WithToolChoiceNoneAClientToolUseIsHiddenAndTheTurnGoesOn) {
+  // The model calls get_weather anyway; the approval denies it and the model answers in text.
+  auto lines = read_cli_fixture("tool_call.jsonl");
+  for (auto& line : read_cli_fixture("tool_continuation.jsonl")) lines.push_back(std::move(line));
+  for (const bool stream : {true, false}) {
+    auto options = options_with_tools();
+    options.client_tools = false;
+    options.stream = stream;
+    CliStreamTranslator translator(options);
+    const auto run = run_lines(translator, lines);
+    ASSERT_TRUE(run.end.has_value());
+    EXPECT_EQ(run.lines_used, lines.size()) << "the turn ends at the result line, not the call";
+    EXPECT_EQ(run.end->kind, TurnEnd::Kind::stop);
+    EXPECT_TRUE(translator.tool_calls().empty());
+    EXPECT_EQ(translator.content(), "The weather in Paris is sunny.");
+    if (stream) {
+      const auto view = assemble(run.sse);
+      EXPECT_TRUE(view.tool_calls.empty()) << run.sse;
+      EXPECT_EQ(view.finish_reason, "stop");
+      EXPECT_THAT(run.sse, Not(HasSubstr("tool_calls")));
+    } else {
+      const auto completion = translator.completion(*run.end);
+      const auto& choice = completion.at("choices").at(0).as_object();
+      EXPECT_EQ(choice.at("finish_reason"), "stop");
+      EXPECT_FALSE(choice.at("message").as_object().contains("tool_calls"));
+    }
+  }
+}
+
+TEST(GatewayCliStreamTest, AnAssistantLineCallingAClientToolIsHiddenUnderToolChoiceNone) {
+  auto options = options_with_tools();
+  options.client_tools = false;
+  CliStreamTranslator translator(options);
+  std::string sse;
+  const auto end = translator.on_line(
+      json::parse(
+          R"({"type":"assistant","message":{"id":"msg_2","model":"claude-opus-5-5","stop_reason":"tool_use","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_7","name":"mcp__gateway__get_weather","input":{"city":"Oslo"}}]}})")
+          .as_object(),
+      sse);
+  EXPECT_FALSE(end.has_value()) << "no client tool call: the turn goes on";
+  EXPECT_TRUE(translator.tool_calls().empty());
+  EXPECT_EQ(translator.content(), "Checking.");
+}
+
+// ---- a user line written mid-turn ----
+
+json::object echo_of(std::string_view text) {
+  return json::object{{"type", "user"},
+                      {"message", json::object{{"role", "user"}, {"content", text}}},
+                      {"parent_tool_use_id", nullptr},
+                      {"isReplay", true}};
+}
+
+TEST(GatewayCliStreamTest, ALineTakenIntoTheRunningTurnEndsTheAnswerAtItsResult) {
+  // The CLI took the line with the tool result: its echo comes before the result line.
+  auto lines = read_cli_fixture("tool_continuation.jsonl");
+  lines.insert(lines.begin() + 1, echo_of("And tomorrow?"));
+  auto options = options_with_tools();
+  options.user_lines_in_flight = 1;
+  CliStreamTranslator translator(options);
+  const auto run = run_lines(translator, lines);
+  ASSERT_TRUE(run.end.has_value());
+  EXPECT_EQ(run.lines_used, lines.size());
+  EXPECT_EQ(run.end->kind, TurnEnd::Kind::stop);
+  EXPECT_EQ(assemble(run.sse).content, "The weather in Paris is sunny.");
+}
+
+TEST(GatewayCliStreamTest, ALineTheCliRunsAsATurnOfItsOwnIsPartOfTheSameAnswer) {
+  // The CLI read the line too late for the running turn: it ends that turn, then takes the line
+  // (init, echo) and answers it. The client gets both, as one answer.
+  auto lines = read_cli_fixture("tool_continuation.jsonl");
+  const auto first_result = lines.size();
+  auto next_turn = read_cli_fixture("plain_text.jsonl");  // init, the answer, its result
+  lines.push_back(next_turn.front());
+  lines.push_back(echo_of("And tomorrow?"));
+  lines.insert(lines.end(), next_turn.begin() + 1, next_turn.end());
+  for (const bool stream : {true, false}) {
+    auto options = options_with_tools();
+    options.user_lines_in_flight = 1;
+    options.stream = stream;
+    CliStreamTranslator translator(options);
+    const auto run = run_lines(translator, lines);
+    ASSERT_TRUE(run.end.has_value());
+    EXPECT_GT(run.lines_used, first_result) << "the first result line is not the end";
+    EXPECT_EQ(run.lines_used, lines.size());
+    EXPECT_EQ(run.end->kind, TurnEnd::Kind::stop);
+    EXPECT_EQ(translator.content(), "The weather in Paris is sunny.\n\nhello from fake");
+    if (stream) EXPECT_EQ(assemble(run.sse).content, translator.content());
+  }
+
+  // Without a line in flight, echoes are just lines: the first result ends the answer.
+  CliStreamTranslator plain(options_with_tools());
+  const auto run = run_lines(plain, lines);
+  EXPECT_EQ(run.lines_used, first_result);
+}
+
+TEST(GatewayCliStreamTest, AnErrorResultEndsTheAnswerEvenWithALineInFlight) {
+  auto lines = read_cli_fixture("error_max_turns.jsonl");
+  auto options = options_with_tools();
+  options.user_lines_in_flight = 1;
+  CliStreamTranslator translator(options);
+  const auto run = run_lines(translator, lines);
+  ASSERT_TRUE(run.end.has_value());
+  EXPECT_EQ(run.end->kind, TurnEnd::Kind::error);
+}
+
+// ---- reading CLI lines ----
+
+TEST(GatewayCliLineTest, ObjectsAreMessagesOtherTextIsNot) {
+  const auto message = parse_cli_line(R"({"type":"result","subtype":"success"})", 16);
+  EXPECT_EQ(message.kind, CliLine::Kind::message);
+  EXPECT_EQ(message.message.at("type"), "result");
+  EXPECT_EQ(parse_cli_line("[SandboxDebug] starting", 16).kind, CliLine::Kind::other);
+  EXPECT_EQ(parse_cli_line("", 16).kind, CliLine::Kind::other);
+  EXPECT_EQ(parse_cli_line("[1,2]", 16).kind, CliLine::Kind::other);
+  EXPECT_EQ(parse_cli_line("  {\"type\":\"keep_alive\"}", 16).kind, CliLine::Kind::message);
+}
+
+TEST(GatewayCliLineTest, ALineThatCannotBeReadIsUnreadableNeverSkipped) {
+  const auto truncated = parse_cli_line(R"({"type":"assistant","message":{"content":[)", 16);
+  EXPECT_EQ(truncated.kind, CliLine::Kind::unreadable);
+  EXPECT_THAT(truncated.problem, HasSubstr("cannot read"));
+
+  // An assistant line whose tool input nests 40 arrays: 44 levels in all.
+  const std::string deep = R"({"type":"assistant","message":{"content":[{"input":)" +
+                           std::string(40, '[') + std::string(40, ']') + "}]}}";
+  EXPECT_EQ(parse_cli_line(deep, 44).kind, CliLine::Kind::message);
+  const auto too_deep = parse_cli_line(deep, 43);
+  EXPECT_EQ(too_deep.kind, CliLine::Kind::unreadable);
+  EXPECT_THAT(too_deep.problem, HasSubstr("deeper than 43 levels"));
+  EXPECT_THAT(too_deep.problem, HasSubstr("MAX_JSON_DEPTH"));
 }
 
 // ---- errors ----

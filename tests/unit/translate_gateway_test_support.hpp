@@ -120,6 +120,10 @@ inline CliStreamOptions options_with_tools(std::vector<std::string> client_tools
   options.model = "sonnet";
   options.created = 1795310729;
   options.tools = ToolNames(client_tools);
+  // The ids the client sees, numbered: call_test1, call_test2, … per translator.
+  options.make_call_id = [count = 0](std::string_view prefix) mutable {
+    return std::string(prefix) + "test" + std::to_string(++count);
+  };
   return options;
 }
 
