@@ -13,6 +13,7 @@ import {
   assistantTurn,
   claudeMissing,
   rejectsWith,
+  sleep,
   toolMessage,
   user,
   weatherTool,
@@ -140,8 +141,8 @@ describe('gateway: lifecycle', { skip: claudeMissing }, () => {
     )(t);
   });
 
-  test('SIGTERM with a live session: ccgate exits cleanly and leaves no claude process and no session dir', async (t) => {
-    const gateway = await GatewayFixture.start();
+  test('SIGTERM with a tool call waiting for the client: the call is answered at once, ccgate exits well before SHUTDOWN_GRACE and leaves nothing behind', async (t) => {
+    const gateway = await GatewayFixture.start({ env: { SHUTDOWN_GRACE: 30 } });
     t.after(() => gateway.stop());
     await withLog(
       () => gateway,
@@ -154,10 +155,21 @@ describe('gateway: lifecycle', { skip: claudeMissing }, () => {
         assert.equal(first.choices[0].finish_reason, 'tool_calls');
         assert.ok(gateway.claudeProcesses().length > 0, 'the session CLI is running');
         assert.ok(gateway.sessionDirs().length > 0, 'its session dir exists');
+        // The CLI's MCP call is parked, waiting for the client's result.
+        await withTimeout(
+          (async () => {
+            while (!/tools\/call/.test(gateway.gate.stderr)) await sleep(50);
+          })(),
+          10_000,
+          "the CLI's MCP tools/call",
+        );
 
-        const { code, signal } = await gateway.gate.stop(8_000);
+        const started = Date.now();
+        const { code, signal } = await gateway.gate.stop(25_000);
+        const took = Date.now() - started;
         assert.equal(signal, null, 'ccgate stopped by itself, not by SIGKILL');
         assert.equal(code, 0);
+        assert.ok(took < 8_000, `ccgate took ${took} ms to stop: the parked call waited out SHUTDOWN_GRACE (30 s)`);
         await gateway.assertCleanWithin(2_000, 'after ccgate exited');
       },
     )(t);

@@ -9,6 +9,9 @@ import { describe, test } from 'node:test';
 import { Ccgate } from './lib/ccgate.js';
 import { MODELS, ProxyFixture, UPSTREAM_KEY } from './lib/harness.js';
 import { chunk } from './lib/mock-openai.js';
+import { makeTempDir } from './lib/ccgate.js';
+import { chat, cliAnswerLines, processDescriptors, rawChat, waitUntil, writeFakeCli } from './lib/gateway-faults.js';
+import { GatewayFixture } from './lib/gateway-harness.js';
 import { RawConnection, fdCounts, rssKiB } from './lib/probes.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -122,6 +125,59 @@ describe('slow clients: WRITE_TIMEOUT', () => {
     assert.ok(rssStalled - rssBefore < 16 * 1024, `RSS grew by ${rssStalled - rssBefore} KiB until the stall`);
     assert.ok(rssLater - rssStalled < 2048, `RSS grew by ${rssLater - rssStalled} KiB while stalled`);
     t.diagnostic(`released ${released} ms after the stall; upstream wrote ${upstream.state.written} B; RSS ${rssBefore} → ${rssStalled} → ${rssLater} KiB; fds ${fdsBefore.total} → ${fdCounts(pid).total}`);
+  });
+});
+
+describe('slow clients: WRITE_TIMEOUT on the gateway door', () => {
+  test('a client that stops reading a gateway stream is dropped within WRITE_TIMEOUT: its Claude Code is ended and its place freed', async (t) => {
+    // A stand-in CLI that answers with text for ever, as fast as its stdout is read: only the
+    // client's stalled socket holds it back (through ccgate's bounded line queue).
+    const dir = makeTempDir('ccgate-e2e-endless-');
+    const [start, block, delta] = cliAnswerLines('z'.repeat(1024));
+    const endless = writeFakeCli(dir, 'fake-claude-endless', `read -r first\necho '${start}'\necho '${block}'\nwhile :; do echo '${delta}'; done`);
+    let gateway;
+    t.after(async () => {
+      await gateway?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    gateway = await GatewayFixture.start({ env: { CLAUDE_CODE_PATH: endless, WRITE_TIMEOUT: 3, MAX_SESSIONS: 1, GATEWAY_KEEPALIVE: 600, LOG_LEVEL: 'info' } });
+    const pid = gateway.gate.pid;
+    const before = processDescriptors(pid);
+
+    const client = await rawChat(gateway.gate.port, chat('talk for ever', { stream: true }));
+    await waitUntil(() => client.received.includes('chat.completion.chunk'), 20_000, 'the stream to start', () => gateway.log());
+    client.stopReading();
+    const stalledAt = Date.now();
+    await sleep(1_500); // the kernel buffers, then the line queue, then the CLI's pipe fill up
+    const rssStalled = rssKiB(pid);
+    await sleep(1_000);
+    const rssLater = rssKiB(pid);
+    assert.ok(gateway.claudeProcesses().length === 1 || gateway.sessionDirs().length === 0, 'the CLI runs while the client is merely slow');
+
+    await waitUntil(
+      () => gateway.claudeProcesses().length === 0 && gateway.sessionDirs().length === 0,
+      12_000,
+      'the stalled stream to be dropped and its Claude Code ended (WRITE_TIMEOUT=3)',
+      () => gateway.log(),
+    );
+    const released = Date.now() - stalledAt;
+    assert.ok(released < 10_000, `released ${released} ms after the client stopped reading`);
+    await waitUntil(() => {
+      const now = processDescriptors(pid);
+      return now.pipe <= before.pipe && now.pidfd <= before.pidfd;
+    }, 5_000, 'pipes and pidfds back to the baseline', () => JSON.stringify(processDescriptors(pid)));
+    assert.ok(rssLater - rssStalled < 4096, `RSS grew by ${rssLater - rssStalled} KiB while stalled: the CLI's output was buffered, not held back`);
+
+    // Reading again, the client finds its stream cut short; the only place is free again.
+    client.socket.resume();
+    await Promise.race([client.closed, sleep(5_000)]);
+    assert.ok(client.socket.destroyed, 'the client connection was ended');
+    assert.ok(!client.received.includes('[DONE]'), 'a dropped stream does not look complete');
+    const next = await rawChat(gateway.gate.port, chat('the freed place', { stream: true }));
+    await waitUntil(() => next.status !== 0, 20_000, 'an answer to the next conversation');
+    next.destroy();
+    assert.equal(next.status, 200, `MAX_SESSIONS=1: the stalled conversation's place is free (${next.received.slice(0, 200)})`);
+    t.diagnostic(`released ${released} ms after the stall; RSS while stalled ${rssStalled} → ${rssLater} KiB`);
   });
 });
 
