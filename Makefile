@@ -22,6 +22,7 @@ build: deps
 	@cmake --build $(BUILD) --target ccgate -j $(JOBS)
 
 run: build
+	@scripts/install-deps.sh --cli
 	./$(BUILD)/ccgate serve
 
 # Unit tests and the end-to-end suite, both against the sanitizer build.

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what ccgate needs to build and test, only where missing (idempotent).
 #   scripts/install-deps.sh          build dependencies (apt)
+#   scripts/install-deps.sh --cli    also the pinned Claude Code CLI the gateway door runs (npm, with
+#                                    the test clients, pinned by tests/e2e/package-lock.json); a
+#                                    failure only warns: the proxy door does not need it
 #   scripts/install-deps.sh --test   also the test clients (npm, pinned by tests/e2e/package-lock.json)
 #   scripts/install-deps.sh --bench  also the benchmark arms: nginx-light (the zero-logic floor),
 #                                    util-linux (taskset, unshare), iproute2, gnuplot-nox (the
@@ -45,7 +48,8 @@ npm_install() {
     echo "install-deps: installing $what (npm ci)"
     mkdir -p "$dir"
     [[ $dir -ef $lock_dir ]] || cp "$lock_dir/package.json" "$lock_dir/package-lock.json" "$dir/"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    # (an explicit return: inside an `if` condition, set -e does not stop at the failure)
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
     touch "$stamp"
   fi
 }
@@ -53,6 +57,10 @@ npm_install() {
 # The real Claude Code CLI is part of the test clients; the bench uses it too.
 if [[ $mode == --test || $mode == --bench ]]; then
   npm_install tests/e2e tests/e2e "test clients"
+fi
+if [[ $mode == --cli ]] && ! npm_install tests/e2e tests/e2e "the pinned Claude Code CLI"; then
+  echo "install-deps: warning: the Claude Code CLI could not be installed; the proxy door works," \
+    "the gateway door answers 503 until it is (run: make test-deps, or set CLAUDE_CODE_PATH)" >&2
 fi
 if [[ $mode == --bench ]]; then
   npm_install bench/peer bench/peers "benchmark peers"
