@@ -234,6 +234,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
                 "may reach the model after this turn",
                 session->id().substr(0, 8));
           co_await session->write(added.line);
+          session->set_user_lines_in_flight(session->user_lines_in_flight() + 1);
         } catch (const std::exception& failed) {
           sessions_.end(session);
           session = nullptr;
@@ -321,9 +322,6 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                      const openai::ChatRequest& request, TurnGuard& guard) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
-  const auto answers = translate::tool_results_of(request);
-  const bool wrote_mid_turn =
-      !answers.results.empty() && answers.first_added < request.messages.size();
   translate::CliStreamTranslator translator(
       {.id = translate::unique_id("chatcmpl-"),
        .model = request.model,
@@ -334,7 +332,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .tools = session->tools().names,
        .client_tools = request.tool_choice.mode != openai::ToolChoice::Mode::none,
        .make_call_id = translate::random_id,
-       .user_lines_in_flight = wrote_mid_turn ? 1U : 0U,
+       .user_lines_in_flight = session->user_lines_in_flight(),
        .stop = settings.stop,
        .max_tokens = settings.max_tokens});
 
@@ -411,6 +409,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   // The reply ended before the CLI's turn did (a stop string, max_tokens): the CLI is stopped and
   // read to the end of its turn before the response ends, so that the client's next message
   // finds it ready (or, past INTERRUPT_TIMEOUT, ended).
+  session->set_user_lines_in_flight(translator.user_lines_in_flight());
   bool cli_turn_over = true;
   if ((end->kind == TurnEnd::Kind::stop || end->kind == TurnEnd::Kind::length) &&
       translator.ended_before_cli())

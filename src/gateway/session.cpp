@@ -309,6 +309,16 @@ bool Session::tools_allowed() const {
   return tools_allowed_;
 }
 
+void Session::set_user_lines_in_flight(std::size_t count) {
+  std::lock_guard lock(mutex_);
+  user_lines_in_flight_ = count;
+}
+
+std::size_t Session::user_lines_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return user_lines_in_flight_;
+}
+
 void Session::remember_conversation(std::size_t message_count, std::string digest) {
   std::lock_guard lock(mutex_);
   known_messages_ = message_count;

@@ -121,6 +121,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool retire(const std::function<std::size_t()>& unanswered_calls);
   void set_tools_allowed(bool allowed);
   bool tools_allowed() const;
+  // User lines written while the CLI ran its tools that it has not yet taken into a turn (see
+  // CliStreamTranslator): carried from one response to the next.
+  void set_user_lines_in_flight(std::size_t count);
+  std::size_t user_lines_in_flight() const;
   void remember_conversation(std::size_t message_count, std::string digest);
   std::size_t known_messages() const;
   const std::string conversation_digest() const;
@@ -157,6 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<boost::system::error_code> end_;  // the reader has seen the end of the output
   bool tools_allowed_ = true;
   std::size_t known_messages_ = 0;
+  std::size_t user_lines_in_flight_ = 0;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();
   std::uint64_t interrupts_ = 0;

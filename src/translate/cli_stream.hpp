@@ -157,6 +157,9 @@ class CliStreamTranslator {
 
   // Streaming: whether any chunk has been written (the HTTP status is then committed).
   bool response_started() const { return started_; }
+  // User lines written mid-turn that the CLI has not taken yet (the turn ended with tool calls
+  // first): the next response of the conversation waits for them.
+  std::size_t user_lines_in_flight() const { return user_lines_in_flight_; }
   bool stopped_by_stop_sequence() const {
     return limiter_.cut() == OutputLimiter::Cut::stop_sequence;
   }
