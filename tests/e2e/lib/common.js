@@ -25,6 +25,17 @@ export const sleep = (ms, { unref = false } = {}) =>
     if (unref) timer.unref();
   });
 
+// Resolves once `predicate()` is truthy (polled); rejects naming `what` (and `detail()`) after `ms`.
+export async function waitUntil(predicate, ms, what, detail = () => '') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms ${detail()}`);
+    await sleep(50);
+  }
+}
+
 export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([

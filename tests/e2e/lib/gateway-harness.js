@@ -14,7 +14,7 @@ import { jsonOrText, proxyDoorEnv, readSSEBlocks, sleep } from './common.js';
 import { MockAnthropic } from './mock-anthropic.js';
 import { MockOpenAI } from './mock-openai.js';
 
-export { rejectsWith, sleep, user, withTimeout } from './common.js';
+export { rejectsWith, sleep, user, waitUntil, withTimeout } from './common.js';
 
 // Keep the SDK from picking up credentials or a base URL from the developer's environment.
 for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_ORG_ID', 'OPENAI_PROJECT_ID', 'OPENAI_WEBHOOK_SECRET']) delete process.env[name];

@@ -8,7 +8,7 @@ import { Ccgate } from './ccgate.js';
 import { jsonOrText, proxyDoorEnv, readSSEBlocks } from './common.js';
 import { MockOpenAI } from './mock-openai.js';
 
-export { MODELS, UPSTREAM_KEY, rejectsWith, sleep, textOf, user, withTimeout } from './common.js';
+export { MODELS, UPSTREAM_KEY, rejectsWith, sleep, textOf, user, waitUntil, withTimeout } from './common.js';
 
 // Keep the SDK from picking up credentials or a base URL from the developer's environment.
 for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL']) delete process.env[name];
