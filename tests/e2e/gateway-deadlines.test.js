@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { makeTempDir } from './lib/ccgate.js';
-import { chat, cliAnswerLines, manyBlocks, waitUntil, writeFakeCli } from './lib/gateway-faults.js';
+import { chat, cliAnswerLines, manyBlocks, writeFakeCli } from './lib/gateway-faults.js';
 import {
   GatewayFixture,
   MODEL,
@@ -17,6 +17,7 @@ import {
   timeTool,
   toolMessage,
   user,
+  waitUntil,
   weatherTool,
   withLog,
   withTimeout,

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { Ccgate, ccgateBinary, makeTempDir } from './lib/ccgate.js';
-import { chat, waitUntil } from './lib/gateway-faults.js';
-import { GATEWAY_KEY, GatewayFixture, MODEL, claudeMissing, user, weatherTool, withLog } from './lib/gateway-harness.js';
+import { chat } from './lib/gateway-faults.js';
+import { GATEWAY_KEY, GatewayFixture, MODEL, claudeMissing, user, waitUntil, weatherTool, withLog } from './lib/gateway-harness.js';
 import { MockAnthropic } from './lib/mock-anthropic.js';
 
 const SECRET_HEADER = 'x-ccgate-secret';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import OpenAI from 'openai';
 
-import { chat, manyBlocks, processDescriptors, rawChat, waitUntil } from './lib/gateway-faults.js';
+import { chat, manyBlocks, processDescriptors, rawChat } from './lib/gateway-faults.js';
 import {
   GatewayFixture,
   MODEL,
@@ -18,6 +18,7 @@ import {
   toolMessage,
   user,
   timeTool,
+  waitUntil,
   weatherTool,
   withLog,
   withTimeout,

@@ -11,11 +11,10 @@ import { describe, test } from 'node:test';
 import OpenAI from 'openai';
 
 import { Ccgate, ccgateBinary } from './lib/ccgate.js';
-import { MODELS, ProxyFixture, UPSTREAM_KEY, rejectsWith, user } from './lib/harness.js';
+import { MODELS, ProxyFixture, UPSTREAM_KEY, rejectsWith, sleep, user } from './lib/harness.js';
 import { nonLoopbackIPv4, plainRequest } from './lib/plain-http.js';
 import { RawConnection } from './lib/probes.js';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const remoteAddress = nonLoopbackIPv4();
 const noRemote = remoteAddress ? false : 'this machine has no non-loopback IPv4 address (the unit tests cover the rule)';
 

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { GatewayFixture, MODEL, claudeMissing, user, weatherTool, withLog } from './lib/gateway-harness.js';
-import { ProxyFixture } from './lib/harness.js';
+import { ProxyFixture, sleep } from './lib/harness.js';
 import { textStream } from './lib/mock-openai.js';
 import { RawConnection } from './lib/probes.js';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const GRACE = '60'; // far longer than any test waits: only the second signal can end it early
 
 // Sends `signal` twice, `gapMs` apart (the second only if ccgate still runs); resolves to

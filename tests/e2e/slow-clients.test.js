@@ -7,25 +7,12 @@ import fs from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { Ccgate } from './lib/ccgate.js';
-import { MODELS, ProxyFixture, UPSTREAM_KEY } from './lib/harness.js';
+import { MODELS, ProxyFixture, UPSTREAM_KEY, sleep, waitUntil } from './lib/harness.js';
 import { chunk } from './lib/mock-openai.js';
 import { makeTempDir } from './lib/ccgate.js';
 import { chat, cliAnswerLines, processDescriptors, rawChat, waitUntil, writeFakeCli } from './lib/gateway-faults.js';
 import { GatewayFixture } from './lib/gateway-harness.js';
 import { RawConnection, fdCounts, rssKiB } from './lib/probes.js';
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Polls `check` until it returns a truthy value; fails with `what` after `ms`.
-async function eventually(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`${what} within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 function drainedOrClosed(res) {
   return new Promise((resolve) => {
@@ -73,7 +60,7 @@ describe('slow clients: WRITE_TIMEOUT', () => {
     // A first exchange warms the event loop's upstream pool and allocator, then the baseline.
     const warm = await RawConnection.open(proxy.gate.port);
     await warm.write(streamingRequest(proxy.gate.port, { body: { model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] } }));
-    await eventually(() => warm.received.includes('"type":"message"'), 5000, 'a warm-up answer');
+    await waitUntil(() => warm.received.includes('"type":"message"'), 5000, 'a warm-up answer');
     warm.destroy();
     await sleep(300);
     const fdsBefore = fdCounts(pid);
@@ -83,12 +70,12 @@ describe('slow clients: WRITE_TIMEOUT', () => {
     proxy.mock.enqueue({ handler: upstream.handler });
     const client = await RawConnection.open(proxy.gate.port);
     await client.write(streamingRequest(proxy.gate.port));
-    await eventually(() => client.received.includes('content_block_delta'), 5000, 'the stream to start');
+    await waitUntil(() => client.received.includes('content_block_delta'), 5000, 'the stream to start');
     client.stopReading();
     // The buffers between the mock and the client fill, then nothing moves: backpressure.
     let stalledSince = Date.now();
     let lastWritten = -1;
-    await eventually(
+    await waitUntil(
       () => {
         if (upstream.state.written !== lastWritten) {
           lastWritten = upstream.state.written;
@@ -107,12 +94,12 @@ describe('slow clients: WRITE_TIMEOUT', () => {
     // Dropped: ccgate no longer holds the client's socket nor the upstream's (a paused client
     // cannot notice yet: it reads nothing).
     const released = await Promise.race([
-      eventually(() => fdCounts(pid).total <= fdsBefore.total, 12_000, 'never').then(() => Date.now() - stalledAt),
+      waitUntil(() => fdCounts(pid).total <= fdsBefore.total, 12_000, 'never').then(() => Date.now() - stalledAt),
       sleep(12_000).then(() => -1),
     ]).catch(() => -1);
     assert.ok(released >= 0, `the stalled client was never dropped (WRITE_TIMEOUT=2): fds ${JSON.stringify(fdCounts(pid))} vs ${JSON.stringify(fdsBefore)}`);
     assert.ok(released < 8_000, `released ${released} ms after the stream stalled (WRITE_TIMEOUT=2)`);
-    await eventually(() => upstream.state.closedAt, 3000, 'the upstream socket to be closed, not pooled');
+    await waitUntil(() => upstream.state.closedAt, 3000, 'the upstream socket to be closed, not pooled');
 
     // Reading again, the client finds its stream cut short.
     client.socket.resume();
@@ -201,7 +188,7 @@ describe('slow clients: HEADER_TIMEOUT and BODY_TIMEOUT', () => {
     assert.ok(closedAfter >= 0, 'a head that never ends kept its connection open (HEADER_TIMEOUT=1)');
     assert.ok(closedAfter >= 900 && closedAfter < 3_000, `cut off after ${closedAfter} ms`);
     assert.equal(slow.received, '', 'no answer to a half-sent head');
-    await eventually(() => fdCounts(proxy.gate.pid).total <= fdsBefore.total, 3000, 'descriptors back to the baseline');
+    await waitUntil(() => fdCounts(proxy.gate.pid).total <= fdsBefore.total, 3000, 'descriptors back to the baseline');
     t.diagnostic(`slowloris cut off after ${closedAfter} ms`);
   });
 

@@ -1,11 +1,11 @@
 // Helpers for the gateway's fault and abuse tests: chat requests sent over a raw TCP connection
-// (a client that stops reading, or vanishes), waiting for a condition, the CLI processes of a
-// fixture, and stand-in CLIs for behaviour the real one cannot be made to show.
+// (a client that stops reading, or vanishes), the CLI processes of a fixture, and stand-in CLIs for behaviour the real one cannot be made to show.
 
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { GATEWAY_KEY, MODEL, sleep, user } from './gateway-harness.js';
+import { user } from './common.js';
+import { GATEWAY_KEY, MODEL } from './gateway-harness.js';
 import { RawConnection, fdCounts } from './probes.js';
 
 // Opens a connection and sends one POST /v1/chat/completions; returns the RawConnection.
@@ -19,17 +19,6 @@ export async function rawChat(port, body, { apiKey = GATEWAY_KEY, stopReading = 
       `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
   return raw;
-}
-
-// Resolves once `predicate()` is truthy (polled); rejects naming `what` (and `detail()`) after `ms`.
-export async function waitUntil(predicate, ms, what, detail = () => '') {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms ${detail()}`);
-    await sleep(50);
-  }
 }
 
 // The pipe and pidfd counts of `pid` (what a CLI process costs ccgate).

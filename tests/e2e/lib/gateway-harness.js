@@ -1,7 +1,7 @@
-// Shared fixture for the gateway door: a mock Anthropic model (or, for `self`, the mock OpenAI
-// upstream of the proxy tests), a ccgate that drives the real Claude Code CLI against it, the
-// real `openai` SDK as the client, and /proc and $TMPDIR inspection to prove that nothing a
-// session started outlives it.
+// The gateway door's fixture: a mock Anthropic model (or, for `self`, the mock OpenAI upstream
+// of the proxy tests), a ccgate that drives the real Claude Code CLI against it, the real
+// `openai` SDK as the client, and /proc and $TMPDIR inspection to prove that nothing a session
+// started outlives it. The helpers both doors use come from common.js and are exported here too.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 
 import { Ccgate, makeTempDir } from './ccgate.js';
+import { jsonOrText, proxyDoorEnv, readSSEBlocks, sleep } from './common.js';
 import { MockAnthropic } from './mock-anthropic.js';
 import { MockOpenAI } from './mock-openai.js';
+
+export { rejectsWith, sleep, user, waitUntil, withTimeout } from './common.js';
 
 // Keep the SDK from picking up credentials or a base URL from the developer's environment.
 for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_ORG_ID', 'OPENAI_PROJECT_ID', 'OPENAI_WEBHOOK_SECRET']) delete process.env[name];
@@ -43,14 +46,7 @@ export class GatewayFixture {
       const target = {};
       if (self) {
         fixture.upstream = await MockOpenAI.start();
-        Object.assign(target, {
-          CLAUDE_CODE_BASE_URL: 'self',
-          OPENAI_BASE_URL: fixture.upstream.baseURL,
-          OPENAI_API_KEY: 'sk-upstream-test-key',
-          BIG_MODEL: 'gpt-big',
-          MIDDLE_MODEL: 'gpt-middle',
-          SMALL_MODEL: 'gpt-small',
-        });
+        Object.assign(target, { CLAUDE_CODE_BASE_URL: 'self', ...proxyDoorEnv(fixture.upstream) });
       } else {
         fixture.model = await MockAnthropic.start();
         target.CLAUDE_CODE_BASE_URL = fixture.model.url;
@@ -184,8 +180,6 @@ export function processTable() {
   return table;
 }
 
-export const user = (content) => ({ role: 'user', content });
-
 export const weatherTool = {
   type: 'function',
   function: {
@@ -214,71 +208,14 @@ export function assistantTurn(message) {
 export const toolMessage = (toolCallId, content) => ({ role: 'tool', tool_call_id: toolCallId, content });
 
 // Reads a whole chat-completions SSE response: the parsed `data:` payloads (`'[DONE]'` kept as a
-// string) and the comment lines.
+// string) and the comment lines. After `timeoutMs`, what arrived.
 export async function readChatSSE(response, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
-  const data = [];
-  const comments = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const reader = response.body.getReader();
-  const timer = setTimeout(() => reader.cancel(new Error('readChatSSE timed out')), timeoutMs);
-  const takeBlock = (block) => {
-    const payload = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(':')) comments.push(line);
-      else if (line.startsWith('data:')) payload.push(line.slice(5).replace(/^ /, ''));
-    }
-    if (payload.length === 0) return;
-    const raw = payload.join('\n');
-    try {
-      data.push(JSON.parse(raw));
-    } catch {
-      data.push(raw);
-    }
+  const { blocks } = await readSSEBlocks(response, { timeoutMs });
+  return {
+    data: blocks.filter((block) => block.data !== undefined).map((block) => jsonOrText(block.data)),
+    comments: blocks.flatMap((block) => block.comments),
   };
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let separator;
-      while ((separator = buffer.search(/\r?\n\r?\n/)) !== -1) {
-        takeBlock(buffer.slice(0, separator));
-        buffer = buffer.slice(separator).replace(/^\r?\n\r?\n/, '');
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  buffer += decoder.decode();
-  if (buffer.trim()) takeBlock(buffer);
-  return { data, comments };
 }
-
-// Asserts `promise` rejects with an instance of `ErrorClass`; returns the error.
-export async function rejectsWith(promise, ErrorClass, context = '') {
-  let caught;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught, `expected ${ErrorClass.name}, but the call succeeded${context ? `\n${context}` : ''}`);
-  assert.ok(caught instanceof ErrorClass, `expected ${ErrorClass.name}, got ${caught?.constructor?.name}: ${caught?.message}${context ? `\n${context}` : ''}`);
-  return caught;
-}
-
-export function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Wraps a test body so that a failure carries the tail of ccgate's log (and the model requests).
 export function withLog(getFixture, body) {

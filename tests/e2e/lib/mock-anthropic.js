@@ -1,8 +1,8 @@
 // A scripted Anthropic Messages model on 127.0.0.1 for the real Claude Code CLI to talk to (the
 // CLI that ccgate's gateway door drives). `POST /v1/messages` (any query) is answered as an SSE
 // stream shaped exactly like Anthropic's (a JSON message when the request does not stream);
-// every other path gets a 404 Anthropic error. Every request is recorded (`mock.requests`,
-// body parsed, plus `answer`: what the mock replied).
+// every other path gets a 404 Anthropic error. A protocol layer on MockServer (mock-server.js):
+// every request is recorded (`mock.requests`, body parsed, plus `answer`: what the mock replied).
 //
 // Rules, applied to each model request when no scripted behaviour is queued:
 //   1. the last user message carries tool_result blocks → text `Tool said: <texts joined by " | ">`
@@ -31,7 +31,9 @@
 // `mock.rule = (record) => behaviour | undefined` replaces the queue-less default per request.
 
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+
+import { sleep, textOf } from './common.js';
+import { MockServer } from './mock-server.js';
 
 export const GATEWAY_TOOL_PREFIX = 'mcp__gateway__';
 
@@ -42,27 +44,16 @@ export const DEFAULT_USAGE = Object.freeze({
   output_tokens: 9,
 });
 
-export class MockAnthropic {
-  #server;
-  #queue = [];
-  #sockets = new Set();
-  #waiters = [];
-  requests = [];
+export class MockAnthropic extends MockServer {
   rule = undefined;
-
-  static async start() {
-    const mock = new MockAnthropic();
-    await mock.#listen();
-    return mock;
-  }
-
-  get port() {
-    return this.#server.address().port;
-  }
 
   // What the CLI takes as ANTHROPIC_BASE_URL (it appends /v1/messages itself).
   get url() {
-    return `http://127.0.0.1:${this.port}`;
+    return this.origin;
+  }
+
+  get label() {
+    return 'mock model';
   }
 
   // The model requests only (POST /v1/messages), in arrival order.
@@ -70,35 +61,9 @@ export class MockAnthropic {
     return this.requests.filter(isModelRequest);
   }
 
-  enqueue(...behaviours) {
-    this.#queue.push(...behaviours);
-    return this;
-  }
-
-  // Resolves with the model requests once `predicate` holds for the list of them.
-  waitFor(predicate, { timeoutMs = 30_000, what = 'the expected model requests' } = {}) {
-    const check = () => {
-      const requests = this.messageRequests;
-      return predicate(requests) ? requests : undefined;
-    };
-    const ready = check();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      const waiter = { check, resolve: (requests) => finish(() => resolve(requests)) };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(new Error(`mock model: ${what} did not arrive within ${timeoutMs} ms (${this.messageRequests.length} model request(s) so far)`)),
-          ),
-        timeoutMs,
-      );
-      const finish = (settle) => {
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        settle();
-      };
-      this.#waiters.push(waiter);
-    });
+  // waitFor looks at the model requests.
+  get watched() {
+    return this.messageRequests;
   }
 
   waitForModelRequests(count, options = {}) {
@@ -111,66 +76,26 @@ export class MockAnthropic {
     return this.waitFor((requests) => find(requests) !== undefined, { what: `a tool_result for ${toolUseId}`, ...options }).then(find);
   }
 
-  async close() {
-    this.#server.closeAllConnections();
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise((resolve) => this.#server.close(resolve));
+  behaviourFor(record) {
+    const behaviour = isModelRequest(record) ? this.#next(record) : notFound(record);
+    record.answer = describe(behaviour);
+    return behaviour;
   }
 
-  #listen() {
-    this.#server = http.createServer((req, res) => this.#handle(req, res));
-    this.#server.keepAliveTimeout = 30_000;
-    this.#server.on('connection', (socket) => {
-      socket.setNoDelay(true);
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
-    return new Promise((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+  respond(behaviour, req, res, record) {
+    return sendAnswer(behaviour, res, record);
   }
 
-  async #handle(req, res) {
-    const record = recordOf(req);
-    const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    try {
-      record.body = JSON.parse(raw);
-    } catch {
-      record.body = undefined;
-    }
-    record.receivedAt = Date.now();
-    this.requests.push(record);
-    try {
-      if (!isModelRequest(record)) {
-        record.answer = { status: 404 };
-        return sendError(res, 404, 'not_found_error', `mock model: no route for ${req.method} ${record.path}`);
-      }
-      const behaviour = this.#next(record);
-      record.answer = describe(behaviour);
-      this.#wakeWaiters();
-      await respond(behaviour, req, res, record);
-    } catch (error) {
-      if (!res.headersSent && !res.destroyed) sendError(res, 500, 'api_error', `mock failure: ${error.message}`);
-      else res.destroy();
-    } finally {
-      this.#wakeWaiters();
-    }
+  sendFailure(res, error) {
+    sendError(res, 500, 'api_error', `mock failure: ${error.message}`);
   }
 
   #next(record) {
-    const scripted = this.#queue.length > 0 ? this.#queue.shift() : this.rule?.(record);
-    const behaviour = scripted ?? {};
+    const behaviour = this.takeQueued() ?? this.rule?.(record) ?? {};
     if (behaviour.handler || behaviour.hang || behaviour.status || behaviour.blocks || behaviour.text !== undefined || behaviour.toolUses) {
       return behaviour;
     }
     return { ...answerByRules(record.body), ...behaviour };
-  }
-
-  #wakeWaiters() {
-    for (const waiter of [...this.#waiters]) {
-      const ready = waiter.check();
-      if (ready) waiter.resolve(ready);
-    }
   }
 }
 
@@ -178,28 +103,7 @@ function isModelRequest(record) {
   return record.method === 'POST' && record.path === '/v1/messages';
 }
 
-function recordOf(req) {
-  const record = {
-    method: req.method,
-    url: req.url,
-    path: req.url.split('?')[0],
-    headers: req.headers,
-    body: undefined,
-    receivedAt: 0,
-    answer: undefined,
-    socketClosed: false,
-  };
-  // Resolves when the connection that carried the request closes (the CLI went away).
-  record.closed = new Promise((resolve) => {
-    const markClosed = () => {
-      record.socketClosed = true;
-      resolve();
-    };
-    if (req.socket.destroyed) markClosed();
-    else req.socket.once('close', markClosed);
-  });
-  return record;
-}
+const notFound = (record) => ({ status: 404, errorType: 'not_found_error', message: `mock model: no route for ${record.method} ${record.path}` });
 
 function describe(behaviour) {
   if (behaviour.handler) return { handler: true };
@@ -239,13 +143,7 @@ export function lastUserText(body) {
 export function toolResultsOf(body) {
   return contentBlocks(lastUserMessage(body))
     .filter((block) => block.type === 'tool_result')
-    .map((block) => ({ tool_use_id: block.tool_use_id, text: resultText(block.content), is_error: block.is_error === true }));
-}
-
-function resultText(content) {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.filter((part) => part.type === 'text').map((part) => part.text).join('');
-  return '';
+    .map((block) => ({ tool_use_id: block.tool_use_id, text: textOf(block.content), is_error: block.is_error === true }));
 }
 
 // Names of the tools the request offers the model.
@@ -362,18 +260,16 @@ function stopReasonOf(behaviour, blocks) {
 }
 
 // Unreferenced: a scripted stall must not keep the test process alive after the test ends.
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+const stall = (ms) => sleep(ms, { unref: true });
 
 function sendError(res, status, type, message) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ type: 'error', error: { type, message } }));
 }
 
-async function respond(behaviour, req, res, record) {
-  if (behaviour.handler) return behaviour.handler(req, res, record);
-  if (behaviour.delayMs) await sleep(behaviour.delayMs);
+async function sendAnswer(behaviour, res, record) {
+  if (behaviour.delayMs) await stall(behaviour.delayMs);
   if (res.destroyed) return;
-  if (behaviour.hang) return;
   if (behaviour.status) return sendError(res, behaviour.status, behaviour.errorType ?? 'api_error', behaviour.message ?? 'mock error');
   const blocks = blocksOf(behaviour);
   const stopReason = stopReasonOf(behaviour, blocks);
@@ -389,8 +285,8 @@ async function respond(behaviour, req, res, record) {
   const events = streamEvents(id, model, blocks, stopReason, usage);
   for (let i = 0; i < events.length; i++) {
     if (behaviour.hangAfterEvents !== undefined && i === behaviour.hangAfterEvents) return;
-    if (behaviour.pauseAfterEvents && i === behaviour.pauseAfterEvents.count) await sleep(behaviour.pauseAfterEvents.ms);
-    else if (i > 0 && behaviour.eventDelayMs) await sleep(behaviour.eventDelayMs);
+    if (behaviour.pauseAfterEvents && i === behaviour.pauseAfterEvents.count) await stall(behaviour.pauseAfterEvents.ms);
+    else if (i > 0 && behaviour.eventDelayMs) await stall(behaviour.eventDelayMs);
     if (res.destroyed) return;
     res.write(`event: ${events[i].type}\ndata: ${JSON.stringify(events[i])}\n\n`);
   }

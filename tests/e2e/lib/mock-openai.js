@@ -1,5 +1,6 @@
-// A scripted OpenAI-compatible upstream on 127.0.0.1. Every request is recorded so tests can
-// assert what ccgate sent; tests queue the next responses as behaviours:
+// A scripted OpenAI-compatible upstream on 127.0.0.1, the protocol layer on MockServer
+// (mock-server.js: every request recorded so tests can assert what ccgate sent, the queue,
+// waiting). Tests queue the next responses as behaviours:
 //
 //   { json, status = 200, headers }                      a JSON body
 //   { body, status, headers }                            a raw body (string or Buffer)
@@ -13,155 +14,52 @@
 //
 // When the queue is empty the default rule answers (a short text, streamed when asked to).
 
-import http from 'node:http';
+import { sleep } from './common.js';
+import { MockServer } from './mock-server.js';
 
-export class MockOpenAI {
-  #server;
-  #queue = [];
-  #sockets = new Set();
-  #waiters = [];
-  requests = [];
+export class MockOpenAI extends MockServer {
   defaultRule = defaultAnswer;
-
-  static async start() {
-    const mock = new MockOpenAI();
-    await mock.#listen();
-    return mock;
-  }
-
-  get port() {
-    return this.#server.address().port;
-  }
-
-  get origin() {
-    return `http://127.0.0.1:${this.port}`;
-  }
 
   get baseURL() {
     return `${this.origin}/v1`;
   }
 
-  get openSocketCount() {
-    return this.#sockets.size;
-  }
-
-  enqueue(...behaviours) {
-    this.#queue.push(...behaviours);
-    return this;
+  get label() {
+    return 'mock upstream';
   }
 
   reset() {
-    this.#queue = [];
-    this.requests = [];
+    super.reset();
     this.defaultRule = defaultAnswer;
   }
 
   // Resolves with the first `count` recorded requests once that many have arrived.
   waitForRequests(count = 1, timeoutMs = 5000) {
-    if (this.requests.length >= count) return Promise.resolve(this.requests.slice(0, count));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`mock upstream: expected ${count} request(s), got ${this.requests.length} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = (requests) => {
-        clearTimeout(timer);
-        resolve(requests.slice(0, count));
-      };
-      this.#waiters.push({ count, resolve: done });
-    });
+    return this.waitFor((requests) => requests.length >= count, { timeoutMs, what: `${count} request(s)` }).then((requests) => requests.slice(0, count));
   }
 
-  async close() {
-    this.#server.closeAllConnections();
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise((resolve) => this.#server.close(resolve));
+  behaviourFor(record) {
+    return this.takeQueued() ?? this.defaultRule(record);
   }
 
-  #listen() {
-    this.#server = http.createServer((req, res) => this.#handle(req, res));
-    this.#server.keepAliveTimeout = 30_000;
-    this.#server.on('connection', (socket) => {
-      socket.setNoDelay(true);
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
-    return new Promise((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-  }
-
-  async #handle(req, res) {
-    const record = recordOf(req);
-    const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
-    record.rawBody = Buffer.concat(chunks);
-    try {
-      record.body = JSON.parse(record.rawBody.toString('utf8'));
-    } catch {
-      record.body = undefined;
+  async respond(behaviour, req, res) {
+    if (behaviour.destroy) return req.socket.destroy();
+    if (behaviour.stream) return streamAnswer(behaviour, res);
+    if (behaviour.delayMs) await sleep(behaviour.delayMs);
+    if (res.destroyed) return;
+    const status = behaviour.status ?? 200;
+    if ('json' in behaviour) {
+      res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
+      return res.end(JSON.stringify(behaviour.json));
     }
-    record.receivedAt = Date.now();
-    this.requests.push(record);
-    this.#wakeWaiters();
-    const behaviour = this.#queue.length > 0 ? this.#queue.shift() : this.defaultRule(record);
-    try {
-      await respond(behaviour, req, res, record);
-    } catch (error) {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: `mock failure: ${error.message}` } }));
-      }
-    }
+    res.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers });
+    res.end(behaviour.body ?? '');
   }
 
-  #wakeWaiters() {
-    const ready = this.#waiters.filter((w) => this.requests.length >= w.count);
-    this.#waiters = this.#waiters.filter((w) => this.requests.length < w.count);
-    for (const waiter of ready) waiter.resolve(this.requests);
+  sendFailure(res, error) {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: `mock failure: ${error.message}` } }));
   }
-}
-
-function recordOf(req) {
-  const record = {
-    method: req.method,
-    url: req.url,
-    path: req.url.split('?')[0],
-    headers: req.headers,
-    rawBody: Buffer.alloc(0),
-    body: undefined,
-    receivedAt: 0,
-    socketClosed: false,
-    socketClosedAt: 0,
-  };
-  // Resolves when the TCP connection that carried this request closes: after a client abort,
-  // ccgate must close its upstream connection rather than return it to a pool.
-  record.closed = new Promise((resolve) => {
-    const markClosed = () => {
-      record.socketClosed = true;
-      record.socketClosedAt = Date.now();
-      resolve();
-    };
-    if (req.socket.destroyed) markClosed();
-    else req.socket.once('close', markClosed);
-  });
-  return record;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function respond(behaviour, req, res, record) {
-  if (behaviour.handler) return behaviour.handler(req, res, record);
-  if (behaviour.destroy) return req.socket.destroy();
-  if (behaviour.hang) return;
-  if (behaviour.stream) return streamAnswer(behaviour, res);
-  if (behaviour.delayMs) await sleep(behaviour.delayMs);
-  if (res.destroyed) return;
-  const status = behaviour.status ?? 200;
-  if ('json' in behaviour) {
-    res.writeHead(status, { 'content-type': 'application/json', ...behaviour.headers });
-    return res.end(JSON.stringify(behaviour.json));
-  }
-  res.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers });
-  res.end(behaviour.body ?? '');
 }
 
 async function streamAnswer(behaviour, res) {
