@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { Ccgate } from './lib/ccgate.js';
+import { Ccgate, makeTempDir } from './lib/ccgate.js';
+import { chat, cliAnswerLines, processDescriptors, rawChat, writeFakeCli } from './lib/gateway-faults.js';
 import { MODELS, ProxyFixture, UPSTREAM_KEY, sleep, waitUntil } from './lib/harness.js';
 import { chunk } from './lib/mock-openai.js';
-import { makeTempDir } from './lib/ccgate.js';
-import { chat, cliAnswerLines, processDescriptors, rawChat, waitUntil, writeFakeCli } from './lib/gateway-faults.js';
 import { GatewayFixture } from './lib/gateway-harness.js';
 import { RawConnection, fdCounts, rssKiB } from './lib/probes.js';
 
