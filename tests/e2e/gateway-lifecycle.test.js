@@ -13,9 +13,9 @@ import {
   assistantTurn,
   claudeMissing,
   rejectsWith,
-  sleep,
   toolMessage,
   user,
+  waitUntil,
   weatherTool,
   withLog,
   withTimeout,
@@ -156,13 +156,7 @@ describe('gateway: lifecycle', { skip: claudeMissing }, () => {
         assert.ok(gateway.claudeProcesses().length > 0, 'the session CLI is running');
         assert.ok(gateway.sessionDirs().length > 0, 'its session dir exists');
         // The CLI's MCP call is parked, waiting for the client's result.
-        await withTimeout(
-          (async () => {
-            while (!/tools\/call/.test(gateway.gate.stderr)) await sleep(50);
-          })(),
-          10_000,
-          "the CLI's MCP tools/call",
-        );
+        await waitUntil(() => /tools\/call/.test(gateway.gate.stderr), 10_000, "the CLI's MCP tools/call");
 
         const started = Date.now();
         const { code, signal } = await gateway.gate.stop(25_000);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { GatewayFixture, MODEL, claudeMissing, user, weatherTool, withLog } from './lib/gateway-harness.js';
-import { ProxyFixture, sleep } from './lib/harness.js';
+import { ProxyFixture, sleep, waitUntil } from './lib/harness.js';
 import { textStream } from './lib/mock-openai.js';
 import { RawConnection } from './lib/probes.js';
 
@@ -52,7 +52,7 @@ describe('shutdown: a second signal', { skip: claudeMissing }, () => {
             // cut short by the shutdown
           }
         })();
-        await waitFor(() => gateway.model.messageRequests.length > 0, 30_000, 'the CLI to reach the model');
+        await waitUntil(() => gateway.model.messageRequests.length > 0, 30_000, 'the CLI to reach the model');
         await sleep(500);
         const exit = await signalTwice(gateway.gate, 'SIGINT');
         assertExitedCleanly(gateway.gate, exit);
@@ -76,7 +76,7 @@ describe('shutdown: a second signal', { skip: claudeMissing }, () => {
         });
         assert.equal(first.choices[0].finish_reason, 'tool_calls');
         // The CLI's tools/call is parked in ccgate, its MCP response open, waiting for the result.
-        await waitFor(() => /tools\/call/.test(gateway.gate.stderr), 10_000, 'the MCP tools/call');
+        await waitUntil(() => /tools\/call/.test(gateway.gate.stderr), 10_000, 'the MCP tools/call');
         await sleep(300);
         const exit = await signalTwice(gateway.gate, 'SIGTERM');
         assertExitedCleanly(gateway.gate, exit);
@@ -97,7 +97,7 @@ describe('shutdown: a second signal on the proxy door', () => {
     await client.write(
       `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:${proxy.gate.port}\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n${json}`,
     );
-    await waitFor(() => client.received.includes('piece 3'), 10_000, 'the stream to flow');
+    await waitUntil(() => client.received.includes('piece 3'), 10_000, 'the stream to flow');
     const [record] = await proxy.mock.waitForRequests(1);
     const exit = await signalTwice(proxy.gate, 'SIGTERM');
     assertExitedCleanly(proxy.gate, exit);
@@ -108,11 +108,3 @@ describe('shutdown: a second signal on the proxy door', () => {
     client.destroy();
   });
 });
-
-async function waitFor(check, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`waited ${ms} ms for ${what}`);
-    await sleep(50);
-  }
-}
