@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Runs the benchmark suite and writes bench/results/<run-id>.json and .md.
 //   node bench/run.mjs [--suite quick|full] [--build build] [--only S1,S3] [--no-netns]
+//                      [--compare-build DIR[:label]]…
+// --compare-build adds the arm ccgate-<label> (label by default the compiler that built
+// DIR/ccgate, e.g. gcc12): another build's ccgate with the ccgate arm's settings, in the same
+// shuffled rounds, in every scenario with arms (S1–S5). The bench tools come from --build.
 // Everything runs on loopback inside a fresh network namespace when the bench can make one
 // (root and unshare): nothing can reach the network, even the real Claude Code CLI.
 
@@ -13,7 +17,7 @@ import { canUnshare, reexecInNetns } from './lib/netns.mjs';
 import { markdown } from './lib/report.mjs';
 import { suites } from './lib/suites.mjs';
 import { evaluateTargets } from './lib/targets.mjs';
-import { benchTools } from './lib/tools.mjs';
+import { benchTools, compilerOf } from './lib/tools.mjs';
 import * as s1 from './scenarios/s1_added_latency.mjs';
 import * as s2 from './scenarios/s2_throughput.mjs';
 import * as s3 from './scenarios/s3_streaming.mjs';
@@ -22,6 +26,20 @@ import * as s5 from './scenarios/s5_memory.mjs';
 import * as s6 from './scenarios/s6_gateway.mjs';
 
 const scenarios = [s1, s2, s3, s4, s5, s6];
+const usage =
+  'usage: node bench/run.mjs [--suite quick|full] [--build DIR] [--only S1,S3] [--no-netns] [--compare-build DIR[:label]]…';
+
+// DIR[:label] → [arm name, binary].
+function compareBuild(spec) {
+  const colon = spec.lastIndexOf(':');
+  const dir = path.resolve(colon > 0 ? spec.slice(0, colon) : spec);
+  const binary = path.join(dir, 'ccgate');
+  if (!fs.existsSync(binary)) {
+    console.error(`--compare-build: no ${binary} (build it first, e.g. make bench-compilers)`);
+    process.exit(2);
+  }
+  return [`ccgate-${colon > 0 ? spec.slice(colon + 1) : compilerOf(binary).label}`, binary];
+}
 
 function parseArgs(argv) {
   const options = {
@@ -30,6 +48,7 @@ function parseArgs(argv) {
     only: null,
     netns: true,
     inNetns: false,
+    compare: {},
   };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
@@ -38,10 +57,15 @@ function parseArgs(argv) {
     else if (arg === '--only') options.only = argv[++i].split(',');
     else if (arg === '--no-netns') options.netns = false;
     else if (arg === '--in-netns') options.inNetns = true;
-    else {
-      console.error(
-        `unknown argument ${arg}\nusage: node bench/run.mjs [--suite quick|full] [--build DIR] [--only S1,S3] [--no-netns]`,
-      );
+    else if (arg === '--compare-build') {
+      const [name, binary] = compareBuild(argv[++i] ?? '');
+      if (name === 'ccgate-' || name in options.compare) {
+        console.error(`--compare-build: arm '${name}' is empty or taken; give the build a DIR:label`);
+        process.exit(2);
+      }
+      options.compare[name] = binary;
+    } else {
+      console.error(`unknown argument ${arg}\n${usage}`);
       process.exit(2);
     }
   }
@@ -67,8 +91,10 @@ function versions(tools) {
     const result = spawnSync(command, args, { encoding: 'utf8' });
     return `${result.stdout}${result.stderr}`.trim();
   };
+  const ccgate = (binary) => `${run(binary, ['--version'])} built by ${compilerOf(binary).version}`;
   return {
-    ccgate: run(tools.ccgate, ['--version']),
+    ccgate: ccgate(tools.ccgate),
+    ...Object.fromEntries(Object.entries(tools.compare).map(([name, binary]) => [name, ccgate(binary)])),
     nginx: run('nginx', ['-v']).replace('nginx version: ', ''),
     ccr: ccrInstalled()
       ? `claude-code-router ${JSON.parse(fs.readFileSync(path.join(ccrPackageDir, 'package.json'))).version} on node ${process.version}`
@@ -84,8 +110,12 @@ async function main() {
     if (canUnshare()) reexecInNetns(new URL(import.meta.url).pathname, argv);
     console.error('bench: cannot create a network namespace (needs root); running on the host loopback');
   }
-  const suite = suites[options.suite];
-  const tools = benchTools(options.build);
+  const tools = benchTools(options.build, options.compare);
+  // The compared builds run right after the ccgate arm, in every scenario that has arms.
+  const arms = suites[options.suite].arms.flatMap((name) =>
+    name === 'ccgate' ? [name, ...Object.keys(tools.compare)] : [name],
+  );
+  const suite = { ...suites[options.suite], arms };
   const runId = new Date()
     .toISOString()
     .replace(/[:.]/g, '-')
@@ -94,12 +124,13 @@ async function main() {
   const started = Date.now();
   const log = (message) =>
     console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const plain = !options.only && !Object.keys(tools.compare).length;
   const results = {
     runId,
     suite: options.suite,
     command:
-      { quick: 'make bench', full: 'make bench-full' }[options.suite] ??
-      `node bench/run.mjs --suite ${options.suite}`,
+      (plain && { quick: 'make bench', full: 'make bench-full' }[options.suite]) ||
+      `node bench/run.mjs ${argv.filter((arg) => arg !== '--in-netns').join(' ')}`,
     machine: machine(options.inNetns),
     versions: versions(tools),
     scenarios: {},

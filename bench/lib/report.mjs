@@ -14,7 +14,13 @@ const table = (head, rows) =>
     `|${head.map(() => '---').join('|')}|`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
-const armOrder = (arms) => ['direct', 'nginx', 'ccgate', 'ccr'].filter((name) => name in arms);
+// Other builds' ccgate (ccgate-gcc12…, from --compare-build) come right after ccgate, in the
+// order the scenario ran them (a stable sort).
+const armRank = (name) => ['direct', 'nginx', 'ccgate', 'ccr'].indexOf(name.split('-')[0]);
+const armOrder = (arms) =>
+  Object.keys(arms)
+    .filter((name) => armRank(name) >= 0)
+    .sort((a, b) => armRank(a) - armRank(b));
 
 function targetsSection(targets) {
   const rows = targets.map((t) => [
