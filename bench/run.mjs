@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the benchmark suite and writes bench/results/<run-id>.json and .md.
 //   node bench/run.mjs [--suite quick|full] [--build build] [--only S1,S3] [--no-netns]
-//                      [--compare-build DIR[:label]]…
+//                      [--arms direct,nginx,ccgate] [--compare-build DIR[:label]]…
+// --arms keeps only the named arms of the suite (direct, nginx, ccgate, ccr).
 // --compare-build adds the arm ccgate-<label> (label by default the compiler that built
 // DIR/ccgate, e.g. gcc12): another build's ccgate with the ccgate arm's settings, in the same
 // shuffled rounds, in every scenario with arms (S1–S5). The bench tools come from --build.
@@ -27,7 +28,7 @@ import * as s6 from './scenarios/s6_gateway.mjs';
 
 const scenarios = [s1, s2, s3, s4, s5, s6];
 const usage =
-  'usage: node bench/run.mjs [--suite quick|full] [--build DIR] [--only S1,S3] [--no-netns] [--compare-build DIR[:label]]…';
+  'usage: node bench/run.mjs [--suite quick|full] [--build DIR] [--only S1,S3] [--no-netns] [--arms LIST] [--compare-build DIR[:label]]…';
 
 // DIR[:label] → [arm name, binary].
 function compareBuild(spec) {
@@ -46,6 +47,7 @@ function parseArgs(argv) {
     suite: 'quick',
     build: path.join(rootDir, 'build'),
     only: null,
+    arms: null,
     netns: true,
     inNetns: false,
     compare: {},
@@ -55,6 +57,7 @@ function parseArgs(argv) {
     if (arg === '--suite') options.suite = argv[++i];
     else if (arg === '--build') options.build = path.resolve(argv[++i]);
     else if (arg === '--only') options.only = argv[++i].split(',');
+    else if (arg === '--arms') options.arms = argv[++i].split(',');
     else if (arg === '--no-netns') options.netns = false;
     else if (arg === '--in-netns') options.inNetns = true;
     else if (arg === '--compare-build') {
@@ -73,6 +76,11 @@ function parseArgs(argv) {
     console.error(`unknown suite ${options.suite} (smoke, quick or full)`);
     process.exit(2);
   }
+  const unknown = options.arms?.filter((name) => !suites[options.suite].arms.includes(name));
+  if (unknown?.length) {
+    console.error(`unknown arm ${unknown.join(', ')} (${suites[options.suite].arms.join(', ')})`);
+    process.exit(2);
+  }
   return options;
 }
 
@@ -86,7 +94,7 @@ function machine(inNetns) {
   };
 }
 
-function versions(tools) {
+function versions(tools, arms) {
   const run = (command, args) => {
     const result = spawnSync(command, args, { encoding: 'utf8' });
     return `${result.stdout}${result.stderr}`.trim();
@@ -95,10 +103,12 @@ function versions(tools) {
   return {
     ccgate: ccgate(tools.ccgate),
     ...Object.fromEntries(Object.entries(tools.compare).map(([name, binary]) => [name, ccgate(binary)])),
-    nginx: run('nginx', ['-v']).replace('nginx version: ', ''),
-    ccr: ccrInstalled()
-      ? `claude-code-router ${JSON.parse(fs.readFileSync(path.join(ccrPackageDir, 'package.json'))).version} on node ${process.version}`
-      : 'not installed',
+    ...(arms.includes('nginx') && { nginx: run('nginx', ['-v']).replace('nginx version: ', '') }),
+    ...(arms.includes('ccr') && {
+      ccr: ccrInstalled()
+        ? `claude-code-router ${JSON.parse(fs.readFileSync(path.join(ccrPackageDir, 'package.json'))).version} on node ${process.version}`
+        : 'not installed',
+    }),
     mock: 'ccgate-bench-mock (ccgate http::Server, 1 thread)',
   };
 }
@@ -112,9 +122,10 @@ async function main() {
   }
   const tools = benchTools(options.build, options.compare);
   // The compared builds run right after the ccgate arm, in every scenario that has arms.
-  const arms = suites[options.suite].arms.flatMap((name) =>
-    name === 'ccgate' ? [name, ...Object.keys(tools.compare)] : [name],
-  );
+  const arms = suites[options.suite].arms.flatMap((name) => [
+    ...(!options.arms || options.arms.includes(name) ? [name] : []),
+    ...(name === 'ccgate' ? Object.keys(tools.compare) : []),
+  ]);
   const suite = { ...suites[options.suite], arms };
   const runId = new Date()
     .toISOString()
@@ -124,7 +135,7 @@ async function main() {
   const started = Date.now();
   const log = (message) =>
     console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
-  const plain = !options.only && !Object.keys(tools.compare).length;
+  const plain = !options.only && !options.arms && !Object.keys(tools.compare).length;
   const results = {
     runId,
     suite: options.suite,
@@ -132,7 +143,7 @@ async function main() {
       (plain && { quick: 'make bench', full: 'make bench-full' }[options.suite]) ||
       `node bench/run.mjs ${argv.filter((arg) => arg !== '--in-netns').join(' ')}`,
     machine: machine(options.inNetns),
-    versions: versions(tools),
+    versions: versions(tools, arms),
     scenarios: {},
   };
   try {
