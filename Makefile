@@ -7,7 +7,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-tools soak format format-check clean
+.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-compilers bench-tools soak format format-check clean
 
 all: build
 
@@ -51,6 +51,17 @@ bench: bench-tools
 
 bench-full: bench-tools
 	node bench/run.mjs --suite full --build $(BUILD)
+
+# Compilers compared (BENCHMARKS.md): the clang build's ccgate and a GCC RelWithDebInfo build's
+# (in $(GCC_BUILD), the arm ccgate-gcc12) in the same rounds of S1 and S4, with direct and nginx.
+GCC_BUILD ?= build-gcc
+COMPARE_SUITE ?= full
+
+bench-compilers: bench-tools
+	@cmake -S . -B $(GCC_BUILD) -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(GCC_BUILD) --target ccgate -j $(JOBS)
+	node bench/run.mjs --suite $(COMPARE_SUITE) --only S1,S4 --arms direct,nginx,ccgate --build $(BUILD) \
+		--compare-build $(GCC_BUILD)
 
 # The soak (BENCHMARKS.md, "Soak"): SOAK_MINUTES of mixed load and faults on both doors of one
 # ccgate; fails when a series grows, something is not let go, or an answer is wrong. Runs of

@@ -106,7 +106,9 @@ function arm(name, managed, url, version, dir) {
 }
 
 // extraEnv: anything a scenario adds (the gateway lane sets CLAUDE_CODE_PATH and friends).
-export async function startCcgate(tools, mock, cpu, extraEnv = {}) {
+// `name` is 'ccgate' or an arm of tools.compare: another build's binary, the same settings.
+export async function startCcgate(tools, mock, cpu, extraEnv = {}, name = 'ccgate') {
+  const binary = name === 'ccgate' ? tools.ccgate : tools.compare[name];
   const dir = tempDir('ccgate');
   const port = await freePort();
   const env = {
@@ -121,16 +123,16 @@ export async function startCcgate(tools, mock, cpu, extraEnv = {}) {
     ...extraEnv,
   };
   const ccgate = await startProcess({
-    name: 'ccgate',
-    command: tools.ccgate,
+    name,
+    command: binary,
     args: ['serve'],
     env,
     cwd: dir,
     cpu,
     ready: { port },
   });
-  const version = execFileSync(tools.ccgate, ['--version'], { encoding: 'utf8' }).trim();
-  return arm('ccgate', ccgate, `http://127.0.0.1:${port}`, version, dir);
+  const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  return arm(name, ccgate, `http://127.0.0.1:${port}`, version, dir);
 }
 
 export const ccrPackageDir = path.join(benchDir, 'peer', 'node_modules', '@musistudio', 'claude-code-router');
@@ -182,7 +184,8 @@ export async function startArms(names, tools, mock, cpu, ccgateEnv) {
   for (const name of names) {
     if (name === 'direct') arms.push(directArm(mock));
     else if (name === 'nginx') arms.push(await startNginx(mock, cpu));
-    else if (name === 'ccgate') arms.push(await startCcgate(tools, mock, cpu, ccgateEnv));
+    else if (name === 'ccgate' || name in tools.compare)
+      arms.push(await startCcgate(tools, mock, cpu, ccgateEnv, name));
     else if (name === 'ccr' && ccrInstalled()) arms.push(await startCcr(mock, cpu));
   }
   return arms;

@@ -1,5 +1,7 @@
 // The markdown summary of one run's results.
 
+import { ratio } from './summary.mjs';
+
 const f = (value, digits = 1) =>
   value === null || value === undefined || Number.isNaN(value)
     ? '–'
@@ -14,7 +16,13 @@ const table = (head, rows) =>
     `|${head.map(() => '---').join('|')}|`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
-const armOrder = (arms) => ['direct', 'nginx', 'ccgate', 'ccr'].filter((name) => name in arms);
+// Other builds' ccgate (ccgate-gcc12…, from --compare-build) come right after ccgate, in the
+// order the scenario ran them (a stable sort).
+const armRank = (name) => ['direct', 'nginx', 'ccgate', 'ccr'].indexOf(name.split('-')[0]);
+const armOrder = (arms) =>
+  Object.keys(arms)
+    .filter((name) => armRank(name) >= 0)
+    .sort((a, b) => armRank(a) - armRank(b));
 
 function targetsSection(targets) {
   const rows = targets.map((t) => [
@@ -204,6 +212,40 @@ function s6Section(s6) {
   return `## S6 — ${s6.title}\n\n${s6.placement}.\n\n${table(['measure', 'value', 'notes'], rows)}`;
 }
 
+// Issue 9's comparison, side by side: each --compare-build arm against ccgate in S1 (the smallest
+// body) and S4a, from the same rounds as the tables below.
+function buildsSection(results) {
+  const others = Object.keys(results.versions).filter((name) => name.startsWith('ccgate-'));
+  const s1 = results.scenarios.S1?.points?.[0];
+  const s4 = results.scenarios.S4?.single?.arms;
+  const measures = [
+    ...(s1
+      ? [
+          [`S1 ${s1.kb} KB c=1: added p50 (µs)`, (name) => s1.arms[name]?.added?.p50.median],
+          [`S1 ${s1.kb} KB c=1: added p99 (µs)`, (name) => s1.arms[name]?.added?.p99.median],
+          [`S1 ${s1.kb} KB: CPU-µs per request`, (name) => s1.arms[name]?.cpuUsPerRequest?.median],
+          ['S1: CPU-µs per KB of body (slope)', (name) => results.scenarios.S1.slopes[name]?.cpuUsPerKb],
+        ]
+      : []),
+    ...(s4
+      ? [
+          ['S4a: events per second, one stream', (name) => s4[name]?.eventsPerSecond.median],
+          ['S4a: CPU-µs per event', (name) => s4[name]?.cpuUsPerEvent?.median],
+        ]
+      : []),
+  ];
+  if (!others.length || !measures.length) return null;
+  const figure = (value) => f(value, value >= 1000 ? 0 : 2);
+  const rows = measures.map(([label, value]) => [
+    label,
+    figure(value('ccgate')),
+    ...others.flatMap((name) => [figure(value(name)), f(ratio(value(name) ?? null, value('ccgate') ?? null), 2)]),
+  ]);
+  const head = ['measure', 'ccgate', ...others.flatMap((name) => [name, `${name} ÷ ccgate`])];
+  const builds = ['ccgate', ...others].map((name) => `${name}: ${results.versions[name]}`).join('; ');
+  return `## Builds compared\n\n${builds}. The same settings in the same shuffled rounds; medians over rounds.\n\n${table(head, rows)}`;
+}
+
 const sections = { S1: s1Section, S2: s2Section, S3: s3Section, S4: s4Section, S5: s5Section, S6: s6Section };
 
 export function markdown(results) {
@@ -219,7 +261,13 @@ export function markdown(results) {
   const body = Object.entries(results.scenarios).map(([id, scenario]) =>
     scenario.error ? `## ${id}\n\nFailed: ${scenario.error}` : sections[id](scenario),
   );
-  return [...head, '', targetsSection(results.targets), '', ...body.flatMap((section) => [section, ''])].join(
-    '\n',
-  );
+  const builds = buildsSection(results);
+  return [
+    ...head,
+    '',
+    targetsSection(results.targets),
+    '',
+    ...(builds ? [builds, ''] : []),
+    ...body.flatMap((section) => [section, '']),
+  ].join('\n');
 }
