@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include "app/config.hpp"
+#include "app/environment.hpp"
+
+namespace ccgate::app {
+namespace {
+
+TEST(QuotedValue, EscapesWhatATerminalWouldMangle) {
+  EXPECT_EQ(quoted_value("plain"), R"("plain")");
+  EXPECT_EQ(quoted_value("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(quoted_value("line\nnext\tx\r\x01\x7f"), R"("line\nnext\tx\x0d\x01\x7f")");
+}
+
+TEST(QuotedValue, KeepsUtf8AndEscapesBytesThatAreNot) {
+  EXPECT_EQ(quoted_value("m\xc3\xa9t\xc3\xa9o \xf0\x9f\x8e\x89"),
+            "\"m\xc3\xa9t\xc3\xa9o \xf0\x9f\x8e\x89\"");
+  EXPECT_EQ(quoted_value("-3\xc0"), R"("-3\xc0")");                      // a lead byte at the end
+  EXPECT_EQ(quoted_value("\xe2\x82"), R"("\xe2\x82")");                  // a sequence cut short
+  EXPECT_EQ(quoted_value("\xc0\xaf"), R"("\xc0\xaf")");                  // an overlong '/'
+  EXPECT_EQ(quoted_value("\xed\xa0\x80"), R"("\xed\xa0\x80")");          // a UTF-16 surrogate
+  EXPECT_EQ(quoted_value("\xf4\x90\x80\x80"), R"("\xf4\x90\x80\x80")");  // above U+10FFFF
+}
+
+// Found by fuzz_dotenv_config: fmt 9's "{:?}" hit an assertion (std::terminate, no message) on a
+// value ending inside a UTF-8 sequence, so one stray byte in .env killed ccgate at start-up.
+TEST(Config, ABadValueEndingInsideAUtf8SequenceIsAConfigError) {
+  for (const char* name :
+       {"PING_INTERVAL", "PORT", "LOG_LEVEL", "OPENAI_BASE_URL", "GATEWAY_REASONING"}) {
+    try {
+      load_config({{name, "-3\xc0"}});
+      FAIL() << name << " accepted a bad value";
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find(std::string(name) + R"(="-3\xc0")"),
+                std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ccgate::app
