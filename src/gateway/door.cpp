@@ -23,6 +23,7 @@
 #include "translate/cli_input.hpp"
 #include "translate/cli_stream.hpp"
 #include "translate/ids.hpp"
+#include "translate/json_access.hpp"
 
 namespace ccgate::gateway {
 namespace asio = boost::asio;
@@ -155,6 +156,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     if (ec)
       throw openai::InvalidRequest(
           fmt::format("We could not parse the JSON body of your request ({}).", ec.message()), "");
+    if (!translate::numbers_are_finite(body))  // would reach the CLI as `Infinity`
+      throw openai::InvalidRequest(
+          "We could not parse the JSON body of your request (a number is too large for a double).",
+          "");
     request = openai::parse_chat_request(body);
   } catch (const openai::InvalidRequest& invalid) {
     rejected =

@@ -12,6 +12,7 @@
 
 #include "fuzz_support.hpp"
 #include "translate/cli_input.hpp"
+#include "translate/json_access.hpp"
 #include "translate/tool_names.hpp"
 
 namespace {
@@ -73,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto body =
       ccgate::fuzz::parse_json(std::string_view(reinterpret_cast<const char*>(data), size), 32);
   if (!body) return 0;  // a 400 "We could not parse the JSON body"
+  if (!ccgate::translate::numbers_are_finite(*body)) return 0;  // the door's 400 for 1e999
 
   ccgate::openai::ChatRequest request;
   try {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace ccgate::fuzz {
 
@@ -104,6 +105,33 @@ void check_delta(Block open, const json::object& event) {
 }
 
 }  // namespace
+
+bool nearly_equal(const json::value& a, const json::value& b) {
+  if (a.is_double() && b.is_double()) {
+    const double x = a.get_double();
+    const double y = b.get_double();
+    return x == y || std::abs(x - y) <= 1e-12 * std::max(std::abs(x), std::abs(y));
+  }
+  if (a.kind() != b.kind()) return false;
+  if (const auto* array = a.if_array()) {
+    const auto& other = b.get_array();
+    if (array->size() != other.size()) return false;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      if (!nearly_equal((*array)[i], other[i])) return false;
+    }
+    return true;
+  }
+  if (const auto* object = a.if_object()) {
+    const auto& other = b.get_object();
+    if (object->size() != other.size()) return false;
+    for (const auto& [key, item] : *object) {
+      const auto* match = other.if_contains(key);
+      if (match == nullptr || !nearly_equal(item, *match)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
 
 AnthropicStreamSummary check_anthropic_stream(std::string_view sse) {
   AnthropicStreamSummary summary;
