@@ -58,9 +58,11 @@ function record(req, res) {
   res.end = function (chunk, encoding, ...rest) {
     keep(chunk, encoding);
     if (res.statusCode === 200) {
-      const type = String(res.getHeader('content-type') ?? '');
-      const format = type.includes('event-stream') ? 'sse' : type.includes('json') ? 'json' : null;
-      if (format) save(`${kind}-${format}-answers`, Buffer.concat(answer));
+      // Headers given to writeHead() are not visible to getHeader(): tell by the body.
+      const bytes = Buffer.concat(answer);
+      const text = bytes.toString('utf8', 0, Math.min(bytes.length, 64)).trimStart();
+      const format = /^(data|event|:)/.test(text) ? 'sse' : /^[[{]/.test(text) ? 'json' : null;
+      if (format) save(`${kind}-${format}-answers`, bytes);
     }
     return end.call(this, chunk, encoding, ...rest);
   };
