@@ -87,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   translator.finish(*end, out);
   if (stream) {
-    ccgate::fuzz::check_openai_stream(out);
+    require(ccgate::fuzz::check_openai_stream(out) == translator.content(),
+            "the streamed content is the content the gateway remembers");
   } else {
     require(out.empty(), "nothing is streamed for a non-streaming request");
   }

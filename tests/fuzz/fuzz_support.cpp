@@ -81,19 +81,22 @@ Block start_block(const json::object& event) {
   return Block::tool_use;
 }
 
-void check_delta(Block open, const json::object& event) {
+void check_delta(Block open, const json::object& event, AnthropicStreamSummary& summary) {
   const auto& delta = object_field(event, "delta", "content_block_delta has a delta");
   const auto type = string_field(delta, "type", "delta.type is a string");
   switch (open) {
     case Block::text:
       require(type == "text_delta", "a text block gets text_delta", type);
-      string_field(delta, "text", "text_delta has text");
+      summary.text.append(string_field(delta, "text", "text_delta has text"));
       break;
     case Block::thinking:
       require(type == "thinking_delta" || type == "signature_delta",
               "a thinking block gets thinking_delta or signature_delta", type);
-      string_field(delta, type == "thinking_delta" ? "thinking" : "signature",
-                   "thinking delta has its field");
+      if (type == "thinking_delta") {
+        summary.thinking.append(string_field(delta, "thinking", "thinking_delta has thinking"));
+      } else {
+        string_field(delta, "signature", "signature_delta has a signature");
+      }
       break;
     case Block::tool_use:
       require(type == "input_json_delta", "a tool_use block gets input_json_delta", type);
@@ -181,7 +184,7 @@ AnthropicStreamSummary check_anthropic_stream(std::string_view sse) {
       require(open != Block::none, "a delta arrives inside an open block", sse);
       require(index_field(object, "delta index is an integer") == open_index,
               "a delta names the open block", sse);
-      check_delta(open, object);
+      check_delta(open, object, summary);
     } else if (type == "content_block_stop") {
       require(open != Block::none, "content_block_stop closes an open block", sse);
       require(index_field(object, "stop index is an integer") == open_index,
@@ -218,7 +221,8 @@ AnthropicStreamSummary check_anthropic_stream(std::string_view sse) {
   return summary;
 }
 
-void check_openai_stream(std::string_view sse) {
+std::string check_openai_stream(std::string_view sse) {
+  std::string content;
   bool done = false;
   bool finished = false;  // a finish_reason arrived
   bool errored = false;
@@ -266,6 +270,10 @@ void check_openai_stream(std::string_view sse) {
               "finish_reason is tool_calls only when tool calls were sent", sse);
       finished = true;
     }
+    if (const auto* text = delta.if_contains("content")) {
+      require(text->is_string(), "delta.content is a string", event.data);
+      content.append(text->get_string());
+    }
     if (const auto* calls = delta.if_contains("tool_calls")) {
       require(calls->is_array(), "delta.tool_calls is an array", event.data);
       for (const auto& call : calls->get_array()) {
@@ -286,6 +294,7 @@ void check_openai_stream(std::string_view sse) {
   }
   require(done, "every stream ends with data: [DONE]", sse);
   require(finished || errored, "a stream ends with a finish_reason or an error", sse);
+  return content;
 }
 
 }  // namespace ccgate::fuzz

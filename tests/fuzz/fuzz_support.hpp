@@ -114,6 +114,8 @@ struct AnthropicStreamSummary {
   bool ended_with_error = false;
   std::size_t tool_use_blocks = 0;
   std::string stop_reason;
+  std::string text;      // every text_delta, joined
+  std::string thinking;  // every thinking_delta, joined
 };
 
 // An Anthropic Messages stream as the SDKs and Claude Code read it: message_start first;
@@ -125,6 +127,7 @@ AnthropicStreamSummary check_anthropic_stream(std::string_view sse);
 // An OpenAI Chat Completions stream as the OpenAI SDK reads it: "data:" events only, each a
 // chat.completion.chunk (or an error object), then "data: [DONE]" exactly once, last.
 // Tool-call deltas name each call once (index, id, name) before its arguments.
-void check_openai_stream(std::string_view sse);
+// Returns the content deltas, joined.
+std::string check_openai_stream(std::string_view sse);
 
 }  // namespace ccgate::fuzz

@@ -57,6 +57,9 @@ class Relay {
     return std::move(out_);
   }
 
+  const std::string& sent_text() const { return sent_text_; }
+  const std::string& sent_thinking() const { return sent_thinking_; }
+
  private:
   void on_event(const ccgate::http::SseEvent& event) {
     if (event.data == "[DONE]") {
@@ -79,12 +82,32 @@ class Relay {
       done_ = true;
       return;
     }
+    remember_text(object);
     translator_.on_chunk(object, out_);
+  }
+
+  // What the client must see of this chunk: its first choice's text and reasoning.
+  void remember_text(const json::object& chunk) {
+    const auto* choices = chunk.if_contains("choices");
+    if (choices == nullptr || !choices->is_array() || choices->get_array().empty()) return;
+    const auto* choice = choices->get_array().front().if_object();
+    const auto* delta = choice == nullptr ? nullptr : choice->if_contains("delta");
+    if (delta == nullptr || !delta->is_object()) return;
+    const auto text_of = [&](std::string_view key) {
+      const auto* value = delta->get_object().if_contains(key);
+      return value != nullptr && value->is_string() ? std::string_view(value->get_string())
+                                                    : std::string_view();
+    };
+    sent_text_.append(text_of("content")).append(text_of("refusal"));
+    const auto reasoning = text_of("reasoning_content");
+    sent_thinking_.append(reasoning.empty() ? text_of("reasoning") : reasoning);
   }
 
   ccgate::translate::StreamTranslator translator_;
   ccgate::http::SseReader reader_;
   std::string out_;
+  std::string sent_text_;  // what the upstream said, in order
+  std::string sent_thinking_;
   bool done_ = false;
 };
 
@@ -99,7 +122,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Relay whole;
   whole.feed(body);
   const std::string expected = whole.finish(upstream_failed);
-  ccgate::fuzz::check_anthropic_stream(expected);
+  const auto summary = ccgate::fuzz::check_anthropic_stream(expected);
+  require(summary.text == whole.sent_text(), "every piece of upstream text reaches the client",
+          expected);
+  require(summary.thinking == whole.sent_thinking(),
+          "every piece of upstream reasoning reaches the client", expected);
 
   Relay split;
   for (const auto piece : cuts.apply(body)) split.feed(piece);
