@@ -14,7 +14,8 @@
 # leak or an input slower than FUZZ_TIMEOUT seconds (default 10) is saved as
 # DIR/fuzz/artifacts/<target>/crash-… (or leak-…, timeout-…); the script fails at the end when
 # any target failed. Reproduce one with: DIR/fuzz_<target> DIR/fuzz/artifacts/<target>/crash-…
-# FUZZ_MAX_LEN caps the input size (libFuzzer's default: the largest seed, at least 4096).
+# FUZZ_MAX_LEN caps the input size (libFuzzer's default: the largest seed, at least 4096);
+# FUZZ_FLAGS adds libFuzzer flags. Each target runs in one process (no -jobs/-fork).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,7 +76,8 @@ printf '%-18s %10s %8s %8s %8s  %s\n' target seconds execs exec/s cov result
 for target in "${targets[@]}"; do
   binary=$build/fuzz_$target
   if [[ ! -x $binary ]]; then
-    echo "fuzz: $binary is missing: build the sanitizer tree first (make test-build)" >&2
+    echo "fuzz: $binary is missing: build the sanitizer tree first (make test-build; the fuzz" \
+      "targets need Clang, and CCGATE_FUZZ=ON, the default with CCGATE_SANITIZE=ON)" >&2
     exit 2
   fi
   dict=$work/$target.dict
@@ -93,7 +95,7 @@ for target in "${targets[@]}"; do
   status=0
   "$binary" "$corpus" "tests/fuzz/corpus/$target" \
     -dict="$dict" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" $(extra_flags_for "$target") \
-    ${FUZZ_MAX_LEN:+-max_len=$FUZZ_MAX_LEN} -print_final_stats=1 \
+    ${FUZZ_MAX_LEN:+-max_len=$FUZZ_MAX_LEN} ${FUZZ_FLAGS:-} -print_final_stats=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
   elapsed=$((SECONDS - started))
   execs=$(grep -oP 'stat::number_of_executed_units:\s*\K[0-9]+' "$log" | tail -1 || true)
