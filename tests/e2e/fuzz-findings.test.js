@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ProxyFixture } from './lib/harness.js';
+import { ProxyFixture, user } from './lib/harness.js';
+import { chunk, completion, toolCall } from './lib/mock-openai.js';
 
 // 1e999 is valid JSON syntax, but no double holds it: it parses to infinity, which ccgate's JSON
 // library writes back as `Infinity`.
@@ -38,6 +39,22 @@ describe('a number too large for a double', () => {
     assert.equal(proxy.mock.requests.length, before, 'nothing was sent upstream');
   });
 
+  test("the upstream's tool arguments holding one reach the client as text, in a JSON body", async () => {
+    // Before: the body said "input":{"n":Infinity} and the SDK could not parse it.
+    proxy.mock.enqueue({
+      json: completion({ finishReason: 'tool_calls', toolCalls: [toolCall('call_1', 'get_weather', '{"n":1e999}')] }),
+    });
+    const message = await proxy.client().messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 64,
+      messages: [user('hi')],
+    });
+    assert.deepEqual(message.content, [
+      { type: 'tool_use', id: 'call_1', name: 'get_weather', input: { raw_arguments: '{"n":1e999}' } },
+    ]);
+    assert.equal(message.stop_reason, 'tool_use');
+  });
+
   test('the gateway door answers 400 in OpenAI shape before starting anything', async () => {
     const response = await post(
       '/v1/chat/completions',
@@ -48,5 +65,43 @@ describe('a number too large for a double', () => {
     const answer = await response.json();
     assert.equal(answer.error.type, 'invalid_request_error');
     assert.match(answer.error.message, /too large/);
+  });
+});
+
+// The upstream says finish_reason "tool_calls" but its only call never names a function: no
+// tool_use block can be made. Before: stop_reason "tool_use" with no tool to run.
+describe('tool_calls without a usable call', () => {
+  let proxy;
+  before(async () => {
+    proxy = await ProxyFixture.start();
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  test('streamed: the turn ends with end_turn', async () => {
+    proxy.mock.enqueue({
+      stream: [
+        chunk({ role: 'assistant', content: 'Let me check.' }),
+        chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { arguments: '{}' } }] }),
+        chunk({}, { finishReason: 'tool_calls' }),
+      ],
+    });
+    const message = await proxy
+      .client()
+      .messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [user('hi')] })
+      .finalMessage();
+    assert.deepEqual(message.content.map((block) => block.type), ['text']);
+    assert.equal(message.content[0].text, 'Let me check.');
+    assert.equal(message.stop_reason, 'end_turn');
+  });
+
+  test('not streamed: the turn ends with end_turn', async () => {
+    proxy.mock.enqueue({
+      json: completion({ content: 'Let me check.', finishReason: 'tool_calls', toolCalls: [{ id: 'call_1', type: 'function' }] }),
+    });
+    const message = await proxy.client().messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [user('hi')] });
+    assert.deepEqual(message.content, [{ type: 'text', text: 'Let me check.' }]);
+    assert.equal(message.stop_reason, 'end_turn');
   });
 });
