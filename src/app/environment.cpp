@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "translate/text.hpp"
+
 extern char** environ;
 
 namespace ccgate::app {
@@ -45,34 +47,6 @@ std::string parse_value(std::string_view raw) {
   return std::string(raw);
 }
 
-// The length of the well-formed UTF-8 sequence that text starts with (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF); 0 when it does not start with one.
-std::size_t utf8_sequence_length(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned char second_low = 0x80;
-  unsigned char second_high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_low = 0xA0;
-    if (lead == 0xED) second_high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_low = 0x90;
-    if (lead == 0xF4) second_high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (text.size() < length || byte(1) < second_low || byte(1) > second_high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
 void append_escaped_byte(std::string& out, unsigned char byte) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.append("\\x");
@@ -87,7 +61,7 @@ std::string quoted_value(std::string_view value) {
   for (std::size_t i = 0; i < value.size();) {
     const auto byte = static_cast<unsigned char>(value[i]);
     if (byte >= 0x80) {
-      const std::size_t length = utf8_sequence_length(value.substr(i));
+      const std::size_t length = translate::utf8_sequence_length(value.substr(i));
       if (length == 0) {
         append_escaped_byte(out, byte);
         ++i;

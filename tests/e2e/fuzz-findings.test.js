@@ -68,6 +68,30 @@ describe('a number too large for a double', () => {
   });
 });
 
+// An upstream error page in another encoding than UTF-8 (here Latin-1): its text went into the
+// client's error body byte for byte, and JSON that is not UTF-8 is not JSON (Python's json.loads
+// rejects it; JavaScript silently mangles it).
+describe('an upstream error body that is not UTF-8', () => {
+  let proxy;
+  before(async () => {
+    proxy = await ProxyFixture.start();
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  test('reaches the client as valid UTF-8, stray bytes replaced', async () => {
+    proxy.mock.enqueue({ status: 400, body: Buffer.from('Fehler: ung\xfcltiger Wert', 'latin1') });
+    const response = await proxy.postMessages({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [user('hi')] });
+    assert.equal(response.status, 400);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // threw before the fix
+    const answer = JSON.parse(text);
+    assert.equal(answer.error.type, 'invalid_request_error');
+    assert.match(answer.error.message, /Fehler: ung\uFFFDltiger Wert/);
+  });
+});
+
 // The upstream says finish_reason "tool_calls" but its only call never names a function: no
 // tool_use block can be made. Before: stop_reason "tool_use" with no tool to run.
 describe('tool_calls without a usable call', () => {

@@ -1,5 +1,6 @@
 // The proxy door's non-streaming path: an OpenAI-compatible provider's chat.completion body →
-// the Anthropic Message sent to the client (translate::to_anthropic_message).
+// the Anthropic Message sent to the client (translate::to_anthropic_message); and the same
+// bytes as an error answer, whose message the client gets in an Anthropic error body.
 //
 // Properties, besides ASan/UBSan: the only exception is InvalidUpstreamResponse (a 502); the
 // message is JSON in the shape the Anthropic SDKs read (each block of a known type with its
@@ -9,7 +10,9 @@
 
 #include <algorithm>
 
+#include "anthropic/errors.hpp"
 #include "fuzz_support.hpp"
+#include "openai/errors.hpp"
 #include "translate/response.hpp"
 
 namespace {
@@ -52,12 +55,25 @@ std::size_t check_blocks(const json::array& content) {
   return tool_uses;
 }
 
+// The same bytes as an error answer (any status but 2xx): the message read out of them goes to
+// the client inside an Anthropic error body (upstream/provider.cpp, proxy/errors.cpp).
+void check_error_body(std::string_view bytes) {
+  const std::string message = ccgate::openai::error_message_from_body(bytes);
+  require(message.size() <= 1024 + std::string_view("…").size(),
+          "an upstream error message is cut at 1 KiB");
+  const std::string body = ccgate::anthropic::error_body_for_status(502, message);
+  require(ccgate::fuzz::parse_json(body).has_value(),
+          "the client's error body is JSON (and so valid UTF-8)", body);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  check_error_body(bytes);
+
   // The door parses the upstream body with Boost.JSON's defaults.
-  const auto body =
-      ccgate::fuzz::parse_json(std::string_view(reinterpret_cast<const char*>(data), size), 32);
+  const auto body = ccgate::fuzz::parse_json(bytes, 32);
   if (!body) return 0;  // a 502 "the response is not JSON"
 
   json::object message;
