@@ -52,7 +52,8 @@ class Reader {
         throw ConfigError(fmt::format("{}={}: expected a number of seconds greater than 0", name,
                                       quoted_value(value)));
     }
-    return milliseconds(static_cast<long long>(parsed * 1000.0));
+    // Rounded up: 0.0001 s must not become a zero timeout (a ping loop would spin).
+    return milliseconds(static_cast<long long>(std::ceil(parsed * 1000.0)));
   }
 
   const Environment& env() const { return env_; }

@@ -1,3 +1,5 @@
+// How configuration values are read and shown; the cases the dotenv_config fuzz target found.
+
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"
@@ -36,6 +38,16 @@ TEST(Config, ABadValueEndingInsideAUtf8SequenceIsAConfigError) {
           << error.what();
     }
   }
+}
+
+// Found by fuzz_dotenv_config: TOOL_CACHE_TTL=0.0001 passed the "greater than 0" check and
+// became 0 ms; with PING_INTERVAL the ping timer would fire in a loop.
+TEST(Config, ASubMillisecondDurationIsOneMillisecondNotZero) {
+  const Config config = load_config({{"PING_INTERVAL", "0.0001"}, {"TOOL_CACHE_TTL", "1e-9"}});
+  EXPECT_EQ(config.proxy.ping_interval, std::chrono::milliseconds(1));
+  EXPECT_EQ(config.gateway.tool_cache_ttl, std::chrono::milliseconds(1));
+  EXPECT_EQ(load_config({{"REQUEST_TIMEOUT", "1.5"}}).upstream.timeouts.first_byte,
+            std::chrono::milliseconds(1500));
 }
 
 }  // namespace
