@@ -6,8 +6,9 @@
 #
 #   --build DIR   the sanitizer build tree holding fuzz_<target> (default build-test)
 #   --seconds N   time per target (default 60)
-#   --smoke       a quick check for `make test`: new inputs go to a temporary directory
-#                 instead of DIR/fuzz/corpus/<target>, and the log is shown only on failure
+#   --smoke       a quick check for `make test`: a fixed random seed, new inputs go to a
+#                 temporary directory instead of DIR/fuzz/corpus/<target>, and the log is shown
+#                 only on failure
 #
 # Inputs are read from tests/fuzz/corpus/<target> (the committed seeds, never written) and the
 # working corpus DIR/fuzz/corpus/<target> (kept between runs). A crash, a violated property, a
@@ -28,7 +29,7 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --smoke) smoke=true; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -88,9 +89,13 @@ for target in "${targets[@]}"; do
   : >"$dict"
   for part in $(dictionaries_for "$target"); do cat "tests/fuzz/dict/$part.dict" >>"$dict"; done
   if $smoke; then
+    # A fixed seed: `make test` replays the same mutations each time (it checks that nothing
+    # regressed; `make fuzz` is where new inputs are searched for).
     corpus=$work/corpus-$target
+    seed=-seed=1
   else
     corpus=$build/fuzz/corpus/$target
+    seed=
   fi
   artifacts=$build/fuzz/artifacts/$target
   mkdir -p "$corpus" "$artifacts" "tests/fuzz/corpus/$target"
@@ -99,7 +104,7 @@ for target in "${targets[@]}"; do
   status=0
   "$binary" "$corpus" "tests/fuzz/corpus/$target" \
     -dict="$dict" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" $(extra_flags_for "$target") \
-    ${FUZZ_MAX_LEN:+-max_len=$FUZZ_MAX_LEN} ${FUZZ_FLAGS:-} -print_final_stats=1 \
+    ${FUZZ_MAX_LEN:+-max_len=$FUZZ_MAX_LEN} $seed ${FUZZ_FLAGS:-} -print_final_stats=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
   elapsed=$((SECONDS - started))
   execs=$(grep -oP 'stat::number_of_executed_units:\s*\K[0-9]+' "$log" | tail -1 || true)
