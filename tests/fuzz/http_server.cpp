@@ -23,6 +23,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -34,6 +35,7 @@ namespace {
 namespace asio = boost::asio;
 namespace http = ccgate::http;
 using ccgate::fuzz::require;
+using ccgate::fuzz::violated;
 using namespace std::chrono_literals;
 
 constexpr auto kCloseDeadline = 5s;
@@ -93,9 +95,18 @@ int connect_to(std::uint16_t port) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  require(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0,
-          "the server keeps accepting connections");
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    violated("the server keeps accepting connections", std::strerror(errno));
+  }
   return fd;
+}
+
+// Closes without leaving the client's port in TIME_WAIT (the server has closed its side by now):
+// at thousands of connections a second, TIME_WAIT would use up the ephemeral ports.
+void close_at_once(int fd) {
+  const linger abort_on_close{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  ::close(fd);
 }
 
 void send_all(int fd, std::string_view bytes) {
@@ -152,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   send_all(fd, std::string_view(reinterpret_cast<const char*>(data), size));
   ::shutdown(fd, SHUT_WR);
   const std::string received = read_until_closed(fd);
-  ::close(fd);
+  close_at_once(fd);
   check_first_response(received);
   return 0;
 }
