@@ -1,13 +1,14 @@
 # ccgate — the two commands a newcomer needs:
 #   make run    install what is missing, build, start build/ccgate serve (config: env and ./.env)
-#   make test   install what is missing, build with sanitizers, run every test (unit and end-to-end)
+#   make test   install what is missing, build with sanitizers, run every test (unit, end-to-end,
+#               and a short run of each fuzz target)
 
 JOBS ?= $(shell nproc)
 BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-compilers bench-tools soak format format-check clean
+.PHONY: all deps test-deps build run test test-build unit e2e fuzz fuzz-smoke bench bench-full bench-compilers bench-tools soak format format-check clean
 
 all: build
 
@@ -25,17 +26,32 @@ run: build
 	@scripts/install-deps.sh --cli
 	./$(BUILD)/ccgate serve
 
-# Unit tests and the end-to-end suite, both against the sanitizer build.
-test: test-deps
+# Unit tests, the end-to-end suite and a smoke run of every fuzz target, all against the
+# sanitizer build (which also holds the fuzz targets: tests/fuzz/README.md).
+test: test-deps test-build
+	@$(MAKE) --no-print-directory unit e2e fuzz-smoke
+
+test-build:
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCCGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
-	@$(MAKE) --no-print-directory unit e2e
 
 unit:
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 e2e:
 	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 *.test.js
+
+# libFuzzer: every target for FUZZ_SECONDS (one at a time; FUZZ_TARGETS picks some), or the
+# few seconds each that `make test` spends. Findings land in $(TEST_BUILD)/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_TARGETS ?=
+
+fuzz: test-build
+	@scripts/fuzz.sh --build $(TEST_BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@scripts/fuzz.sh --build $(TEST_BUILD) --seconds $(FUZZ_SMOKE_SECONDS) --smoke $(FUZZ_TARGETS)
 
 # Benchmarks (BENCHMARKS.md): the quick suite (under 10 minutes) or the full one. Both write
 # bench/results/<run-id>.json and .md. Never part of `make test`.
@@ -73,10 +89,10 @@ soak: bench-tools
 	node bench/soak.mjs --minutes $(SOAK_MINUTES) --build $(BUILD) $(SOAK_ARGS)
 
 format:
-	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+	@find src tests/unit tests/fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 format-check:
-	@find src tests/unit bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror
+	@find src tests/unit tests/fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)

@@ -32,8 +32,8 @@ class Reader {
     long long parsed = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
-      throw ConfigError(
-          fmt::format("{}={:?}: expected a whole number from {} to {}", name, value, min, max));
+      throw ConfigError(fmt::format("{}={}: expected a whole number from {} to {}", name,
+                                    quoted_value(value), min, max));
     return parsed;
   }
 
@@ -51,10 +51,11 @@ class Reader {
       parsed = std::strtod(value.c_str(), &end);
       if (end != value.c_str() + value.size() || !std::isfinite(parsed) || parsed <= 0 ||
           parsed > 86400.0 * 7)
-        throw ConfigError(
-            fmt::format("{}={:?}: expected a number of seconds greater than 0", name, value));
+        throw ConfigError(fmt::format("{}={}: expected a number of seconds greater than 0", name,
+                                      quoted_value(value)));
     }
-    return milliseconds(static_cast<long long>(parsed * 1000.0));
+    // Rounded up: 0.0001 s must not become a zero timeout (a ping loop would spin).
+    return milliseconds(static_cast<long long>(std::ceil(parsed * 1000.0)));
   }
 
   const Environment& env() const { return env_; }
@@ -73,9 +74,9 @@ std::string log_level_from(const Reader& read) {
                                                  "error", "critical", "off"};
   for (auto level : kLevels)
     if (value == level) return value;
-  throw ConfigError(fmt::format(
-      "LOG_LEVEL={:?}: expected one of trace, debug, info, warning, error, critical, off",
-      read.text("LOG_LEVEL")));
+  throw ConfigError(
+      fmt::format("LOG_LEVEL={}: expected one of trace, debug, info, warning, error, critical, off",
+                  quoted_value(read.text("LOG_LEVEL"))));
 }
 
 std::string http_url(const Reader& read, std::string_view name, std::string fallback) {
@@ -83,7 +84,8 @@ std::string http_url(const Reader& read, std::string_view name, std::string fall
   auto parsed = boost::urls::parse_uri(value);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
       parsed->host().empty())
-    throw ConfigError(fmt::format("{}={:?}: expected an http:// or https:// URL", name, value));
+    throw ConfigError(
+        fmt::format("{}={}: expected an http:// or https:// URL", name, quoted_value(value)));
   return value;
 }
 
@@ -203,7 +205,7 @@ bool on_off(const Reader& read, std::string_view name, bool fallback) {
   boost::algorithm::to_lower(value);
   if (value == "on" || value == "true" || value == "1" || value == "yes") return true;
   if (value == "off" || value == "false" || value == "0" || value == "no") return false;
-  throw ConfigError(fmt::format("{}={:?}: expected on or off", name, read.text(name)));
+  throw ConfigError(fmt::format("{}={}: expected on or off", name, quoted_value(read.text(name))));
 }
 
 void load_gateway(const Reader& read, Config& config) {

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "translate/text.hpp"
+
 extern char** environ;
 
 namespace ccgate::app {
@@ -45,7 +47,47 @@ std::string parse_value(std::string_view raw) {
   return std::string(raw);
 }
 
+void append_escaped_byte(std::string& out, unsigned char byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.append("\\x");
+  out.push_back(kHex[byte >> 4]);
+  out.push_back(kHex[byte & 0xF]);
+}
+
 }  // namespace
+
+std::string quoted_value(std::string_view value) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < value.size();) {
+    const auto byte = static_cast<unsigned char>(value[i]);
+    if (byte >= 0x80) {
+      const std::size_t length = translate::utf8_sequence_length(value.substr(i));
+      if (length == 0) {
+        append_escaped_byte(out, byte);
+        ++i;
+      } else {
+        out.append(value.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    if (byte == '"' || byte == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(byte));
+    } else if (byte == '\n') {
+      out.append("\\n");
+    } else if (byte == '\t') {
+      out.append("\\t");
+    } else if (byte < 0x20 || byte == 0x7F) {
+      append_escaped_byte(out, byte);
+    } else {
+      out.push_back(static_cast<char>(byte));
+    }
+    ++i;
+  }
+  out.push_back('"');
+  return out;
+}
 
 Environment process_environment() {
   Environment env;

@@ -21,4 +21,9 @@ Environment parse_dotenv(std::string_view text);
 // The process environment, completed by the .env file if it exists.
 Environment load_environment(const std::filesystem::path& dotenv);
 
+// A value as messages show it: in double quotes, with quotes, backslashes, control characters
+// and bytes that are not UTF-8 escaped ("a\"b", "\n", "\xc0"). (fmt 9's "{:?}" aborts the
+// process on a value that ends inside a UTF-8 sequence.)
+std::string quoted_value(std::string_view value);
+
 }  // namespace ccgate::app

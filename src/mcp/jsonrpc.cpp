@@ -2,14 +2,18 @@
 
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <string>
 
 namespace ccgate::mcp::jsonrpc {
 
 namespace {
 
+// A number too large for a double parses as infinity, which Boost.JSON would echo back as
+// `Infinity`: not JSON. Such an id is as invalid as a missing one.
 bool is_valid_id(const json::value& id) {
-  return id.is_string() || id.is_number();
+  return id.is_string() || id.is_int64() || id.is_uint64() ||
+         (id.is_double() && std::isfinite(id.get_double()));
 }
 
 Error invalid(std::string message, json::value id = nullptr) {

@@ -1,5 +1,7 @@
 #include "openai/chat_request.hpp"
 
+#include "translate/json_access.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
@@ -434,6 +436,11 @@ ChatRequest parse_chat_request_body(std::string_view body, std::size_t max_depth
   if (ec) {
     throw InvalidRequest("We could not parse the JSON body of your request (" + ec.message() + ").",
                          "");
+  }
+  if (!translate::numbers_are_finite(parsed)) {  // would reach the CLI as `Infinity`
+    throw InvalidRequest(
+        "We could not parse the JSON body of your request (a number is too large for a double).",
+        "");
   }
   return parse_chat_request(parsed);
 }

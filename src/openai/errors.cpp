@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "translate/text.hpp"
+
 namespace ccgate::openai {
 
 namespace json = boost::json;
@@ -26,12 +28,14 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Cuts at a UTF-8 character boundary so the message stays valid text.
-std::string capped(std::string_view text) {
-  if (text.size() <= kMaxMessageBytes) return std::string(text);
+// Valid UTF-8 (an error page may come in any encoding, and the message goes into a JSON body),
+// cut at a character boundary.
+std::string capped(std::string_view raw) {
+  const std::string text = translate::valid_utf8(raw.substr(0, 4 * kMaxMessageBytes));
+  if (text.size() <= kMaxMessageBytes) return text;
   std::size_t end = kMaxMessageBytes;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end)) + "…";
+  return text.substr(0, end) + "…";
 }
 
 std::optional<std::string> string_or_compact(const json::value* value) {

@@ -7,6 +7,7 @@
 #include "openai/errors.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
+#include "translate/json_access.hpp"
 #include "translate/response.hpp"
 #include "translate/token_estimate.hpp"
 
@@ -42,6 +43,10 @@ std::optional<json::value> parse_body(std::string_view body, json::storage_ptr s
   }
   if (!value.is_object()) {
     error = "request body must be a JSON object";
+    return std::nullopt;
+  }
+  if (!translate::numbers_are_finite(value)) {  // would go upstream as `Infinity`
+    error = "request body is not valid JSON: a number is too large for a double";
     return std::nullopt;
   }
   return value;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace ccgate::translate {
 
@@ -21,6 +22,23 @@ std::optional<std::int64_t> as_integer(const json::value& value) {
     }
   }
   return std::nullopt;
+}
+
+bool numbers_are_finite(const json::value& value) {
+  // Iterative: the depth is whatever the parser allowed.
+  std::vector<const json::value*> pending{&value};
+  while (!pending.empty()) {
+    const json::value* next = pending.back();
+    pending.pop_back();
+    if (const auto* number = next->if_double()) {
+      if (!std::isfinite(*number)) return false;
+    } else if (const auto* array = next->if_array()) {
+      for (const auto& item : *array) pending.push_back(&item);
+    } else if (const auto* object = next->if_object()) {
+      for (const auto& member : *object) pending.push_back(&member.value());
+    }
+  }
+  return true;
 }
 
 }  // namespace ccgate::translate

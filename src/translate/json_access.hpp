@@ -39,4 +39,9 @@ inline std::optional<std::int64_t> integer_at(const json::object& object, std::s
   return value == nullptr ? std::nullopt : as_integer(*value);
 }
 
+// False when a number anywhere in value is infinite: JSON text such as 1e999 parses to
+// infinity, which Boost.JSON serializes as `Infinity`, not JSON. Such a value must not be passed
+// on as JSON.
+bool numbers_are_finite(const json::value& value);
+
 }  // namespace ccgate::translate

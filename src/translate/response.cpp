@@ -45,12 +45,15 @@ std::string_view reasoning_text(const json::object& message) {
 }
 
 // Arguments that are not a JSON object are passed on as text, so the client's tool validation
-// tells the model what went wrong instead of the call silently turning into {}.
+// tells the model what went wrong instead of the call silently turning into {}. So are arguments
+// holding a number beyond a double's range (it would be serialized as `Infinity`).
 json::object tool_input(std::string_view arguments) {
   if (trim(arguments).empty()) return {};
   boost::system::error_code error;
   json::value parsed = json::parse(arguments, error);
-  if (!error && parsed.is_object()) return std::move(parsed.as_object());
+  if (!error && parsed.is_object() && numbers_are_finite(parsed)) {
+    return std::move(parsed.as_object());
+  }
   return json::object{{"raw_arguments", arguments}};
 }
 
@@ -116,10 +119,11 @@ json::object anthropic_usage(const Usage& usage) {
                       {"output_tokens", usage.output_tokens}};
 }
 
-std::string_view stop_reason_for(std::string_view finish_reason, bool stop_sequence_matched) {
-  if (finish_reason == "stop") return stop_sequence_matched ? "stop_sequence" : "end_turn";
+std::string_view stop_reason_for(std::string_view finish_reason, bool stop_sequence_matched,
+                                 bool has_tool_use) {
   if (finish_reason == "length") return "max_tokens";
-  if (finish_reason == "tool_calls" || finish_reason == "function_call") return "tool_use";
+  if (has_tool_use) return "tool_use";
+  if (finish_reason == "stop") return stop_sequence_matched ? "stop_sequence" : "end_turn";
   if (finish_reason == "content_filter") return "refusal";
   return "end_turn";
 }
@@ -152,11 +156,9 @@ json::object to_anthropic_message(const json::value& openai_response,
   std::optional<std::string> stop_sequence;
   if (finish_reason == "stop")
     stop_sequence = matched_stop_sequence(choice, context.stop_sequences);
-  std::string_view stop_reason = stop_reason_for(finish_reason, stop_sequence.has_value());
-  if (has_tool_use(blocks) && finish_reason != "length") {
-    stop_reason = "tool_use";
-    stop_sequence.reset();
-  }
+  const std::string_view stop_reason =
+      stop_reason_for(finish_reason, stop_sequence.has_value(), has_tool_use(blocks));
+  if (stop_reason != "stop_sequence") stop_sequence.reset();
 
   const Usage usage = usage_from_openai(response->if_contains("usage"));
   return json::object{

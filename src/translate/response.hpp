@@ -30,8 +30,11 @@ struct Usage {
 Usage usage_from_openai(const boost::json::value* usage);
 
 // "stop" → "end_turn" (or "stop_sequence" when one matched), "length" → "max_tokens",
-// "tool_calls"/"function_call" → "tool_use", "content_filter" → "refusal".
-std::string_view stop_reason_for(std::string_view finish_reason, bool stop_sequence_matched);
+// "content_filter" → "refusal". "tool_use" exactly when the message has a tool_use block (and
+// was not cut at max_tokens): "tool_calls" whose calls were all unusable (no function name) is
+// "end_turn", as the real API never says tool_use without one.
+std::string_view stop_reason_for(std::string_view finish_reason, bool stop_sequence_matched,
+                                 bool has_tool_use);
 
 // The Anthropic usage object: input, cache creation (always 0: OpenAI reports no cache writes),
 // cache read, output.

@@ -193,8 +193,8 @@ void StreamTranslator::finish(std::string& out) {
   start(out);
   close_open_block(out);
   finished_ = true;
-  std::string_view stop_reason = stop_reason_for(finish_reason_, stop_sequence_.has_value());
-  if (any_tool_use_ && finish_reason_ != "length") stop_reason = "tool_use";
+  const std::string_view stop_reason =
+      stop_reason_for(finish_reason_, stop_sequence_.has_value(), any_tool_use_);
   const bool report_sequence = stop_reason == "stop_sequence";
   emit(out, "message_delta", [&](json::storage_ptr storage) {
     json::object event({{"type", "message_delta"}}, storage);

@@ -1,6 +1,7 @@
 #pragma once
-// Small ASCII string helpers shared by the translators (model names, keys, prefixes).
+// Small string helpers shared by the translators (model names, keys, prefixes, outside text).
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -9,5 +10,13 @@ namespace ccgate::translate {
 std::string to_lower(std::string_view text);
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view text);  // spaces, tabs, CR, LF
+
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF) that text starts with; 0 when it does not start with one. ASCII is 1.
+std::size_t utf8_sequence_length(std::string_view text);
+
+// text with each byte that is not part of well-formed UTF-8 replaced by U+FFFD: outside text
+// (an upstream's error page in any encoding) made fit for a JSON string.
+std::string valid_utf8(std::string_view text);
 
 }  // namespace ccgate::translate

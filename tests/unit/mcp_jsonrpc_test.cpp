@@ -108,6 +108,17 @@ TEST(McpJsonRpc, IdsThatAreNeitherStringNorNumberAreInvalid) {
   }
 }
 
+// Found by fuzz_mcp_jsonrpc: 1e3092 parses to infinity, and the reply echoed it as `Infinity`,
+// which is not JSON. A non-finite id is as invalid as a missing one; a fractional one is fine.
+TEST(McpJsonRpc, IdsBeyondADoubleAreInvalidAndNotEchoed) {
+  const auto error = parse_error(R"({"jsonrpc":"2.0","id":1e3092,"method":"tools/list"})");
+  EXPECT_EQ(error.code, ErrorCode::invalid_request);
+  EXPECT_TRUE(error.id.is_null());
+  EXPECT_NO_THROW(json::parse(json::serialize(make_error(error))));
+  EXPECT_TRUE(parse_error(R"({"jsonrpc":"2.0","id":-1e999,"result":{}})").id.is_null());
+  EXPECT_EQ(parse_message(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})").id, json::value(1.5));
+}
+
 TEST(McpJsonRpc, MethodAndParamsMustHaveTheRightTypes) {
   EXPECT_EQ(parse_error(R"({"jsonrpc":"2.0","id":1,"method":7})").code, ErrorCode::invalid_request);
   EXPECT_EQ(parse_error(R"({"jsonrpc":"2.0","id":1,"method":""})").code,

@@ -104,5 +104,19 @@ TEST(ErrorMessageFromBody, IsCappedAtAboutOneKilobyteOnACharacterBoundary) {
   EXPECT_EQ(message.size(), 1023u + 3u);  // the cut é is not half-kept
 }
 
+// Found by fuzz_openai_response: an error page in another encoding (here Latin-1) went into the
+// client's error body byte for byte, and a body that is not UTF-8 is not JSON.
+TEST(ErrorMessageFromBody, IsValidUtf8WhateverTheUpstreamSent) {
+  EXPECT_EQ(openai::error_message_from_body("Fehler: ung\xfcltig \xff"),
+            "Fehler: ung\xef\xbf\xbdltig \xef\xbf\xbd");
+  EXPECT_EQ(openai::error_message_from_body("<html><title>\xe9"
+                                            "chec</title></html>"),
+            "upstream returned an HTML page: \xef\xbf\xbd"
+            "chec");
+  const std::string body =
+      anthropic::error_body_for_status(502, openai::error_message_from_body("\xc0\xaf"));
+  EXPECT_NO_THROW(boost::json::parse(body)) << body;
+}
+
 }  // namespace
 }  // namespace ccgate

@@ -124,6 +124,7 @@ TEST(Response, ChoiceWithoutMessageGivesEmptyContent) {
 struct StopCase {
   std::string finish_reason;
   bool matched;
+  bool tool_use;  // the message has a tool_use block
   std::string stop_reason;
 };
 
@@ -134,19 +135,24 @@ struct StopCase {
 class StopReasonTest : public ::testing::TestWithParam<StopCase> {};
 
 TEST_P(StopReasonTest, Maps) {
-  EXPECT_EQ(stop_reason_for(GetParam().finish_reason, GetParam().matched), GetParam().stop_reason);
+  EXPECT_EQ(stop_reason_for(GetParam().finish_reason, GetParam().matched, GetParam().tool_use),
+            GetParam().stop_reason);
 }
 
 INSTANTIATE_TEST_SUITE_P(FinishReasons, StopReasonTest,
-                         ::testing::Values(StopCase{"stop", false, "end_turn"},
-                                           StopCase{"stop", true, "stop_sequence"},
-                                           StopCase{"length", false, "max_tokens"},
-                                           StopCase{"length", true, "max_tokens"},
-                                           StopCase{"tool_calls", false, "tool_use"},
-                                           StopCase{"function_call", false, "tool_use"},
-                                           StopCase{"content_filter", false, "refusal"},
-                                           StopCase{"", false, "end_turn"},
-                                           StopCase{"eos", false, "end_turn"}));
+                         ::testing::Values(StopCase{"stop", false, false, "end_turn"},
+                                           StopCase{"stop", true, false, "stop_sequence"},
+                                           StopCase{"stop", true, true, "tool_use"},
+                                           StopCase{"length", false, false, "max_tokens"},
+                                           StopCase{"length", true, false, "max_tokens"},
+                                           StopCase{"length", false, true, "max_tokens"},
+                                           StopCase{"tool_calls", false, true, "tool_use"},
+                                           StopCase{"function_call", false, true, "tool_use"},
+                                           // Found by fuzz_openai_stream: every call unusable.
+                                           StopCase{"tool_calls", false, false, "end_turn"},
+                                           StopCase{"content_filter", false, false, "refusal"},
+                                           StopCase{"", false, false, "end_turn"},
+                                           StopCase{"eos", false, false, "end_turn"}));
 
 struct StopSequenceCase {
   std::string choice_extra;
@@ -197,6 +203,29 @@ TEST(Response, ToolUseBlocksMakeStopReasonToolUseUnlessCutByLength) {
       completion(R"({"index":0,"message":)" + tool_message + R"(,"finish_reason":"length"})"),
       context());
   EXPECT_EQ(message.at("stop_reason"), "max_tokens");
+}
+
+// Found by fuzz_openai_stream (the same rule serves both paths): "tool_calls" whose only call
+// has no function gives no tool_use block, so it must not say tool_use either.
+TEST(Response, ToolCallsWithoutAUsableCallEndTheTurn) {
+  const auto message = to_anthropic_message(
+      completion(
+          R"({"index":0,"message":{"role":"assistant","content":"hi","tool_calls":[{"id":"c","type":"function"}]},"finish_reason":"tool_calls"})"),
+      context());
+  EXPECT_EQ(message.at("content"), parse_json(R"([{"type":"text","text":"hi"}])"));
+  EXPECT_EQ(message.at("stop_reason"), "end_turn");
+}
+
+// Found by fuzz_openai_response: 1e999 parses to infinity, which Boost.JSON writes as
+// `Infinity`; the client got a body that is not JSON. Such arguments stay text.
+TEST(Response, ArgumentsWithANumberBeyondADoubleStayText) {
+  const auto message = to_anthropic_message(
+      completion(
+          R"({"index":0,"message":{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"A","arguments":"{\"n\":[1e999]}"}}]},"finish_reason":"tool_calls"})"),
+      context());
+  EXPECT_EQ(message.at("content").at(0).at("input"),
+            parse_json(R"({"raw_arguments":"{\"n\":[1e999]}"})"));
+  EXPECT_NO_THROW(json::parse(json::serialize(message)));
 }
 
 // ---- usage ----

@@ -250,6 +250,16 @@ INSTANTIATE_TEST_SUITE_P(Reasons, StreamFinishTest,
                                            FinishCase{R"("length")", true, "max_tokens"},
                                            FinishCase{"null", false, "end_turn"}));
 
+// Found by fuzz_openai_stream: a call that never names its function opens no tool_use block;
+// the stream said stop_reason tool_use anyway, with no tool for Claude Code to run.
+TEST(Stream, ToolCallsWithoutAUsableCallEndTheTurn) {
+  const auto events =
+      parse_events(run({tool_chunk(R"({"index":0,"id":"t","function":{"arguments":"{}"}})"),
+                        chunk_with_delta("{}", R"("tool_calls")")}));
+  EXPECT_TRUE(block_events(events).empty());
+  EXPECT_EQ(message_delta(events).at("delta").at("stop_reason"), "end_turn");
+}
+
 TEST(Stream, StopSequenceFromTheFinalChoice) {
   const auto events = parse_events(run(
       {chunk_with_delta(R"({"content":"1, 2"})"),

@@ -1,0 +1,202 @@
+// The proxy door's request path: an Anthropic Messages body (POST /v1/messages and
+// /v1/messages/count_tokens) → the OpenAI Chat Completions request sent upstream.
+//
+// Properties, besides ASan/UBSan: the only exception is InvalidRequest; the upstream body is
+// JSON; every message says something (providers reject empty content); and a tool_use/tool_result
+// pairing of the input survives: each tool message names a call of an earlier assistant message,
+// and when the input answered the calls right after making them, the tool messages follow that
+// assistant message directly, as OpenAI requires.
+
+#include <set>
+
+#include "fuzz_support.hpp"
+#include "translate/json_access.hpp"
+#include "translate/request.hpp"
+#include "translate/token_estimate.hpp"
+
+namespace {
+
+namespace json = boost::json;
+using ccgate::fuzz::require;
+
+ccgate::translate::RequestOptions options() {
+  ccgate::translate::RequestOptions options;
+  options.models.aliases = {{"reasoner", "o3-mini"}, {"local", "ollama/qwen3"}};
+  options.max_tokens_limit = 64000;
+  return options;
+}
+
+std::string_view string_or_empty(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string_view(value->get_string())
+                                                : std::string_view();
+}
+
+const json::array* blocks_of(const json::value& message) {
+  const auto* object = message.if_object();
+  if (object == nullptr) return nullptr;
+  const auto* content = object->if_contains("content");
+  return content == nullptr ? nullptr : content->if_array();
+}
+
+std::string_view role_of(const json::value& message) {
+  const auto* object = message.if_object();
+  return object == nullptr ? std::string_view() : string_or_empty(*object, "role");
+}
+
+// The ids of the blocks of one type in a message ("tool_use" → "id", "tool_result" →
+// "tool_use_id"); nullopt when one of them has no usable id.
+std::optional<std::vector<std::string>> block_ids(const json::value& message, std::string_view type,
+                                                  std::string_view id_key) {
+  std::vector<std::string> ids;
+  const auto* blocks = blocks_of(message);
+  if (blocks == nullptr) return ids;
+  for (const auto& item : *blocks) {
+    const auto* block = item.if_object();
+    if (block == nullptr || string_or_empty(*block, "type") != type) continue;
+    const auto id = string_or_empty(*block, id_key);
+    if (id.empty()) return std::nullopt;
+    ids.emplace_back(id);
+  }
+  return ids;
+}
+
+struct Pairing {
+  std::set<std::string> paired;         // tool_result ids that name an earlier tool_use
+  std::set<std::string> answered_next;  // … in the user message right after that tool_use
+  bool usable = true;                   // false: ids missing, repeated, or unknown
+};
+
+// How the input pairs its tool results with tool uses (assistant tool_use, then a user message
+// holding the tool_result with the same id).
+Pairing input_pairing(const json::array& messages) {
+  Pairing pairing;
+  std::set<std::string> uses;
+  std::set<std::string> results;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto role = role_of(messages[i]);
+    if (role == "assistant") {
+      const auto ids = block_ids(messages[i], "tool_use", "id");
+      if (!ids) return {.paired = {}, .answered_next = {}, .usable = false};
+      for (const auto& id : *ids) {
+        if (!uses.insert(id).second) pairing.usable = false;
+      }
+    } else if (role == "user") {
+      const auto ids = block_ids(messages[i], "tool_result", "tool_use_id");
+      if (!ids) return {.paired = {}, .answered_next = {}, .usable = false};
+      const auto previous =
+          i > 0 && role_of(messages[i - 1]) == "assistant"
+              ? block_ids(messages[i - 1], "tool_use", "id").value_or(std::vector<std::string>{})
+              : std::vector<std::string>{};
+      for (const auto& id : *ids) {
+        if (!results.insert(id).second || !uses.contains(id)) pairing.usable = false;
+        pairing.paired.insert(id);
+        if (std::find(previous.begin(), previous.end(), id) != previous.end()) {
+          pairing.answered_next.insert(id);
+        }
+      }
+    }
+  }
+  return pairing;
+}
+
+void check_message(const json::value& item) {
+  require(item.is_object(), "every upstream message is an object");
+  const auto& message = item.get_object();
+  const auto role = string_or_empty(message, "role");
+  require(role == "system" || role == "user" || role == "assistant" || role == "tool",
+          "upstream roles are system, user, assistant or tool", role);
+  const auto* content = message.if_contains("content");
+  require(content != nullptr, "every upstream message has content", json::serialize(message));
+  if (role == "assistant" && content->is_null()) {
+    const auto* calls = message.if_contains("tool_calls");
+    require(calls != nullptr && calls->is_array() && !calls->get_array().empty(),
+            "an assistant message without text has tool calls", json::serialize(message));
+    return;
+  }
+  if (const auto* text = content->if_string()) {
+    require(!text->empty(), "no upstream message is empty", json::serialize(message));
+  } else {
+    require(content->is_array() && !content->get_array().empty() && role == "user",
+            "only user messages carry content parts, never none", json::serialize(message));
+  }
+  if (role == "tool") {
+    const auto* id = message.if_contains("tool_call_id");
+    require(id != nullptr && id->is_string(), "a tool message has a tool_call_id",
+            json::serialize(message));
+  }
+}
+
+void check_pairing(const json::array& input, const json::array& output) {
+  const Pairing pairing = input_pairing(input);
+  if (!pairing.usable) return;
+  std::set<std::string> called;           // ids of every earlier assistant call
+  std::vector<std::string> latest_calls;  // the last assistant message's calls
+  bool only_tool_messages_since_call = false;
+  std::set<std::string> delivered;
+  for (const auto& item : output) {
+    const auto& message = item.get_object();
+    const auto role = string_or_empty(message, "role");
+    if (role == "assistant") {
+      latest_calls.clear();
+      if (const auto* calls = message.if_contains("tool_calls")) {
+        for (const auto& call : calls->get_array()) {
+          const auto id = string_or_empty(call.get_object(), "id");
+          latest_calls.emplace_back(id);
+          called.emplace(id);
+        }
+      }
+      only_tool_messages_since_call = !latest_calls.empty();
+      continue;
+    }
+    if (role != "tool") {
+      only_tool_messages_since_call = false;
+      continue;
+    }
+    const std::string id(string_or_empty(message, "tool_call_id"));
+    if (!pairing.paired.contains(id)) continue;
+    delivered.insert(id);
+    require(called.contains(id),
+            "a paired tool result names a call of an earlier assistant message",
+            json::serialize(output));
+    if (pairing.answered_next.contains(id)) {
+      require(only_tool_messages_since_call &&
+                  std::find(latest_calls.begin(), latest_calls.end(), id) != latest_calls.end(),
+              "a tool result answered right after its call directly follows that call",
+              json::serialize(output));
+    }
+  }
+  require(delivered == pairing.paired, "no paired tool result is lost", json::serialize(output));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto body =
+      ccgate::fuzz::parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!body) return 0;  // the door answers 400 before translating
+  if (!ccgate::translate::numbers_are_finite(*body)) return 0;  // the door's 400 for 1e999
+
+  require(ccgate::translate::estimate_input_tokens(*body) >= 0, "token estimates are ≥ 0");
+
+  ccgate::translate::TranslatedRequest translated;
+  try {
+    translated = ccgate::translate::to_openai_request(*body, options());
+  } catch (const ccgate::translate::InvalidRequest& invalid) {
+    require(std::string_view(invalid.what()).size() > 0, "an InvalidRequest says why");
+    return 0;
+  }
+  ccgate::fuzz::serialize_checked(translated.body, "the upstream request");
+
+  const auto* messages = translated.body.if_contains("messages");
+  require(messages != nullptr && messages->is_array(), "the upstream request has messages");
+  for (const auto& message : messages->get_array()) check_message(message);
+  check_pairing(body->at("messages").get_array(), messages->get_array());
+
+  const auto* max_tokens = translated.body.if_contains("max_tokens");
+  if (max_tokens == nullptr) max_tokens = translated.body.if_contains("max_completion_tokens");
+  require(max_tokens != nullptr && max_tokens->is_int64() && max_tokens->get_int64() >= 1 &&
+              max_tokens->get_int64() <= 64000,
+          "max_tokens is sent, ≥ 1 and clamped to MAX_TOKENS_LIMIT");
+  return 0;
+}

@@ -1,0 +1,35 @@
+#include <gtest/gtest.h>
+
+#include "translate/text.hpp"
+
+namespace ccgate::translate {
+namespace {
+
+TEST(Utf8SequenceLength, MeasuresWellFormedSequences) {
+  EXPECT_EQ(utf8_sequence_length("a"), 1u);
+  EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);
+  EXPECT_EQ(utf8_sequence_length("\xe2\x82\xac!"), 3u);
+  EXPECT_EQ(utf8_sequence_length("\xf0\x9f\x8e\x89"), 4u);
+  EXPECT_EQ(utf8_sequence_length("\xf4\x8f\xbf\xbf"), 4u);  // U+10FFFF
+}
+
+TEST(Utf8SequenceLength, RejectsWhatIsNotUtf8) {
+  EXPECT_EQ(utf8_sequence_length(""), 0u);
+  EXPECT_EQ(utf8_sequence_length("\x80"), 0u);              // a continuation byte first
+  EXPECT_EQ(utf8_sequence_length("\xc0\xaf"), 0u);          // overlong '/'
+  EXPECT_EQ(utf8_sequence_length("\xe0\x80\xaf"), 0u);      // overlong
+  EXPECT_EQ(utf8_sequence_length("\xed\xa0\x80"), 0u);      // a UTF-16 surrogate
+  EXPECT_EQ(utf8_sequence_length("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(utf8_sequence_length("\xe2\x82"), 0u);          // cut short
+  EXPECT_EQ(utf8_sequence_length("\xff"), 0u);
+}
+
+TEST(ValidUtf8, ReplacesEachStrayByteAndKeepsTheRest) {
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(valid_utf8("caf\xe9 ok"), "caf\xef\xbf\xbd ok");  // Latin-1 é
+  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(valid_utf8(""), "");
+}
+
+}  // namespace
+}  // namespace ccgate::translate
