@@ -7,7 +7,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test unit e2e bench bench-full bench-tools soak format format-check clean
+.PHONY: all deps test-deps build run test unit e2e fault-suite bench bench-full bench-tools soak format format-check clean
 
 all: build
 
@@ -36,6 +36,12 @@ unit:
 
 e2e:
 	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 *.test.js
+
+# The fault suite alone (part of e2e; RELIABILITY.md): every fault on its own, then the same checks.
+fault-suite: test-deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCCGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(TEST_BUILD) --target ccgate -j $(JOBS)
+	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 fault-suite-*.test.js
 
 # Benchmarks (BENCHMARKS.md): the quick suite (under 10 minutes) or the full one. Both write
 # bench/results/<run-id>.json and .md. Never part of `make test`.

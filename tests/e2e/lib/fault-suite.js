@@ -45,7 +45,7 @@ export const SHORT_LIMITS = {
   BODY_TIMEOUT: 1,
   WRITE_TIMEOUT: 1.5,
   KEEPALIVE_TIMEOUT: 1,
-  TURN_TIMEOUT: 2,
+  TURN_TIMEOUT: 3, // long enough for a real Claude Code turn on a loaded machine
   INTERRUPT_TIMEOUT: 1,
   TOOL_CALL_TIMEOUT: 3,
   SESSION_IDLE_TIMEOUT: 1, // a conversation a fault leaves idle is ended within about 2 s
