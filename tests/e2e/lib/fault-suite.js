@@ -143,7 +143,7 @@ export class FaultBench {
   gateway;
   standInDir;
   loops = 2; // event loops (THREADS): each may keep one idle upstream connection in its pool
-  results = []; // one row per fault: what the client saw and what the after-check measured
+  exited = null; // how ccgate exited, once it has
 
   static async start({ env = {}, threads = 2 } = {}) {
     const bench = new FaultBench();
@@ -164,6 +164,7 @@ export class FaultBench {
       await bench.stop().catch(() => {});
       throw error;
     }
+    bench.gate.exited.then((exit) => (bench.exited = exit));
     return bench;
   }
 
@@ -216,6 +217,9 @@ export class FaultBench {
     const started = Date.now();
     let problems = [];
     for (;;) {
+      // A crash or a sanitizer report is the fault's, whatever else holds.
+      assert.equal(this.exited, null, `${what}: ccgate exited (${JSON.stringify(this.exited)})\n--- ccgate ---\n${this.gateway.log(4000)}`);
+      assert.doesNotMatch(this.gate.stderr, SANITIZER_REPORT, `${what}: a sanitizer report\n--- ccgate ---\n${this.gateway.log(8000)}`);
       problems = this.#leftBehind(base, rssSlackKiB);
       if (problems.length === 0) break;
       if (Date.now() - started > withinMs) {
@@ -260,9 +264,8 @@ export class FaultBench {
     return problems;
   }
 
-  // Records one fault's row and reports it as a test diagnostic.
+  // Reports one fault's row as a test diagnostic (the table in RELIABILITY-faults.md).
   record(t, row) {
-    this.results.push(row);
     const d = row.after.delta;
     t.diagnostic(
       `fault ${row.fault} | ${row.seen.slice(0, 200)} | answered in ${row.answeredMs ?? '-'} ms | released ${row.after.releasedMs} ms later | ` +
@@ -278,7 +281,7 @@ export class FaultBench {
   }
 
   async #stop(check) {
-    const exit = await this.gateway?.stop();
+    const exit = await this.gateway?.stop(); // how it exited, even if that was before
     await this.upstream?.close();
     if (this.standInDir) fs.rmSync(this.standInDir, { recursive: true, force: true });
     if (check && exit) {
