@@ -61,7 +61,8 @@ async function sendRaw(bench, door, { body, cut }) {
 
 const left = (raw) => ({ seen: `nothing (the client left; it had received ${raw.received.length} bytes)`, answeredMs: 0 });
 
-// The client faults: each provokes the fault on `door` and returns what the client saw.
+// The client faults: each provokes the fault on `door` (`base`: the snapshot before it) and returns
+// what the client saw.
 const clientFaults = {
   'disconnect mid-head': async (bench, door) => {
     const before = doors[door].arrivals(bench);
@@ -106,7 +107,7 @@ const clientFaults = {
     return { ...left(raw), leftAt: Date.now() };
   },
 
-  'a client that stops reading': async (bench, door) => {
+  'a client that stops reading': async (bench, door, base) => {
     const endless = endlessUpstream();
     if (door === 'proxy') bench.upstream.enqueue({ handler: endless.handler });
     const body = door === 'proxy' ? doors.proxy.body({ stream: true, max_tokens: 100_000 }) : chatBody('talk for ever', { model: CLI_FAULTS.endless, stream: true });
@@ -115,7 +116,7 @@ const clientFaults = {
     raw.stopReading();
     const stalledAt = Date.now();
     // ccgate drops it at WRITE_TIMEOUT: its socket goes (a paused client cannot notice yet).
-    await waitUntil(() => fdCounts(bench.pid).socket <= socketsBefore, 15_000, 'the stalled client to be dropped', () => JSON.stringify(fdCounts(bench.pid)));
+    await waitUntil(() => fdCounts(bench.pid).socket <= base.fds.socket, 15_000, 'the stalled client to be dropped', () => JSON.stringify(fdCounts(bench.pid)));
     const droppedMs = Date.now() - stalledAt;
     raw.socket.resume();
     await Promise.race([raw.closed, timeout(5_000)]);
@@ -172,9 +173,6 @@ const clientFaults = {
   },
 };
 
-// The sockets ccgate holds when idle (for the stalled-reader fault, read before it starts).
-let socketsBefore = 0;
-
 describe('fault suite: client faults on both doors', { skip: claudeMissing }, () => {
   let bench;
   let first;
@@ -195,8 +193,7 @@ describe('fault suite: client faults on both doors', { skip: claudeMissing }, ()
       test(name, async (t) => {
         const { outcome, after } = await runFault(t, bench, name, async (base) => {
           bench.upstream.reset();
-          socketsBefore = base.fds.socket;
-          return provoke(bench, door);
+          return provoke(bench, door, base);
         });
         if (outcome.leftAt) {
           const releasedMs = after.now.at - outcome.leftAt;

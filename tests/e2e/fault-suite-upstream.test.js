@@ -34,8 +34,9 @@ const contentTypeOf = (stream) => (stream ? 'text/event-stream' : 'application/j
 const firstBytesOf = (stream) => (stream ? sse([chunk({ role: 'assistant', content: '' }), chunk({ content: 'half an ans' })]) : '{"id":"chatcmpl-cut","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"half an ans');
 
 // The faults: how the mock upstream misbehaves (for a streaming request or not), what status a
-// non-200 answer must have (when it must be one), and whether ccgate itself must close the
-// upstream connection (when the mock would keep it open).
+// non-200 answer must have (when it must be one), what its message must say, and whether ccgate
+// must close the upstream connection although the mock finished its answer (one it stopped
+// reading cannot be pooled; one whose answer never finished is checked after every fault).
 const faults = [
   {
     name: 'upstream reset before headers',
@@ -74,7 +75,6 @@ const faults = [
     name: 'upstream stall before headers',
     behaviour: () => ({ hang: true }),
     status: 504,
-    closes: true,
   },
   {
     name: 'upstream stall mid-stream',
@@ -86,7 +86,6 @@ const faults = [
       },
     }),
     status: (stream) => (stream ? undefined : 504),
-    closes: true,
   },
   {
     name: 'upstream 500',
@@ -126,7 +125,6 @@ const faults = [
     }),
     status: 500,
     said: /HTTP 500/,
-    closes: true,
   },
   {
     name: 'upstream HTML body with status 200',
@@ -151,7 +149,6 @@ const faults = [
       },
     }),
     status: (stream) => (stream ? undefined : 504),
-    closes: true,
   },
   {
     name: 'upstream slow drip of its response head',
@@ -166,7 +163,6 @@ const faults = [
       },
     }),
     status: 504,
-    closes: true,
   },
 ];
 
