@@ -27,7 +27,9 @@ FdLimit raise_fd_limit() {
 
 void give_large_blocks_back() {
 #ifdef __GLIBC__
-  ::mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeBlock));  // a fixed threshold stays put
+  // Fixed values: glibc no longer moves them after a large block is freed.
+  ::mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeBlock));
+  ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(kKeptFreeTop));
 #endif
 }
 
