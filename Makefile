@@ -8,7 +8,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test test-build unit e2e fuzz fuzz-smoke bench bench-full bench-compilers bench-tools soak format format-check clean
+.PHONY: all deps test-deps build run test test-build unit e2e fault-suite fuzz fuzz-smoke bench bench-full bench-compilers bench-tools soak format format-check clean
 
 all: build
 
@@ -40,6 +40,10 @@ unit:
 
 e2e:
 	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 *.test.js
+
+# The fault suite alone (part of e2e; RELIABILITY.md): every fault on its own, then the same checks.
+fault-suite: test-deps test-build
+	cd tests/e2e && CCGATE_BIN=$(CURDIR)/$(TEST_BUILD)/ccgate node --test --test-concurrency=1 fault-suite-*.test.js
 
 # libFuzzer: every target for FUZZ_SECONDS (one at a time; FUZZ_TARGETS picks some), or the
 # few seconds each that `make test` spends. Findings land in $(TEST_BUILD)/fuzz/artifacts/.

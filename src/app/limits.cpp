@@ -1,5 +1,6 @@
 #include "app/limits.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -22,6 +23,14 @@ FdLimit raise_fd_limit() {
     if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) result.soft = target;
   }
   return result;
+}
+
+void give_large_blocks_back() {
+#ifdef __GLIBC__
+  // Fixed values: glibc no longer moves them after a large block is freed.
+  ::mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeBlock));
+  ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(kKeptFreeTop));
+#endif
 }
 
 ConnectionLimits connection_limits(std::uint64_t fd_limit, std::size_t max_sessions,

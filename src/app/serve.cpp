@@ -82,6 +82,7 @@ void apply_connection_limits(const Config& config, http::ServerOptions& options)
 }  // namespace
 
 int run_server(const Config& config) {
+  give_large_blocks_back();
   for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();

@@ -9,21 +9,9 @@ import { describe, test } from 'node:test';
 import { Ccgate, makeTempDir } from './lib/ccgate.js';
 import { chat, cliAnswerLines, processDescriptors, rawChat, writeFakeCli } from './lib/gateway-faults.js';
 import { MODELS, ProxyFixture, UPSTREAM_KEY, sleep, waitUntil } from './lib/harness.js';
-import { chunk } from './lib/mock-openai.js';
+import { endlessUpstream } from './lib/mock-openai.js';
 import { GatewayFixture } from './lib/gateway-harness.js';
 import { RawConnection, fdCounts, rssKiB } from './lib/probes.js';
-
-function drainedOrClosed(res) {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
-}
 
 function streamingRequest(port, { path = '/v1/messages', body } = {}) {
   const json = JSON.stringify(body ?? { model: 'claude-sonnet-4-6', max_tokens: 100000, stream: true, messages: [{ role: 'user', content: 'talk for ever' }] });
@@ -31,23 +19,6 @@ function streamingRequest(port, { path = '/v1/messages', body } = {}) {
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
     `anthropic-version: 2023-06-01\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`
   );
-}
-
-// An upstream that streams text chunks for as long as its reader takes them, and no faster
-// (it waits for 'drain'): what it has written, and when its socket closed.
-function endlessUpstream() {
-  const state = { written: 0, closedAt: 0 };
-  const handler = async (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.socket.once('close', () => (state.closedAt = Date.now()));
-    const piece = `data: ${JSON.stringify(chunk({ content: 'x'.repeat(16 * 1024) }))}\n\n`;
-    res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }))}\n\n`);
-    while (!res.destroyed) {
-      state.written += piece.length;
-      if (!res.write(piece)) await drainedOrClosed(res);
-    }
-  };
-  return { state, handler };
 }
 
 describe('slow clients: WRITE_TIMEOUT', () => {

@@ -11,6 +11,7 @@
 //   { destroy: true }                                    close the socket without answering
 //   { delayMs } on json/body                             wait before answering
 //   { handler: async (req, res, record) => {} }          anything else
+//   endlessUpstream()                                    a stream that never ends (a handler)
 //
 // When the queue is empty the default rule answers (a short text, streamed when asked to).
 
@@ -60,6 +61,36 @@ export class MockOpenAI extends MockServer {
     res.writeHead(500, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: `mock failure: ${error.message}` } }));
   }
+}
+
+// Resolves when `res` can take more (drain) or is gone (close).
+function drainedOrClosed(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+// A handler for an upstream that streams text chunks of 16 KiB for as long as its reader takes
+// them, and no faster (it waits for 'drain'): { state: { written, closedAt }, handler }.
+export function endlessUpstream() {
+  const state = { written: 0, closedAt: 0 };
+  const handler = async (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.socket.once('close', () => (state.closedAt = Date.now()));
+    const piece = `data: ${JSON.stringify(chunk({ content: 'x'.repeat(16 * 1024) }))}\n\n`;
+    res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }))}\n\n`);
+    while (!res.destroyed) {
+      state.written += piece.length;
+      if (!res.write(piece)) await drainedOrClosed(res);
+    }
+  };
+  return { state, handler };
 }
 
 async function streamAnswer(behaviour, res) {

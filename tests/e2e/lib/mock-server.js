@@ -4,8 +4,9 @@
 // close.
 //
 // A record: { method, url, path, headers, rawBody, body (parsed JSON, else undefined), receivedAt,
-// answer (what the protocol layer says it replied, if it says), socketClosed, socketClosedAt,
-// closed (resolves when the connection that carried the request closes) }.
+// answer (what the protocol layer says it replied, if it says), finished (the whole response was
+// sent), socketClosed, socketClosedAt, closed (resolves when the connection that carried the
+// request closes) }.
 //
 // Behaviours every mock understands (the protocol layer answers the rest):
 //   { handler: async (req, res, record) => {} }   anything else
@@ -112,6 +113,7 @@ export class MockServer {
 
   async #handle(req, res) {
     const record = recordOf(req);
+    res.once('finish', () => (record.finished = true));
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     record.rawBody = Buffer.concat(chunks);
@@ -153,6 +155,7 @@ function recordOf(req) {
     body: undefined,
     receivedAt: 0,
     answer: undefined,
+    finished: false,
     socketClosed: false,
     socketClosedAt: 0,
   };
