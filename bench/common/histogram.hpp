@@ -58,7 +58,8 @@ class Histogram {
   static std::size_t bucket_of(std::uint64_t ns) {
     if (ns < (std::uint64_t{1} << kExactBits)) return ns;
     const unsigned shift = std::min<unsigned>(std::bit_width(ns) - 1 - kSubBits, kMaxExponent);
-    const std::uint64_t sub = std::min<std::uint64_t>(ns >> shift, (std::uint64_t{2} << kSubBits) - 1);
+    const std::uint64_t sub =
+        std::min<std::uint64_t>(ns >> shift, (std::uint64_t{2} << kSubBits) - 1);
     return (std::size_t{1} << kExactBits) + (shift - 1) * (std::size_t{1} << kSubBits) +
            (sub - (std::uint64_t{1} << kSubBits));
   }
@@ -67,7 +68,8 @@ class Histogram {
     if (bucket < (std::size_t{1} << kExactBits)) return bucket;
     const std::size_t above = bucket - (std::size_t{1} << kExactBits);
     const unsigned shift = static_cast<unsigned>(above >> kSubBits) + 1;
-    const std::uint64_t sub = (above & ((std::size_t{1} << kSubBits) - 1)) + (std::uint64_t{1} << kSubBits);
+    const std::uint64_t sub =
+        (above & ((std::size_t{1} << kSubBits) - 1)) + (std::uint64_t{1} << kSubBits);
     return (sub << shift) + (std::uint64_t{1} << (shift - 1));
   }
 

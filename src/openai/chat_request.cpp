@@ -1,12 +1,12 @@
 #include "openai/chat_request.hpp"
 
-#include "translate/json_access.hpp"
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
 #include <set>
 #include <utility>
+
+#include "translate/json_access.hpp"
 
 namespace ccgate::openai {
 
