@@ -444,6 +444,27 @@ describe('proxy door: request body limit', () => {
   });
 });
 
+describe('proxy door: max_tokens clamps', () => {
+  let proxy;
+
+  before(async () => {
+    proxy = await ProxyFixture.start({ env: { MIN_TOKENS_LIMIT: 256, MAX_TOKENS_LIMIT: 4096 } });
+  });
+  after(() => proxy?.stop());
+
+  test('max_tokens goes upstream clamped to MIN_TOKENS_LIMIT..MAX_TOKENS_LIMIT', async () => {
+    for (const [asked, sent] of [
+      [32000, 4096],
+      [1000, 1000],
+      [1, 256],
+    ]) {
+      const message = await proxy.client().messages.create({ model: 'claude-sonnet-4-6', max_tokens: asked, messages: [user('hi')] });
+      assert.equal(message.type, 'message');
+      assert.equal(proxy.mock.requests.at(-1).body.max_tokens, sent, `max_tokens ${asked}`);
+    }
+  });
+});
+
 describe('proxy door: Azure OpenAI', () => {
   for (const [form, suffix, deployment] of [
     ['resource root', '', 'gpt-middle'],

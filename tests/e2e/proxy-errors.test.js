@@ -3,6 +3,7 @@
 
 import Anthropic from '@anthropic-ai/sdk';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import { ProxyFixture, readSSE, rejectsWith, sleep, user, withTimeout } from './lib/harness.js';
@@ -247,6 +248,24 @@ describe('proxy door: upstream timeout (REQUEST_TIMEOUT=1)', () => {
     assert.equal(response.status, 504);
     const body = await response.json();
     assert.equal(body.type, 'error');
+  });
+});
+
+describe('proxy door: CONNECT_TIMEOUT', () => {
+  test('an https upstream that accepts TCP and never answers the TLS handshake → 504 at CONNECT_TIMEOUT', async (t) => {
+    const silent = net.createServer((socket) => socket.on('error', () => {}));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => silent.close());
+    const proxy = await ProxyFixture.start({
+      env: { OPENAI_BASE_URL: `https://127.0.0.1:${silent.address().port}/v1`, CONNECT_TIMEOUT: 1, REQUEST_TIMEOUT: 30, MAX_RETRIES: 0 },
+    });
+    t.after(() => proxy.stop());
+    const started = Date.now();
+    const error = await rejectsWith(proxy.client().messages.create(request()), Anthropic.GatewayTimeoutError);
+    const took = Date.now() - started;
+    assert.equal(error.error?.error?.type, 'timeout_error');
+    assert.match(error.message, /connect timeout/);
+    assert.ok(took >= 900 && took < 5_000, `answered after ${took} ms`);
   });
 });
 

@@ -211,6 +211,27 @@ describe('slow clients: HEADER_TIMEOUT and BODY_TIMEOUT', () => {
   });
 });
 
+describe('slow clients: KEEPALIVE_TIMEOUT', () => {
+  test('an idle keep-alive connection is closed at KEEPALIVE_TIMEOUT, not before, and a busy one is kept', async (t) => {
+    const proxy = await ProxyFixture.start({ env: { KEEPALIVE_TIMEOUT: '1.5' } });
+    t.after(() => proxy.stop());
+    const conn = await RawConnection.open(proxy.gate.port);
+    const health = `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${proxy.gate.port}\r\n\r\n`;
+    // Three requests 1 s apart: each resets the idle clock, so the connection lives past 1.5 s.
+    for (let i = 0; i < 3; i++) {
+      await conn.write(health);
+      await waitUntil(() => conn.received.split('HTTP/1.1 200').length - 1 === i + 1, 3000, `answer ${i + 1}`);
+      if (i < 2) await sleep(1_000);
+    }
+    const idleFrom = Date.now();
+    const closedAfter = await Promise.race([conn.closed.then(() => Date.now() - idleFrom), sleep(5_000).then(() => -1)]);
+    conn.destroy();
+    assert.ok(closedAfter >= 0, 'an idle keep-alive connection stayed open (KEEPALIVE_TIMEOUT=1.5)');
+    assert.ok(closedAfter >= 1_300 && closedAfter < 3_500, `closed ${closedAfter} ms after its last answer`);
+    t.diagnostic(`idle connection closed ${closedAfter} ms after its last answer`);
+  });
+});
+
 describe('slow clients: connections and descriptors', () => {
   test('past MAX_CONNECTIONS a new connection is closed at once, and ccgate serves again when one leaves', async (t) => {
     const proxy = await ProxyFixture.start({ env: { MAX_CONNECTIONS: '4', THREADS: '2' } });
