@@ -264,7 +264,7 @@ export class FaultBench {
     return problems;
   }
 
-  // Reports one fault's row as a test diagnostic (the table in RELIABILITY-faults.md).
+  // Reports one fault's row as a test diagnostic (the table in RELIABILITY.md).
   record(t, row) {
     const d = row.after.delta;
     t.diagnostic(
