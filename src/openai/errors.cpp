@@ -33,9 +33,7 @@ std::string lower(std::string_view text) {
 std::string capped(std::string_view raw) {
   const std::string text = translate::valid_utf8(raw.substr(0, 4 * kMaxMessageBytes));
   if (text.size() <= kMaxMessageBytes) return text;
-  std::size_t end = kMaxMessageBytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end) + "…";
+  return std::string(translate::utf8_prefix(text, kMaxMessageBytes)) + "…";
 }
 
 std::optional<std::string> string_or_compact(const json::value* value) {

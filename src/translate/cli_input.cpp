@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "translate/text.hpp"
+
 namespace ccgate::translate {
 
 namespace json = boost::json;
@@ -57,7 +59,7 @@ class ContentBuilder {
   static std::string describe_url(std::string_view url) {
     constexpr std::size_t kShown = 40;
     if (url.size() <= kShown) return std::string(url);
-    return std::string(url.substr(0, kShown)) + "…";
+    return std::string(utf8_prefix(url, kShown)) + "…";
   }
 
   void flush_text() {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "translate/json_access.hpp"
+#include "translate/text.hpp"
 
 namespace ccgate::translate {
 
@@ -14,10 +15,6 @@ namespace {
 constexpr std::int64_t kCharsPerToken = 4;
 constexpr std::string_view kSyntheticModel = "<synthetic>";
 constexpr std::string_view kApiErrorPrefix = "API Error: ";
-
-bool is_utf8_continuation(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
 
 // The byte length of the first `chars` characters of text, and how many characters that is.
 std::pair<std::size_t, std::int64_t> leading_chars(std::string_view text, std::int64_t chars) {

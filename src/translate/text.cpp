@@ -12,6 +12,17 @@ char lower_ascii(char c) {
 
 }  // namespace
 
+bool is_utf8_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && is_utf8_continuation(text[end])) --end;
+  return text.substr(0, end);
+}
+
 std::string to_lower(std::string_view text) {
   std::string lowered(text);
   std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower_ascii);

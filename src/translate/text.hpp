@@ -15,6 +15,12 @@ std::string_view trim(std::string_view text);  // spaces, tabs, CR, LF
 // nothing above U+10FFFF) that text starts with; 0 when it does not start with one. ASCII is 1.
 std::size_t utf8_sequence_length(std::string_view text);
 
+bool is_utf8_continuation(char c);
+
+// The longest beginning of text, at most max_bytes long, that does not end inside a character
+// (text is UTF-8): for cutting outside text short without making it invalid.
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 // text with each byte that is not part of well-formed UTF-8 replaced by U+FFFD: outside text
 // (an upstream's error page in any encoding) made fit for a JSON string.
 std::string valid_utf8(std::string_view text);

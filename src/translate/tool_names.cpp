@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "translate/text.hpp"
+
 namespace ccgate::translate {
 
 namespace {
@@ -16,10 +18,6 @@ constexpr std::size_t kHashDigits = 8;
 bool is_safe_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-';
-}
-
-bool is_utf8_continuation(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
 // One '_' per unsafe character, so "météo" becomes "m_t_o" rather than "m__t__o".

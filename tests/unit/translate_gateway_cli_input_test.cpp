@@ -78,6 +78,21 @@ TEST(GatewayCliInputTest, ImageUrlsTheCliCannotTakeAreSaidInText) {
   EXPECT_THAT(text_content(turn), HasSubstr("[image not supported: data:image/svg+xml,%3Csvg%3E]"));
 }
 
+// Found by fuzz_chat_request: the URL was cut at 40 bytes inside a character, and the CLI's stdin
+// line was not UTF-8 (so not JSON).
+TEST(GatewayCliInputTest, ALongUrlIsCutShortAtACharacterBoundary) {
+  std::string url =
+      "data:image/svg+xml,";  // 19 bytes, then 2-byte characters: byte 40 is inside one
+  for (int i = 0; i < 30; ++i) url += "\u00e9";
+  const auto turn =
+      cli_turn(request(R"([{"role":"user","content":[{"type":"image_url","image_url":{"url":")" +
+                       url + R"("}}]}])"),
+               kTools);
+  EXPECT_THAT(text_content(turn),
+              HasSubstr("[image not supported: data:image/svg+xml,"
+                        "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9…]"));
+}
+
 const char* const kToolConversation = R"([
   {"role":"system","content":"You are a travel agent."},
   {"role":"user","content":"Weather in Paris and the time?"},

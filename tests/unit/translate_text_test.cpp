@@ -31,5 +31,15 @@ TEST(ValidUtf8, ReplacesEachStrayByteAndKeepsTheRest) {
   EXPECT_EQ(valid_utf8(""), "");
 }
 
+TEST(Utf8Prefix, NeverEndsInsideACharacter) {
+  EXPECT_EQ(utf8_prefix("abc", 5), "abc");
+  EXPECT_EQ(utf8_prefix("abc", 2), "ab");
+  EXPECT_EQ(utf8_prefix("a\u00e9b", 2), "a");  // é is 2 bytes
+  EXPECT_EQ(utf8_prefix("a\u00e9b", 3), "a\u00e9");
+  EXPECT_EQ(utf8_prefix("\u2014x", 2), "");     // — is 3 bytes
+  EXPECT_EQ(utf8_prefix("\U0001F600", 3), "");  // 4 bytes
+  EXPECT_EQ(utf8_prefix("\U0001F600", 4), "\U0001F600");
+}
+
 }  // namespace
 }  // namespace ccgate::translate
