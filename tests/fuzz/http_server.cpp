@@ -96,7 +96,17 @@ int connect_to(std::uint16_t port) {
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    violated("the server keeps accepting connections", std::strerror(errno));
+    // A signal (libFuzzer's timer) can interrupt a blocking connect, which then goes on by
+    // itself: wait for it instead of taking the harness's EINTR for the server's refusal.
+    int error = errno;
+    if (error == EINTR) {
+      pollfd writable{.fd = fd, .events = POLLOUT, .revents = 0};
+      while (::poll(&writable, 1, -1) < 0 && errno == EINTR) {
+      }
+      socklen_t length = sizeof error;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    }
+    if (error != 0) violated("the server keeps accepting connections", std::strerror(error));
   }
   return fd;
 }
