@@ -81,7 +81,7 @@ plot ${plots.join(', \\\n     ')}, \\
   });
   return `${data}${head(file, `S2 — throughput frontier: RPS against p99 per arm, 1 KB non-streaming (run ${runId})`, { width: 1600, height: 900, layout: `1,${delays.length}` })}
 set logscale xy
-set key below maxrows 4 height 1 nobox
+set key below maxrows 4 height 1 nobox noopaque
 set xlabel 'achieved requests per second (log scale)'
 set ylabel 'p99 latency (ms, log scale; dotted: 1, 10, 50 ms)'
 set format y '%g'
