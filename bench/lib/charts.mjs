@@ -106,8 +106,8 @@ function s4bChart(s4, file, runId) {
       });
     data += datablock(block('s4b', name), [rows]);
   }
-  const lines = (column) =>
-    arms
+  const lines = (column, shown = arms) =>
+    shown
       .map((name) => `$${block('s4b', name)} using 1:${column} with linespoints lw 2 pt 7 ps 1.2 lc rgb '${colourOf(name, arms)}' title ${quoted(name)}`)
       .join(', \\\n     ');
   const pacing = concurrent.pacingMs;
@@ -125,9 +125,10 @@ set logscale y
 set yrange [*:*]
 set key top left
 plot ${lines(3)}, x*${1000 / pacing} with lines lc rgb '#999999' dt 3 title 'offered'
-set title 'CPU per event, the arm''s processes'
+set title 'CPU per event, the arm''s processes (direct has none)'
 set ylabel 'CPU-µs per event (log scale)'
-plot ${lines(4).replace(/\$s4b_direct using[^,]*,\s*\\\n\s*/, '')}
+set key top right
+plot ${lines(4, arms.filter((name) => name !== 'direct'))}
 unset multiplot
 `;
 }
