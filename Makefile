@@ -58,7 +58,8 @@ fuzz-smoke:
 	@scripts/fuzz.sh --build $(TEST_BUILD) --seconds $(FUZZ_SMOKE_SECONDS) --smoke $(FUZZ_TARGETS)
 
 # Benchmarks (BENCHMARKS.md): the quick suite (under 10 minutes) or the full one. Both write
-# bench/results/<run-id>.json and .md. Never part of `make test`.
+# bench/results/<run-id>.json and .md, and the charts in bench/results/<run-id>/ (redraw them
+# with node bench/charts.mjs bench/results/<run-id>.json). Never part of `make test`.
 BENCH_TOOLS = ccgate ccgate-bench-mock ccgate-bench-load ccgate-bench-fake-claude ccgate-bench-gateway
 
 bench-tools:

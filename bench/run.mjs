@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the benchmark suite and writes bench/results/<run-id>.json and .md.
+// Runs the benchmark suite and writes bench/results/<run-id>.json and .md, and the charts
+// (gnuplot) in bench/results/<run-id>/; node bench/charts.mjs redraws them from a .json.
 //   node bench/run.mjs [--suite quick|full] [--build build] [--only S1,S3] [--no-netns]
 //                      [--arms direct,nginx,ccgate] [--compare-build DIR[:label]]…
 // --arms keeps only the named arms of the suite (direct, nginx, ccgate, ccr).
@@ -14,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchDir, rootDir, tempDir, ccrInstalled, ccrPackageDir } from './lib/arms.mjs';
+import { drawCharts } from './lib/charts.mjs';
 import { canUnshare, reexecInNetns } from './lib/netns.mjs';
 import { markdown } from './lib/report.mjs';
 import { suites } from './lib/suites.mjs';
@@ -167,10 +169,12 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, runId);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 1));
-  const summary = markdown(results);
+  const charts = drawCharts(results, base);
+  for (const error of charts.errors) log(`chart not drawn: ${error}`);
+  const summary = markdown(results, charts.drawn);
   fs.writeFileSync(`${base}.md`, summary);
   console.log(summary);
-  log(`wrote ${path.relative(rootDir, base)}.json and .md`);
+  log(`wrote ${path.relative(rootDir, base)}.json and .md, ${charts.drawn.length} charts in ${path.relative(rootDir, base)}/`);
   const failed = Object.values(results.scenarios).filter((s) => s.error).length;
   const met = results.targets.filter((t) => t.met === true).length;
   const missed = results.targets.filter((t) => t.met === false).length;

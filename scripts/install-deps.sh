@@ -7,7 +7,7 @@
 #   scripts/install-deps.sh --test   also the test clients (npm, pinned by tests/e2e/package-lock.json)
 #   scripts/install-deps.sh --bench  also the benchmark arms: nginx-light (the zero-logic floor),
 #                                    util-linux (taskset, unshare), iproute2, gnuplot-nox (the
-#                                    soak's chart), and the peer
+#                                    bench's and the soak's charts), and the peer
 #                                    claude-code-router (npm, pinned by bench/peers/package-lock.json,
 #                                    installed into the ignored bench/peer/)
 set -euo pipefail

@@ -248,7 +248,8 @@ function buildsSection(results) {
 
 const sections = { S1: s1Section, S2: s2Section, S3: s3Section, S4: s4Section, S5: s5Section, S6: s6Section };
 
-export function markdown(results) {
+// charts: [{ id, title, file }] from drawCharts, linked under their scenario's section.
+export function markdown(results, charts = []) {
   const head = [
     `# ccgate benchmark — ${results.runId} (${results.suite} suite)`,
     '',
@@ -258,8 +259,10 @@ export function markdown(results) {
       .map(([name, version]) => `${name} = ${version}`)
       .join('; ')}.`,
   ];
+  const pictures = (id) =>
+    charts.filter((chart) => chart.id === id).map((chart) => `\n\n![${chart.title}](${chart.file})`).join('');
   const body = Object.entries(results.scenarios).map(([id, scenario]) =>
-    scenario.error ? `## ${id}\n\nFailed: ${scenario.error}` : sections[id](scenario),
+    scenario.error ? `## ${id}\n\nFailed: ${scenario.error}` : sections[id](scenario) + pictures(id),
   );
   const builds = buildsSection(results);
   return [

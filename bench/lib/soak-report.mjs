@@ -2,9 +2,9 @@
 // series.csv (one row per sample), chart.png (RSS, descriptors and requests per second over
 // time, drawn by gnuplot) and summary.md.
 
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { gnuplot } from './gnuplot.mjs';
 
 const csvColumns = [
   ['t_s', (s) => s.t.toFixed(1)],
@@ -74,9 +74,7 @@ plot '${csvFile}' using ($${column('t_s')}/60):${column('rps_ok')} skip 1 with l
      '' using ($${column('t_s')}/60):${column('wrong_per_s')} skip 1 with impulses lw 3 lc rgb 'red' title 'wrong answers and mishandled faults/s'
 unset multiplot
 `;
-  const result = spawnSync('gnuplot', [], { input: script, encoding: 'utf8' });
-  if (result.status !== 0) return `gnuplot failed: ${result.stderr || result.error}`;
-  return null;
+  return gnuplot(script);
 }
 
 const cell = (value) => (value === undefined || value === null ? '–' : String(value));
