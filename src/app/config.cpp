@@ -169,6 +169,11 @@ void load_upstream(const Reader& read, Config& config) {
     config.warnings.push_back(
         "OPENAI_API_KEY is not set: upstream requests carry no key (fine for a local Ollama)");
 
+  if (read.has("UPSTREAM_MAX_IDLE"))
+    config.upstream_max_idle =
+        static_cast<std::size_t>(read.integer("UPSTREAM_MAX_IDLE", 0, 0, 10'000'000));
+  config.client.idle_keepalive = read.seconds("UPSTREAM_KEEPALIVE_TIMEOUT", 60);
+
   auto& proxy = config.client.proxy;
   auto either = [&](const char* upper, const char* lower) {
     return read.has(lower) ? read.text(lower) : read.text(upper);

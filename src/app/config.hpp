@@ -2,6 +2,7 @@
 // ccgate's configuration, read from an Environment. Every variable is listed in the README's
 // configuration table; a bad value stops start-up with a ConfigError naming the variable.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Config {
   http::ServerOptions server;  // max_connections 0: derived from the fd limit at start-up
   AccessSettings access;
   http::ClientOptions client;
+  // UPSTREAM_MAX_IDLE, pooled upstream connections kept per event loop; unset: as many as the
+  // loop's share of MAX_CONNECTIONS (the pool follows the load, and idle ones expire).
+  std::optional<std::size_t> upstream_max_idle;
   upstream::Settings upstream;
   proxy::Settings proxy;
   gateway::Settings gateway;          // cli_base_url "self" and mcp_base_url are resolved at start

@@ -11,6 +11,7 @@
 #include "app/routes.hpp"
 #include "gateway/door.hpp"
 #include "http/client.hpp"
+#include "http/server.hpp"
 #include "proxy/door.hpp"
 #include "upstream/provider.hpp"
 
@@ -19,9 +20,10 @@ namespace {
 
 // Everything one event loop owns: its upstream connection pool and the doors that use it.
 struct LoopState {
-  LoopState(const Config& config, boost::asio::io_context& loop, boost::asio::ssl::context& tls,
-            gateway::Door& gateway, std::chrono::steady_clock::time_point started)
-      : client(loop.get_executor(), tls, config.client),
+  LoopState(const Config& config, const http::ClientOptions& client_options,
+            boost::asio::io_context& loop, boost::asio::ssl::context& tls, gateway::Door& gateway,
+            std::chrono::steady_clock::time_point started)
+      : client(loop.get_executor(), tls, client_options),
         provider(config.upstream, client),
         proxy(config.proxy, provider),
         routes(config, proxy, gateway, started) {}
@@ -52,7 +54,7 @@ gateway::Settings gateway_settings(const Config& config, std::uint16_t private_p
 }
 
 // The connection limits for the descriptors this process may open, told once.
-void apply_connection_limits(const Config& config, http::ServerOptions& options) {
+ConnectionLimits apply_connection_limits(const Config& config, http::ServerOptions& options) {
   const FdLimit fds = raise_fd_limit();
   const ConnectionLimits limits =
       connection_limits(fds.soft, config.gateway.max_sessions, config.server.max_connections);
@@ -77,6 +79,18 @@ void apply_connection_limits(const Config& config, http::ServerOptions& options)
       spdlog::warn("refused {} connection(s) so far: MAX_CONNECTIONS={} are open", refused,
                    limits.clients);
   };
+  return limits;
+}
+
+// Each event loop pools what its share of the client connections can use at once, so a steady
+// load reuses its upstream connections instead of opening new ones; idle ones still expire
+// (UPSTREAM_KEEPALIVE_TIMEOUT).
+http::ClientOptions client_options(const Config& config, const ConnectionLimits& limits) {
+  http::ClientOptions options = config.client;
+  const unsigned loops = http::worker_count(config.server);
+  options.max_idle_per_host =
+      config.upstream_max_idle.value_or((limits.clients + loops - 1) / loops);
+  return options;
 }
 
 }  // namespace
@@ -89,7 +103,7 @@ int run_server(const Config& config) {
 
   http::ServerOptions options = config.server;
   options.error_body = server_error_body;
-  apply_connection_limits(config, options);
+  const http::ClientOptions pool = client_options(config, apply_connection_limits(config, options));
   const Admission admission(config);
   options.admit = [&admission](http::Exchange& exchange) { return admission(exchange); };
   // The gateway door is shared by every event loop; it needs the bound port, so it is made
@@ -101,7 +115,7 @@ int run_server(const Config& config) {
   http::Server server(options, [&](boost::asio::io_context& loop) -> http::Handler {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
-      if (!state) state = std::make_shared<LoopState>(config, loop, tls, *gateway, started);
+      if (!state) state = std::make_shared<LoopState>(config, pool, loop, tls, *gateway, started);
       return state->routes(exchange);
     };
   });

@@ -926,12 +926,15 @@ Server::Server(ServerOptions options, HandlerFactory make_handler)
 
 Server::~Server() = default;
 
+unsigned worker_count(const ServerOptions& options) {
+  return options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+}
+
 std::uint16_t Server::listen() {
   std::lock_guard lock(impl_->mutex);
   if (!impl_->workers.empty()) return impl_->port;
   const ServerOptions& options = impl_->shared.options;
-  const unsigned count =
-      options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  const unsigned count = worker_count(options);
 
   tcp::endpoint endpoint = listen_endpoint(options);
   const bool share_port = count > 1;

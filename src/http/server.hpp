@@ -156,6 +156,9 @@ struct ServerOptions {
   std::function<void(const Exchange&, std::chrono::steady_clock::duration)> on_exchange_done;
 };
 
+// The number of worker threads (event loops) a server with these options runs.
+unsigned worker_count(const ServerOptions& options);
+
 // Each worker thread has its own io_context and its own handler, built by make_handler on that
 // thread's context (so per-thread state such as upstream connection pools needs no locks).
 using HandlerFactory = std::function<Handler(asio::io_context&)>;

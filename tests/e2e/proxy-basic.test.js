@@ -4,7 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
-import { ProxyFixture, UPSTREAM_KEY, rejectsWith, textOf, user } from './lib/harness.js';
+import { ProxyFixture, UPSTREAM_KEY, rejectsWith, sleep, textOf, user, waitUntil } from './lib/harness.js';
 import { Ccgate } from './lib/ccgate.js';
 import { completion, toolCall, usage } from './lib/mock-openai.js';
 
@@ -462,6 +462,45 @@ describe('proxy door: max_tokens clamps', () => {
       assert.equal(message.type, 'message');
       assert.equal(proxy.mock.requests.at(-1).body.max_tokens, sent, `max_tokens ${asked}`);
     }
+  });
+});
+
+describe('proxy door: upstream connection pool', () => {
+  const request = (client) => client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [user('hi')] });
+
+  // Two waves of `concurrency` requests that overlap (the mock holds each answer 300 ms): the
+  // connections the mock accepted in all.
+  async function connectionsForTwoWaves(proxy, concurrency) {
+    const client = proxy.client();
+    for (let wave = 0; wave < 2; wave++) {
+      for (let i = 0; i < concurrency; i++) proxy.mock.enqueue({ json: completion('ok'), delayMs: 300 });
+      await Promise.all(Array.from({ length: concurrency }, () => request(client)));
+    }
+    return proxy.mock.connectionsOpened;
+  }
+
+  test('by default a steady load reuses every upstream connection: the pool follows the load', async (t) => {
+    const proxy = await ProxyFixture.start({ env: { THREADS: 1 } });
+    t.after(() => proxy.stop());
+    // 80: more than the fixed 64 the pool kept before it followed the load.
+    assert.equal(await connectionsForTwoWaves(proxy, 80), 80, 'the second wave reuses the first wave\'s connections');
+  });
+
+  test('UPSTREAM_MAX_IDLE caps the pooled connections of each event loop', async (t) => {
+    const proxy = await ProxyFixture.start({ env: { THREADS: 1, UPSTREAM_MAX_IDLE: 2 } });
+    t.after(() => proxy.stop());
+    assert.equal(await connectionsForTwoWaves(proxy, 6), 6 + 4, 'two kept, four opened again');
+    await waitUntil(() => proxy.mock.openSocketCount === 2, 3000, 'only two idle connections stay open');
+  });
+
+  test('pooled connections idle longer than UPSTREAM_KEEPALIVE_TIMEOUT are closed', async (t) => {
+    const proxy = await ProxyFixture.start({ env: { THREADS: 1, UPSTREAM_KEEPALIVE_TIMEOUT: 0.5 } });
+    t.after(() => proxy.stop());
+    await request(proxy.client());
+    assert.equal(proxy.mock.openSocketCount, 1, 'pooled after the answer');
+    await sleep(900);
+    await request(proxy.client()); // the stale connection is dropped, not reused
+    assert.equal(proxy.mock.connectionsOpened, 2);
   });
 });
 

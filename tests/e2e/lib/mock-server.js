@@ -26,6 +26,7 @@ export class MockServer {
   #server;
   #queue = [];
   #sockets = new Set();
+  #connectionsOpened = 0;
   #waiters = [];
   requests = [];
 
@@ -45,6 +46,11 @@ export class MockServer {
 
   get openSocketCount() {
     return this.#sockets.size;
+  }
+
+  // TCP connections accepted since the mock started (a pooled connection counts once).
+  get connectionsOpened() {
+    return this.#connectionsOpened;
   }
 
   get label() {
@@ -105,6 +111,7 @@ export class MockServer {
     this.#server.keepAliveTimeout = 30_000;
     this.#server.on('connection', (socket) => {
       socket.setNoDelay(true);
+      this.#connectionsOpened += 1;
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
