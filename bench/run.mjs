@@ -174,7 +174,7 @@ async function main() {
   const summary = markdown(results, charts.drawn);
   fs.writeFileSync(`${base}.md`, summary);
   console.log(summary);
-  log(`wrote ${path.relative(rootDir, base)}.json and .md, ${charts.drawn.length} charts in ${path.relative(rootDir, base)}/`);
+  log(`wrote ${path.relative(rootDir, base)}.json and .md, ${charts.drawn.length} chart${charts.drawn.length === 1 ? "" : "s"} in ${path.relative(rootDir, base)}/`);
   const failed = Object.values(results.scenarios).filter((s) => s.error).length;
   const met = results.targets.filter((t) => t.met === true).length;
   const missed = results.targets.filter((t) => t.met === false).length;
