@@ -60,7 +60,9 @@ describe('fault suite: MCP faults on Claude Code\'s private listener', { skip: c
   let endpoint; // a live session's MCP endpoint, kept for the unknown-session fault
 
   before(async () => {
-    bench = await FaultBench.start({ env: { TOOL_CALL_TIMEOUT, SESSION_IDLE_TIMEOUT: 2, TURN_TIMEOUT: 15 } });
+    // MAX_SESSIONS 2: the probes share Claude Code's private listener, whose budget is
+    // 4 × MAX_SESSIONS; with 1, a CLI holding its 4 connections leaves a probe refused.
+    bench = await FaultBench.start({ env: { TOOL_CALL_TIMEOUT, SESSION_IDLE_TIMEOUT: 2, TURN_TIMEOUT: 15, MAX_SESSIONS: 2 } });
     const warm = await postChat(bench, chatBody('warm up'));
     assert.equal(warm.status, 200, warm.text.slice(0, 300));
     first = await bench.baseline();
