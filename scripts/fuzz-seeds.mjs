@@ -113,8 +113,9 @@ function testBlocks(file) {
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isMessageArray = (v) => Array.isArray(v) && v.length > 0 && v.every((m) => isObject(m) && 'role' in m);
 
-function anthropicSeeds(file) {
-  const base = { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };
+// Requests for `target`: every JSON value a unit test holds that is a request body, a message
+// list, one message, or an object with one of the request's own top-level fields, over `base`.
+function requestSeeds(target, file, base, requestFields) {
   for (const block of testBlocks(file)) {
     for (const { json } of block) {
       if (!json) continue;
@@ -123,29 +124,21 @@ function anthropicSeeds(file) {
       if (isObject(v) && Array.isArray(v.messages)) request = { ...base, ...v };
       else if (isMessageArray(v)) request = { ...base, messages: v };
       else if (isObject(v) && 'role' in v) request = { ...base, messages: [v] };
-      else if (isObject(v) && Object.keys(v).some((k) => k in { tools: 1, system: 1, thinking: 1, tool_choice: 1, metadata: 1, stop_sequences: 1, output_config: 1, stream: 1 }))
-        request = { ...base, ...v };
-      if (request) seed('anthropic_request', `unit-${path.basename(file, '.cpp')}`, JSON.stringify(request));
+      else if (isObject(v) && Object.keys(v).some((k) => requestFields.includes(k))) request = { ...base, ...v };
+      if (request) seed(target, `unit-${path.basename(file, '.cpp')}`, JSON.stringify(request));
     }
   }
 }
 
-function chatSeeds(file) {
-  const base = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
-  for (const block of testBlocks(file)) {
-    for (const { json } of block) {
-      if (!json) continue;
-      const v = json.value;
-      let request = null;
-      if (isObject(v) && Array.isArray(v.messages)) request = { ...base, ...v };
-      else if (isMessageArray(v)) request = { ...base, messages: v };
-      else if (isObject(v) && 'role' in v) request = { ...base, messages: [v] };
-      else if (isObject(v) && Object.keys(v).some((k) => k in { tools: 1, tool_choice: 1, stop: 1, max_tokens: 1, stream_options: 1, reasoning_effort: 1 }))
-        request = { ...base, ...v };
-      if (request) seed('chat_request', `unit-${path.basename(file, '.cpp')}`, JSON.stringify(request));
-    }
-  }
-}
+const anthropicSeeds = (file) =>
+  requestSeeds('anthropic_request', file, { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] }, [
+    'tools', 'system', 'thinking', 'tool_choice', 'metadata', 'stop_sequences', 'output_config', 'stream',
+  ]);
+
+const chatSeeds = (file) =>
+  requestSeeds('chat_request', file, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, [
+    'tools', 'tool_choice', 'stop', 'max_tokens', 'stream_options', 'reasoning_effort',
+  ]);
 
 function completionWith(choice) {
   return { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [choice], usage: { prompt_tokens: 12, completion_tokens: 3 } };
