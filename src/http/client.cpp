@@ -565,6 +565,26 @@ struct Response::State {
       connection.stream.close();
   }
 
+  // Parses, without waiting, the body bytes already read (a socket read often brings several
+  // chunks: one per streamed event) into what is left of the piece. Beast's read_some parses one
+  // chunk per call, so without this each event costs its own trip through the scheduler and,
+  // downstream, its own write. An error is kept for the next read_some, after the bytes before
+  // it have been handed over, as an unbuffered read would have reported it.
+  void parse_buffered() {
+    auto& body = parser->get().body();
+    while (body.size > 0 && connection.buffer.size() > 0 && !parser->is_done()) {
+      error_code ec;
+      const std::size_t used = parser->put(connection.buffer.data(), ec);
+      connection.buffer.consume(used);
+      if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) return;
+      if (ec) {
+        buffered_error = ec;
+        return;
+      }
+      if (used == 0) return;
+    }
+  }
+
   [[noreturn]] void fail(const error_code& ec, Phase phase, Deadline deadline) {
     broken = true;
     connection.stream.close();
@@ -578,6 +598,7 @@ struct Response::State {
   Clock::time_point total_deadline;
   std::string where;
   bool broken = false;
+  error_code buffered_error;           // found by parse_buffered, reported by the next read_some
   std::array<char, kPieceSize> piece;  // not zeroed: it is only ever read after a read fills it
 };
 
@@ -616,6 +637,7 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
   if (parser.is_done()) co_return std::nullopt;
 
   const Deadline deadline = earliest(state.timeouts.idle, state.total_deadline);
+  if (state.buffered_error) state.fail(state.buffered_error, Phase::body, deadline);
   state.connection.stream.arm(deadline);
   auto& body = parser.get().body();
   for (;;) {
@@ -625,8 +647,10 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
                                                       state.connection.buffer, parser, use_tuple);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) state.fail(ec, Phase::body, deadline);
+    state.parse_buffered();
     const std::size_t got = state.piece.size() - body.size;
     if (got > 0) co_return std::string_view(state.piece.data(), got);
+    if (state.buffered_error) state.fail(state.buffered_error, Phase::body, deadline);
     if (parser.is_done()) co_return std::nullopt;
   }
 }

@@ -124,6 +124,10 @@ class Relay {
         reader_(limits.max_line_size) {}
 
   const Clock::time_point& last_write() const { return last_write_; }
+  // Whether the answer ended as the provider meant it to ([DONE] or a finish_reason). An
+  // upstream connection whose stream was abandoned on an error is not trusted with another
+  // request, even when its bytes happen to end where HTTP says they do.
+  bool finished_cleanly() const { return finished_cleanly_; }
 
   asio::awaitable<void> run(std::string first_bytes, Pieces& pieces, const UpstreamEnd& end) {
     translator_.start(out_);
@@ -154,6 +158,12 @@ class Relay {
     }
   }
 
+  void end_cleanly() {
+    translator_.finish(out_);
+    done_ = true;
+    finished_cleanly_ = true;
+  }
+
   void fail(std::string_view what) {
     translator_.fail("api_error", fmt::format("upstream provider broke the stream: {}", what),
                      out_);
@@ -161,11 +171,7 @@ class Relay {
   }
 
   void on_event(const http::SseEvent& event) {
-    if (event.data == "[DONE]") {
-      translator_.finish(out_);
-      done_ = true;
-      return;
-    }
+    if (event.data == "[DONE]") return end_cleanly();
     if (is_keep_alive(event.data)) return;
     // Each chunk is parsed in stack buffers (the parser's working stack and the value's
     // arena): no heap allocation for the common small chunk, and nothing kept between chunks,
@@ -212,7 +218,7 @@ class Relay {
     // A body that ends with neither [DONE] nor a finish_reason was cut off: saying
     // message_stop would pass a truncated answer off as complete.
     if (translator_.saw_finish_reason())
-      translator_.finish(out_);
+      end_cleanly();
     else
       translator_.fail("api_error",
                        "upstream provider ended the stream before it finished (no finish_reason)",
@@ -237,6 +243,7 @@ class Relay {
   std::string out_;
   Clock::time_point last_write_ = Clock::now();
   bool done_ = false;
+  bool finished_cleanly_ = false;
 };
 
 bool is_event_stream(std::string_view content_type) {
@@ -329,6 +336,7 @@ asio::awaitable<void> relay_stream(http::Exchange& exchange, http::Response upst
   // pinger, and an upstream body that is not read to its end closes that upstream connection.
   co_await (relay.run(std::move(first_bytes), pieces, end) || pump(upstream, pieces, end) ||
             pinger(pieces, relay.last_write(), limits.ping_interval));
+  if (!relay.finished_cleanly()) upstream.abort();
 }
 
 asio::awaitable<std::string> expect_event_stream(http::Response& upstream,

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 
 import { ProxyFixture, UPSTREAM_KEY, rejectsWith, sleep, textOf, user, waitUntil } from './lib/harness.js';
 import { Ccgate } from './lib/ccgate.js';
-import { completion, toolCall, usage } from './lib/mock-openai.js';
+import { chunk, completion, textStream, toolCall, usage } from './lib/mock-openai.js';
 
 describe('proxy door: messages (non-streaming)', () => {
   let proxy;
@@ -491,6 +491,27 @@ describe('proxy door: upstream connection pool', () => {
     t.after(() => proxy.stop());
     assert.equal(await connectionsForTwoWaves(proxy, 6), 6 + 4, 'two kept, four opened again');
     await waitUntil(() => proxy.mock.openSocketCount === 2, 3000, 'only two idle connections stay open');
+  });
+
+  test('a stream that ends cleanly leaves its connection to the next request; one abandoned on a broken event does not', async (t) => {
+    const proxy = await ProxyFixture.start({ env: { THREADS: 1 } });
+    t.after(() => proxy.stop());
+    const streamText = async () => {
+      const stream = proxy.client().messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [user('hi')] });
+      return (await stream.finalMessage()).content[0]?.text;
+    };
+    for (let i = 0; i < 3; i++) {
+      proxy.mock.enqueue({ stream: textStream(['one ', 'two']) });
+      assert.equal(await streamText(), 'one two');
+    }
+    assert.equal(proxy.mock.connectionsOpened, 1, 'three clean streams over one upstream connection');
+    // A malformed event inside an otherwise well-formed HTTP body: the client gets an error
+    // event, and the connection, whose bytes can no longer be trusted, is closed.
+    proxy.mock.enqueue({ stream: [chunk({ role: 'assistant', content: '' }), 'data: {"choices": [\n\n', ...textStream(['rest']).slice(1)] });
+    await assert.rejects(streamText(), /broke the stream/);
+    proxy.mock.enqueue({ stream: textStream(['after']) });
+    assert.equal(await streamText(), 'after');
+    assert.equal(proxy.mock.connectionsOpened, 2, 'a fresh connection after the broken stream');
   });
 
   test('pooled connections idle longer than UPSTREAM_KEEPALIVE_TIMEOUT are closed', async (t) => {
