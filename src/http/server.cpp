@@ -657,6 +657,8 @@ asio::awaitable<bool> ServerConnection::run_exchange(Exchange& exchange) {
   using namespace asio::experimental::awaitable_operators;
   const auto started = Clock::now();
   exchange.server_draining_ = &worker.draining;
+  // The request is read: a long answer (a stream can last minutes) holds no read buffer.
+  if (buffer.size() == 0) buffer.shrink_to_fit();
 
   // Whichever finishes first cancels the other: a client that leaves cancels its handler.
   const auto first = co_await (run_handler(exchange) || watch_client());
