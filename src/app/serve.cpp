@@ -8,6 +8,7 @@
 
 #include "app/admission.hpp"
 #include "app/limits.hpp"
+#include "app/memory_trim.hpp"
 #include "app/routes.hpp"
 #include "gateway/door.hpp"
 #include "http/client.hpp"
@@ -128,6 +129,7 @@ int run_server(const Config& config) {
     return 1;
   }
   gateway.emplace(gateway_settings(config, server.private_port()));
+  const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {
     spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
                  config.server.host, port, shown_url(config.upstream.base_url));

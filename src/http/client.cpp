@@ -43,7 +43,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 // The body read buffer, held for the whole life of a response: a long idle stream keeps it, so
 // it is sized for SSE events rather than for bulk transfer.
-constexpr std::size_t kPieceSize = 4 * 1024;
+// A body is handed over in pieces of up to kLargestPiece bytes. The piece starts small and
+// doubles whenever a read fills it: a stream of small events, idle most of the time, holds
+// kFirstPiece bytes, and a fast one soon reads kLargestPiece at a time.
+constexpr std::size_t kFirstPiece = 512;
+constexpr std::size_t kLargestPiece = 4 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -585,6 +589,15 @@ struct Response::State {
     }
   }
 
+  // The buffer for the next piece: the first one, or twice the last when a read filled it.
+  char* next_piece(bool last_was_full) {
+    if (!piece || (last_was_full && piece_size < kLargestPiece)) {
+      piece_size = piece ? piece_size * 2 : kFirstPiece;
+      piece = std::make_unique_for_overwrite<char[]>(piece_size);
+    }
+    return piece.get();
+  }
+
   [[noreturn]] void fail(const error_code& ec, Phase phase, Deadline deadline) {
     broken = true;
     connection.stream.close();
@@ -598,8 +611,10 @@ struct Response::State {
   Clock::time_point total_deadline;
   std::string where;
   bool broken = false;
-  error_code buffered_error;           // found by parse_buffered, reported by the next read_some
-  std::array<char, kPieceSize> piece;  // not zeroed: it is only ever read after a read fills it
+  error_code buffered_error;      // found by parse_buffered, reported by the next read_some
+  std::unique_ptr<char[]> piece;  // not zeroed: it is only ever read after a read fills it
+  std::size_t piece_size = 0;
+  bool last_piece_full = false;
 };
 
 Response::Response(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -641,15 +656,16 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
   state.connection.stream.arm(deadline);
   auto& body = parser.get().body();
   for (;;) {
-    body.data = state.piece.data();
-    body.size = state.piece.size();
+    body.data = state.next_piece(state.last_piece_full);
+    body.size = state.piece_size;
     auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
                                                       state.connection.buffer, parser, use_tuple);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) state.fail(ec, Phase::body, deadline);
     state.parse_buffered();
-    const std::size_t got = state.piece.size() - body.size;
-    if (got > 0) co_return std::string_view(state.piece.data(), got);
+    const std::size_t got = state.piece_size - body.size;
+    state.last_piece_full = body.size == 0;
+    if (got > 0) co_return std::string_view(state.piece.get(), got);
     if (state.buffered_error) state.fail(state.buffered_error, Phase::body, deadline);
     if (parser.is_done()) co_return std::nullopt;
   }

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -30,9 +31,11 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <variant>
 
 namespace ccgate::http {
@@ -386,7 +389,7 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
 }
 
 asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view content_type,
-                                             Fields extra) {
+                                             Fields extra, HeadWrite head) {
   if (started_) throw std::logic_error("ccgate::http::Exchange: response already started");
   http::response<http::empty_body> response{status, response_version()};
   set_common_fields(response, content_type, extra, added_fields_);
@@ -402,27 +405,50 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
   started_ = true;
   streaming_ = true;
   status_ = status;
+  if (head == HeadWrite::with_first_chunk) {
+    std::ostringstream text;
+    text << response.base();
+    pending_head_ = std::move(text).str();
+    co_return;
+  }
   http::response_serializer<http::empty_body> serializer{response};
   co_await write_message(serializer, true);
+}
+
+// Sends `body` (a buffer sequence), after the head when it is still pending.
+template <class Buffers>
+asio::awaitable<void> Exchange::write_after_head(const Buffers& body) {
+  if (pending_head_.empty()) {
+    if (!head_only_) co_await write_buffers(body);
+    co_return;
+  }
+  const std::string head = std::exchange(pending_head_, {});
+  if (head_only_)
+    co_await write_buffers(asio::buffer(head));
+  else
+    co_await write_buffers(beast::buffers_cat(asio::buffer(head), body));
 }
 
 asio::awaitable<void> Exchange::write(std::string_view bytes) {
   if (!streaming_ || finished_)
     throw std::logic_error("ccgate::http::Exchange: write() outside an open stream");
   // An empty chunk would end the stream, so an empty write sends nothing.
-  if (bytes.empty() || head_only_) co_return;
+  if (bytes.empty()) co_return;
   const asio::const_buffer payload(bytes.data(), bytes.size());
   if (chunked_)
-    co_await write_buffers(http::make_chunk(payload));
+    co_await write_after_head(http::make_chunk(payload));
   else
-    co_await write_buffers(payload);
-  bytes_sent_ += bytes.size();
+    co_await write_after_head(payload);
+  if (!head_only_) bytes_sent_ += bytes.size();
 }
 
 asio::awaitable<void> Exchange::end_stream() {
   if (!streaming_) throw std::logic_error("ccgate::http::Exchange: end_stream() without a stream");
   if (finished_) co_return;
-  if (chunked_ && !head_only_) co_await write_buffers(http::make_chunk_last());
+  if (chunked_)
+    co_await write_after_head(http::make_chunk_last());
+  else if (!pending_head_.empty())
+    co_await write_after_head(asio::const_buffer());
   finished_ = true;
 }
 
@@ -657,6 +683,8 @@ asio::awaitable<bool> ServerConnection::run_exchange(Exchange& exchange) {
   using namespace asio::experimental::awaitable_operators;
   const auto started = Clock::now();
   exchange.server_draining_ = &worker.draining;
+  // The request is read: a long answer (a stream can last minutes) holds no read buffer.
+  if (buffer.size() == 0) buffer.shrink_to_fit();
 
   // Whichever finishes first cancels the other: a client that leaves cancels its handler.
   const auto first = co_await (run_handler(exchange) || watch_client());

@@ -144,7 +144,9 @@ asio::awaitable<void> Door::stream(http::Exchange& exchange,
       {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
   http::Fields fields = response_fields(log);
   fields.set(boost::beast::http::field::cache_control, "no-cache");
-  co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields));
+  // The relay writes message_start at once: head and event leave in one write.
+  co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields),
+                                 http::Exchange::HeadWrite::with_first_chunk);
   const RelayLimits limits{.ping_interval = settings_.ping_interval,
                            .max_line_size = settings_.max_line_size,
                            .max_json_depth = settings_.max_json_depth};

@@ -6,7 +6,6 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -26,64 +25,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What the writer receives: a piece of the upstream body, or a reminder that the client has
-// heard nothing for a ping interval.
-struct Piece {
-  std::string bytes;
-  bool ping = false;
-};
-using Pieces = asio::experimental::channel<void(boost::system::error_code, Piece)>;
-
 struct UpstreamEnd {
   bool failed = false;
   std::string message;
 };
-
-// Waits until cancelled (the writer finishing cancels it).
-asio::awaitable<void> until_cancelled() {
-  asio::steady_timer timer(co_await asio::this_coro::executor,
-                           asio::steady_timer::time_point::max());
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
-
-// Reads the upstream body into the channel. Runs apart from the writer so that waiting for a
-// ping deadline never cancels an upstream read (which would close the upstream connection).
-asio::awaitable<void> pump(http::Response& upstream, Pieces& pieces, UpstreamEnd& end) {
-  try {
-    while (auto piece = co_await upstream.read_some()) {
-      Piece next{std::string(*piece)};
-      co_await pieces.async_send({}, std::move(next), asio::use_awaitable);
-    }
-  } catch (const http::ClientError& error) {
-    end = {true, error.what()};
-  }
-  Piece last{};
-  co_await pieces.async_send(asio::error::eof, std::move(last),
-                             asio::as_tuple(asio::use_awaitable));
-  // Stay until the writer has drained the channel and ended the client's stream.
-  co_await until_cancelled();
-}
-
-// Asks the writer for a ping whenever the client has heard nothing for a ping interval. One
-// timer for the whole stream, beside the pump: arming a timer per piece, and cancelling it
-// when the piece comes first, costs more than translating the piece.
-asio::awaitable<void> pinger(Pieces& pieces, const Clock::time_point& last_write,
-                             std::chrono::milliseconds interval) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  Clock::time_point pinged{};
-  for (;;) {
-    const auto quiet_since = std::max(last_write, pinged);
-    timer.expires_at(quiet_since + interval);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    if (Clock::now() - std::max(last_write, pinged) < interval) continue;
-    pinged = Clock::now();
-    Piece ping{.bytes = {}, .ping = true};
-    auto [send_ec] =
-        co_await pieces.async_send({}, std::move(ping), asio::as_tuple(asio::use_awaitable));
-    if (send_ec) co_return;
-  }
-}
 
 // An upstream "data:" line that is an error object rather than a chunk.
 std::optional<std::pair<std::string, std::string>> in_stream_error(const json::object& chunk) {
@@ -115,39 +60,91 @@ bool is_keep_alive(std::string_view data) {
 
 class Relay {
  public:
-  Relay(http::Exchange& exchange, translate::StreamTranslator& translator,
-        const RelayLimits& limits, http::RequestLog& log)
+  Relay(const asio::any_io_executor& executor, http::Exchange& exchange,
+        translate::StreamTranslator& translator, const RelayLimits& limits, http::RequestLog& log)
       : exchange_(exchange),
         translator_(translator),
         log_(log),
         limits_(limits),
-        reader_(limits.max_line_size) {}
+        reader_(limits.max_line_size),
+        write_done_(executor) {}
 
-  const Clock::time_point& last_write() const { return last_write_; }
   // Whether the answer ended as the provider meant it to ([DONE] or a finish_reason). An
   // upstream connection whose stream was abandoned on an error is not trusted with another
   // request, even when its bytes happen to end where HTTP says they do.
   bool finished_cleanly() const { return finished_cleanly_; }
 
-  asio::awaitable<void> run(std::string first_bytes, Pieces& pieces, const UpstreamEnd& end) {
+  // What ended the relay other than the upstream: the client (a write failed). Rethrown by
+  // relay_stream once the pinger has stopped too.
+  std::exception_ptr failure() const { return failure_; }
+
+  // The writer reads the upstream itself: each piece is translated and written before the next
+  // read, with no hand-over between coroutines. It never throws, so that its end, however it
+  // comes, ends the pinger.
+  asio::awaitable<void> run(std::string first_bytes, http::Response& upstream) {
+    try {
+      co_await relay(std::move(first_bytes), upstream);
+    } catch (...) {
+      if (!failure_) failure_ = std::current_exception();
+    }
+  }
+
+  // Pings the client whenever it has heard nothing for a ping interval. The ping is written
+  // beside the upstream read, which it must not cancel (that would close the upstream
+  // connection), and never while an event is being written. One timer for the whole stream:
+  // arming a timer per piece costs more than translating the piece. A client that cannot take
+  // the ping ends the relay: the upstream read is aborted.
+  asio::awaitable<void> pinger(http::Response& upstream, std::chrono::milliseconds interval) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    Clock::time_point checked{};
+    for (;;) {
+      timer.expires_at(std::max(last_write_, checked) + interval);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      const auto now = Clock::now();
+      if (now - last_write_ < interval) continue;
+      if (writing_) {  // a write stuck on a slow client: look again an interval later
+        checked = now;
+        continue;
+      }
+      std::string ping;
+      translator_.ping(ping);
+      try {
+        co_await write(ping);
+      } catch (...) {
+        failure_ = std::current_exception();
+        upstream.abort();
+        co_return;
+      }
+    }
+  }
+
+ private:
+  asio::awaitable<void> relay(std::string first_bytes, http::Response& upstream) {
     translator_.start(out_);
     feed(first_bytes);
     co_await flush();
+    UpstreamEnd end;
     while (!done_) {
-      auto [ec, piece] = co_await pieces.async_receive(asio::as_tuple(asio::use_awaitable));
-      if (ec) break;
-      if (piece.ping)
-        translator_.ping(out_);
-      else
-        feed(piece.bytes);
+      std::optional<std::string_view> piece;
+      try {
+        piece = co_await upstream.read_some();
+      } catch (const http::ClientError& error) {
+        if (failure_) co_return;  // the pinger's write failed and aborted the read
+        end = {true, error.what()};
+        break;
+      }
+      if (!piece) break;
+      feed(*piece);
       co_await flush();
     }
     if (!done_) finish(end);
     co_await flush();
+    co_await after_ping();
+    writing_ = true;  // the last write: the pinger stays quiet from here on
     co_await exchange_.end_stream();
   }
 
- private:
   void feed(std::string_view bytes) {
     if (done_) return;
     reader_.feed(bytes);
@@ -228,10 +225,34 @@ class Relay {
   asio::awaitable<void> flush() {
     if (out_.empty()) co_return;
     log_.mark_first_byte();
-    std::string bytes;
-    bytes.swap(out_);
-    co_await exchange_.write(bytes);
+    co_await after_ping();
+    co_await write(out_);
+    out_.clear();
+  }
+
+  asio::awaitable<void> write(std::string_view bytes) {
+    writing_ = true;
+    try {
+      co_await exchange_.write(bytes);
+    } catch (...) {
+      end_write();
+      throw;
+    }
+    end_write();
     last_write_ = Clock::now();
+  }
+
+  void end_write() {
+    writing_ = false;
+    write_done_.cancel();
+  }
+
+  // Waits while the pinger's write is on the socket.
+  asio::awaitable<void> after_ping() {
+    while (writing_) {
+      write_done_.expires_at(Clock::time_point::max());
+      co_await write_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
   }
 
   http::Exchange& exchange_;
@@ -244,6 +265,9 @@ class Relay {
   Clock::time_point last_write_ = Clock::now();
   bool done_ = false;
   bool finished_cleanly_ = false;
+  bool writing_ = false;
+  asio::steady_timer write_done_;  // cancelled whenever a write ends
+  std::exception_ptr failure_;
 };
 
 bool is_event_stream(std::string_view content_type) {
@@ -329,14 +353,13 @@ std::string what_it_is(std::string_view body) {
 asio::awaitable<void> relay_stream(http::Exchange& exchange, http::Response upstream,
                                    std::string first_bytes, translate::StreamTranslator& translator,
                                    const RelayLimits& limits, http::RequestLog& log) {
-  Pieces pieces(co_await asio::this_coro::executor, 16);
-  UpstreamEnd end;
-  Relay relay(exchange, translator, limits, log);
-  // The writer decides when the exchange is over; its completion cancels the pump and the
-  // pinger, and an upstream body that is not read to its end closes that upstream connection.
-  co_await (relay.run(std::move(first_bytes), pieces, end) || pump(upstream, pieces, end) ||
-            pinger(pieces, relay.last_write(), limits.ping_interval));
+  Relay relay(co_await asio::this_coro::executor, exchange, translator, limits, log);
+  // The writer decides when the exchange is over; its completion cancels the pinger, and an
+  // upstream body that is not read to its end closes that upstream connection.
+  co_await (relay.run(std::move(first_bytes), upstream) ||
+            relay.pinger(upstream, limits.ping_interval));
   if (!relay.finished_cleanly()) upstream.abort();
+  if (relay.failure()) std::rethrow_exception(relay.failure());
 }
 
 asio::awaitable<std::string> expect_event_stream(http::Response& upstream,

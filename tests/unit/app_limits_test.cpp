@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "app/limits.hpp"
+#include "app/memory_trim.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -27,6 +32,28 @@ TEST(FdLimit, TheSoftLimitIsRaisedToTheHardLimit) {
   EXPECT_EQ(limit.soft, now.rlim_cur);
   EXPECT_GE(limit.soft, limit.was);
   if (now.rlim_max != RLIM_INFINITY) EXPECT_EQ(now.rlim_cur, now.rlim_max);
+}
+
+TEST(MemoryTrim, TrimsOnceABurstHasFallenToHalfItsPeak) {
+  EXPECT_FALSE(burst_is_over(5000, 2501));
+  EXPECT_TRUE(burst_is_over(5000, 2500));
+  EXPECT_TRUE(burst_is_over(5000, 0));
+  EXPECT_TRUE(burst_is_over(kTrimAfterPeak, 0));
+  EXPECT_FALSE(burst_is_over(kTrimAfterPeak - 1, 0));  // too small to leave much
+}
+
+TEST(MemoryTrim, TheWatcherStopsWithItsOwner) {
+  std::atomic<int> asked{0};
+  {
+    const MemoryTrimmer trimmer([&asked] {
+      ++asked;
+      return std::size_t{0};
+    });
+    while (asked.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }  // joins: a watcher left running would call into a destroyed lambda
+  const int after = asked.load();
+  std::this_thread::sleep_for(kTrimCheckInterval * 2);
+  EXPECT_EQ(asked.load(), after);
 }
 
 }  // namespace

@@ -368,6 +368,42 @@ TEST(HttpServer, StreamDeliversEachChunkBeforeTheNextWrite) {
   EXPECT_EQ(received.find("\r\n0\r\n\r\n"), received.size() - 7);  // one terminating chunk
 }
 
+TEST(HttpServer, AHeadKeptForTheFirstChunkLeavesWithIt) {
+  Signal* go = nullptr;
+  RunningServer running(test_options(), [&](asio::io_context& context) -> Handler {
+    auto signal = std::make_shared<Signal>(context, 8);
+    go = signal.get();
+    return [signal](Exchange& exchange) -> asio::awaitable<void> {
+      co_await exchange.begin_stream(Status::ok, "text/event-stream", {},
+                                     Exchange::HeadWrite::with_first_chunk);
+      if (exchange.path() == "/empty") co_return co_await exchange.end_stream();
+      co_await signal->async_receive(use_awaitable);
+      co_await exchange.write("data: first\n\n");
+      co_await exchange.end_stream();
+    };
+  });
+
+  Client client;
+  auto socket = client.connect(running.port());
+  std::string received;
+  client.run(send(socket, request_text("POST", "/v1/messages", "", "{}")));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(socket.available(), 0u);  // no head before the first chunk
+  ASSERT_TRUE(go->try_send(error_code{}));
+  client.run(read_until(socket, received, "\r\n0\r\n\r\n"));
+  EXPECT_THAT(received, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(received, HasSubstr("Transfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(received, HasSubstr("\r\n\r\nd\r\ndata: first\n\n\r\n0\r\n\r\n"));
+
+  // A stream that ends before any chunk still sends its head, then the last chunk.
+  auto second = client.connect(running.port());
+  std::string empty;
+  client.run(send(second, request_text("POST", "/empty", "", "{}")));
+  client.run(read_until(second, empty, "\r\n0\r\n\r\n"));
+  EXPECT_THAT(empty, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(empty, testing::EndsWith("\r\n\r\n0\r\n\r\n"));
+}
+
 TEST(HttpServer, StreamToHttp10ClientIsUnchunkedAndEndsWithTheConnection) {
   RunningServer running(test_options(), always([](Exchange& exchange) -> asio::awaitable<void> {
                           co_await exchange.begin_stream(Status::ok, "text/plain");
@@ -386,8 +422,11 @@ TEST(HttpServer, StreamToHttp10ClientIsUnchunkedAndEndsWithTheConnection) {
 
 TEST(HttpServer, HeadGetsTheHeadWithoutBodyBytes) {
   RunningServer running(test_options(), always([](Exchange& exchange) -> asio::awaitable<void> {
-                          if (exchange.path() == "/stream") {
-                            co_await exchange.begin_stream(Status::ok, "text/event-stream");
+                          if (exchange.path() == "/stream" || exchange.path() == "/kept") {
+                            co_await exchange.begin_stream(
+                                Status::ok, "text/event-stream", {},
+                                exchange.path() == "/kept" ? Exchange::HeadWrite::with_first_chunk
+                                                           : Exchange::HeadWrite::now);
                             co_await exchange.write("data: x\n\n");
                             co_await exchange.end_stream();
                           } else {
@@ -404,6 +443,9 @@ TEST(HttpServer, HeadGetsTheHeadWithoutBodyBytes) {
     co_await send(socket, request_text("HEAD", "/stream"));
     const auto stream_head = co_await read_response(socket, buffer, true);
     EXPECT_EQ(stream_head[http::field::content_type], "text/event-stream");
+    co_await send(socket, request_text("HEAD", "/kept"));
+    const auto kept_head = co_await read_response(socket, buffer, true);
+    EXPECT_EQ(kept_head[http::field::content_type], "text/event-stream");
     // Had any body byte been sent, it would be read here as the start of the next response.
     co_await send(socket, request_text("GET", "/"));
     const auto get = co_await read_response(socket, buffer);
