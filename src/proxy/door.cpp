@@ -80,7 +80,8 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
     if (body) {
       try {
-        request = translate::to_openai_request(*body, settings_.translation);
+        request = translate::to_openai_request(*body, settings_.translation,
+                                               exchange.request().body().size());
       } catch (const translate::InvalidRequest& invalid) {
         error = invalid.what();
       }
@@ -91,8 +92,8 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
 
   std::optional<ClientError> failed;
   try {
-    std::string upstream_body = json::serialize(request.body);
-    request.body = {};  // not held while the answer streams: a Claude Code turn can be megabytes
+    // Not held while the answer streams: a Claude Code turn can be megabytes.
+    std::string upstream_body = std::exchange(request.body, {});
     http::Response upstream =
         co_await provider_.chat(std::move(upstream_body), request.upstream_model);
     if (request.stream)

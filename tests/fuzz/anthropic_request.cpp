@@ -186,15 +186,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(std::string_view(invalid.what()).size() > 0, "an InvalidRequest says why");
     return 0;
   }
-  ccgate::fuzz::serialize_checked(translated.body, "the upstream request");
+  const auto parsed = ccgate::fuzz::parse_json(translated.body, 100000);
+  require(parsed.has_value() && parsed->is_object(), "the upstream request is a JSON object",
+          translated.body);
+  const json::object& upstream = parsed->get_object();
 
-  const auto* messages = translated.body.if_contains("messages");
+  const auto* messages = upstream.if_contains("messages");
   require(messages != nullptr && messages->is_array(), "the upstream request has messages");
   for (const auto& message : messages->get_array()) check_message(message);
   check_pairing(body->at("messages").get_array(), messages->get_array());
 
-  const auto* max_tokens = translated.body.if_contains("max_tokens");
-  if (max_tokens == nullptr) max_tokens = translated.body.if_contains("max_completion_tokens");
+  const auto* max_tokens = upstream.if_contains("max_tokens");
+  if (max_tokens == nullptr) max_tokens = upstream.if_contains("max_completion_tokens");
   require(max_tokens != nullptr && max_tokens->is_int64() && max_tokens->get_int64() >= 1 &&
               max_tokens->get_int64() <= 64000,
           "max_tokens is sent, ≥ 1 and clamped to MAX_TOKENS_LIMIT");
