@@ -8,6 +8,7 @@
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
 #include "translate/json_access.hpp"
+#include "translate/json_arena.hpp"
 #include "translate/response.hpp"
 #include "translate/token_estimate.hpp"
 
@@ -76,7 +77,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     // The parsed request lives in one arena, freed at once when translation is done: a large
     // Claude Code turn then costs no allocation and no free per JSON node, and is not held
     // while the answer streams.
-    json::monotonic_resource arena(exchange.request().body().size());
+    translate::JsonArena arena;
     auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
     if (body) {
       try {
@@ -156,7 +157,7 @@ asio::awaitable<void> Door::stream(http::Exchange& exchange,
 
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
   std::string error;
-  json::monotonic_resource arena(exchange.request().body().size());
+  translate::JsonArena arena;
   auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
   if (body) {
     try {
