@@ -362,7 +362,8 @@ struct VerifyHostName {
   }
 };
 
-using RequestMessage = bhttp::request<bhttp::string_body>;
+// The body is a view of the ClientRequest's, which outlives the message (both live in send()).
+using RequestMessage = bhttp::request<bhttp::span_body<const char>>;
 
 RequestMessage build_request(const ClientRequest& request, const Target& target,
                              const std::optional<ProxyRoute>& proxy) {
@@ -390,7 +391,8 @@ RequestMessage build_request(const ClientRequest& request, const Target& target,
   if (absolute_form && !proxy->authorization.empty())
     message.set(bhttp::field::proxy_authorization, proxy->authorization);
   message.set(bhttp::field::connection, "keep-alive");
-  message.body() = request.body;
+  const std::string_view body = request.body.view();
+  message.body() = {body.data(), body.size()};
   message.prepare_payload();
   return message;
 }

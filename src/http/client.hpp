@@ -46,11 +46,26 @@ struct ClientOptions {
   std::chrono::milliseconds idle_keepalive{60'000};
 };
 
+// A request body the attempts of one request share: a retry sends the same bytes, and a copy of
+// the request copies a pointer, not a body that can be megabytes.
+class SharedBody {
+ public:
+  SharedBody() = default;
+  // Implicit, as std::string's own: a body is its text.
+  SharedBody(std::string text) : text_(std::make_shared<const std::string>(std::move(text))) {}
+  SharedBody(const char* text) : SharedBody(std::string(text)) {}
+
+  std::string_view view() const { return text_ ? std::string_view(*text_) : std::string_view(); }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+};
+
 struct ClientRequest {
   std::string method = "POST";
   std::string url{};  // absolute http:// or https:// URL, query included
   std::vector<std::pair<std::string, std::string>> headers{};
-  std::string body{};
+  SharedBody body{};
 };
 
 class ClientError : public std::runtime_error {

@@ -8,6 +8,7 @@
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
 #include "translate/json_access.hpp"
+#include "translate/json_arena.hpp"
 #include "translate/response.hpp"
 #include "translate/token_estimate.hpp"
 
@@ -76,11 +77,12 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     // The parsed request lives in one arena, freed at once when translation is done: a large
     // Claude Code turn then costs no allocation and no free per JSON node, and is not held
     // while the answer streams.
-    json::monotonic_resource arena(exchange.request().body().size());
+    translate::JsonArena arena;
     auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
     if (body) {
       try {
-        request = translate::to_openai_request(*body, settings_.translation);
+        request = translate::to_openai_request(*body, settings_.translation,
+                                               exchange.request().body().size());
       } catch (const translate::InvalidRequest& invalid) {
         error = invalid.what();
       }
@@ -91,8 +93,8 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
 
   std::optional<ClientError> failed;
   try {
-    std::string upstream_body = json::serialize(request.body);
-    request.body = {};  // not held while the answer streams: a Claude Code turn can be megabytes
+    // Not held while the answer streams: a Claude Code turn can be megabytes.
+    std::string upstream_body = std::exchange(request.body, {});
     http::Response upstream =
         co_await provider_.chat(std::move(upstream_body), request.upstream_model);
     if (request.stream)
@@ -157,7 +159,7 @@ asio::awaitable<void> Door::stream(http::Exchange& exchange,
 
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
   std::string error;
-  json::monotonic_resource arena(exchange.request().body().size());
+  translate::JsonArena arena;
   auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
   if (body) {
     try {

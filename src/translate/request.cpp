@@ -48,10 +48,12 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "translate/json_access.hpp"
+#include "translate/json_text.hpp"
 
 namespace ccgate::translate {
 
@@ -62,60 +64,96 @@ constexpr std::string_view kNoToolOutput = "(no content)";
 constexpr std::size_t kMaxUserIdLength = 64;
 constexpr std::string_view kDeferredToolPlaceholder = "DeferredToolPlaceholder";
 
-json::object text_part(std::string_view text) {
-  return json::object{{"type", "text"}, {"text", text}};
-}
-
 bool is_prompt_text(std::string_view text) {
   return !text.empty() && !text.starts_with(kBillingHeaderPrefix);
 }
 
-// A system prompt: a string, or blocks whose text blocks are joined.
-std::string system_text(const json::value& content) {
-  if (const auto* text = content.if_string()) {
-    return is_prompt_text(*text) ? std::string(*text) : std::string();
-  }
-  std::string joined;
-  if (const auto* blocks = content.if_array()) {
-    for (const auto& item : *blocks) {
-      const auto* block = item.if_object();
-      if (block == nullptr || string_or_empty(*block, "type") != "text") continue;
-      const std::string_view text = string_or_empty(*block, "text");
-      if (!is_prompt_text(text)) continue;
-      if (!joined.empty()) joined.append("\n\n");
-      joined.append(text);
-    }
-  }
-  return joined;
-}
+// ---- the OpenAI body, written as it is translated ----
+//
+// The body goes straight into one string: no second DOM, no serialize pass. Every text is
+// written from pieces of the parsed request (views into its arena) and literals, so a
+// megabyte of history is copied once, into the output.
 
-void append_system_message(json::array& messages, const json::value& content) {
-  std::string text = system_text(content);
-  if (text.empty()) return;
-  messages.push_back(json::object{{"role", "system"}, {"content", std::move(text)}});
-}
+// The content parts of one message (or of one tool result): each part's text, image URL or
+// file data is the concatenation of a range of pieces.
+class Parts {
+ public:
+  enum class Kind { text, image, file };
+  struct Part {
+    Kind kind = Kind::text;
+    std::size_t begin = 0;  // [begin, end) in pieces_
+    std::size_t end = 0;
+    std::string_view filename;  // a file's
+  };
 
-void append_image_part(const json::object& block, json::array& parts) {
+  void clear() {
+    parts_.clear();
+    pieces_.clear();
+  }
+  bool empty() const { return parts_.empty(); }
+  std::size_t size() const { return parts_.size(); }
+  const std::vector<Part>& list() const { return parts_; }
+  std::span<const std::string_view> content(const Part& part) const {
+    return std::span(pieces_).subspan(part.begin, part.end - part.begin);
+  }
+
+  // A part is built by start(), its pieces by append(), and finish() drops it if it says nothing
+  // (providers reject empty content).
+  void start(Kind kind, std::string_view filename = {}) {
+    parts_.push_back({kind, pieces_.size(), pieces_.size(), filename});
+  }
+  void append(std::string_view piece) {
+    if (piece.empty()) return;
+    pieces_.push_back(piece);
+    parts_.back().end = pieces_.size();
+  }
+  bool current_empty() const { return parts_.back().begin == parts_.back().end; }
+  void finish() {
+    if (!current_empty()) return;
+    parts_.pop_back();
+  }
+
+  void add_text(std::string_view text) {
+    start(Kind::text);
+    append(text);
+    finish();
+  }
+  void add_copy(const Parts& other, const Part& part) {
+    start(part.kind, part.filename);
+    for (const std::string_view piece : other.content(part)) append(piece);
+    finish();
+  }
+
+ private:
+  std::vector<Part> parts_;
+  std::vector<std::string_view> pieces_;
+};
+
+void append_image_part(const json::object& block, Parts& parts) {
   const auto* source = object_at(block, "source");
   if (source == nullptr) return;
   const std::string_view kind = string_or_empty(*source, "type");
-  json::string url;  // not std::string: a base64 image is large, and this avoids one copy
   if (kind == "base64") {
-    url.append("data:").append(string_or_empty(*source, "media_type")).append(";base64,");
-    url.append(string_or_empty(*source, "data"));
+    parts.start(Parts::Kind::image);
+    parts.append("data:");
+    parts.append(string_or_empty(*source, "media_type"));
+    parts.append(";base64,");
+    parts.append(string_or_empty(*source, "data"));
+    parts.finish();
   } else if (kind == "url") {
-    url = string_or_empty(*source, "url");
+    parts.start(Parts::Kind::image);
+    parts.append(string_or_empty(*source, "url"));
+    parts.finish();
   }
-  if (url.empty()) return;
-  parts.push_back(
-      json::object{{"type", "image_url"}, {"image_url", json::object{{"url", std::move(url)}}}});
 }
 
-std::string search_result_text(const json::object& block) {
-  std::string text(string_or_empty(block, "title"));
+void append_search_result_part(const json::object& block, Parts& parts) {
+  parts.start(Parts::Kind::text);
+  parts.append(string_or_empty(block, "title"));
   if (const std::string_view source = string_or_empty(block, "source"); !source.empty()) {
-    if (!text.empty()) text.push_back('\n');
-    text.append("Source: ").append(source);
+    if (!parts.current_empty()) parts.append("\n");
+    parts.append("Source: ");
+    parts.append(source);
   }
   if (const auto* content = array_at(block, "content")) {
     for (const auto& item : *content) {
@@ -123,40 +161,45 @@ std::string search_result_text(const json::object& block) {
       if (inner == nullptr) continue;
       const std::string_view piece = string_or_empty(*inner, "text");
       if (piece.empty()) continue;
-      if (!text.empty()) text.push_back('\n');
-      text.append(piece);
+      if (!parts.current_empty()) parts.append("\n");
+      parts.append(piece);
     }
   }
-  return text;
+  parts.finish();
 }
 
-void append_part(const json::object& block, json::array& parts);
+void append_part(const json::object& block, Parts& parts);
 
-void append_document_parts(const json::object& block, json::array& parts) {
+void append_document_parts(const json::object& block, Parts& parts) {
   const auto* source = object_at(block, "source");
   if (source == nullptr) return;
   const std::string_view kind = string_or_empty(*source, "type");
   const std::string_view title = string_or_empty(block, "title");
   if (kind == "text") {
     const std::string_view data = string_or_empty(*source, "data");
-    std::string text(title);
-    if (!text.empty() && !data.empty()) text.append("\n\n");
-    text.append(data);
-    if (!text.empty()) parts.push_back(text_part(text));
+    parts.start(Parts::Kind::text);
+    parts.append(title);
+    if (!title.empty() && !data.empty()) parts.append("\n\n");
+    parts.append(data);
+    parts.finish();
   } else if (kind == "base64") {
     std::string_view media_type = string_or_empty(*source, "media_type");
     if (media_type.empty()) media_type = "application/pdf";
-    json::string file_data = "data:";
-    file_data.append(media_type).append(";base64,").append(string_or_empty(*source, "data"));
-    parts.push_back(
-        json::object{{"type", "file"},
-                     {"file", json::object{{"filename", title.empty() ? "document.pdf" : title},
-                                           {"file_data", std::move(file_data)}}}});
+    parts.start(Parts::Kind::file, title.empty() ? "document.pdf" : title);
+    parts.append("data:");
+    parts.append(media_type);
+    parts.append(";base64,");
+    parts.append(string_or_empty(*source, "data"));
+    parts.finish();
   } else if (kind == "url") {
-    const std::string_view url = string_or_empty(*source, "url");
-    if (!url.empty()) parts.push_back(text_part("Document: " + std::string(url)));
+    if (const std::string_view url = string_or_empty(*source, "url"); !url.empty()) {
+      parts.start(Parts::Kind::text);
+      parts.append("Document: ");
+      parts.append(url);
+      parts.finish();
+    }
   } else if (kind == "content") {
-    if (!title.empty()) parts.push_back(text_part(title));
+    parts.add_text(title);
     if (const auto* inner = array_at(*source, "content")) {
       for (const auto& item : *inner) {
         if (const auto* inner_block = item.if_object()) append_part(*inner_block, parts);
@@ -166,203 +209,291 @@ void append_document_parts(const json::object& block, json::array& parts) {
 }
 
 // One content block of a user message (or of a tool result) → OpenAI content parts.
-void append_part(const json::object& block, json::array& parts) {
+void append_part(const json::object& block, Parts& parts) {
   const std::string_view type = string_or_empty(block, "type");
   if (type == "text") {
-    const std::string_view text = string_or_empty(block, "text");
-    if (!text.empty()) parts.push_back(text_part(text));
+    parts.add_text(string_or_empty(block, "text"));
   } else if (type == "image") {
     append_image_part(block, parts);
   } else if (type == "document") {
     append_document_parts(block, parts);
   } else if (type == "search_result") {
-    std::string text = search_result_text(block);
-    if (!text.empty()) parts.push_back(text_part(text));
+    append_search_result_part(block, parts);
   } else if (type == "tool_reference") {
-    const std::string_view tool_name = string_or_empty(block, "tool_name");
-    if (!tool_name.empty()) parts.push_back(text_part("Tool available: " + std::string(tool_name)));
+    if (const std::string_view tool_name = string_or_empty(block, "tool_name");
+        !tool_name.empty()) {
+      parts.start(Parts::Kind::text);
+      parts.append("Tool available: ");
+      parts.append(tool_name);
+      parts.finish();
+    }
   }
 }
 
-bool is_text_part(const json::value& part) {
-  return part.as_object().at("type").as_string() == "text";
-}
+// Writes the "messages" list, one message at a time; scratch lists are reused across messages.
+class MessagesWriter {
+ public:
+  explicit MessagesWriter(JsonText& out) : out_(out) {}
 
-// A tool_result → the tool message's text; its images and files go to media_parts, each behind a
-// marker naming the call, because a tool message can carry only text.
-std::string tool_result_text(const json::object& block, json::array& media_parts) {
-  json::array parts;
-  const json::value* content = block.if_contains("content");
-  if (content != nullptr) {
-    if (const auto* text = content->if_string()) {
-      if (!text->empty()) parts.push_back(text_part(*text));
-    } else if (const auto* single = content->if_object()) {
-      append_part(*single, parts);
-    } else if (const auto* blocks = content->if_array()) {
-      for (const auto& item : *blocks) {
-        if (const auto* inner = item.if_object()) append_part(*inner, parts);
+  void write(const json::object& request, const json::array& input) {
+    out_.raw("[");
+    if (const auto* system = request.if_contains("system")) system_message(*system);
+    for (const auto& item : input) {
+      const auto* message = item.if_object();
+      if (message == nullptr) continue;
+      const std::string_view role = string_or_empty(*message, "role");
+      const json::value* content = message->if_contains("content");
+      if (content == nullptr) continue;
+      if (role == "user") {
+        user_messages(*content);
+      } else if (role == "assistant") {
+        assistant_message(*content);
+      } else if (role == "system") {
+        system_message(*content);
       }
     }
+    out_.raw("]");
   }
-  const std::string_view tool_use_id = string_or_empty(block, "tool_use_id");
-  std::string text;
-  for (auto& part : parts) {
-    if (is_text_part(part)) {
-      if (!text.empty()) text.push_back('\n');
-      text.append(part.as_object().at("text").as_string());
-      continue;
+
+  // Whether a user, assistant or tool message was written: only system ones is no conversation.
+  bool wrote_conversation() const { return conversation_; }
+
+ private:
+  // Writes `{"role":"<role>"`; the caller writes the other keys and the closing brace.
+  JsonText& open(std::string_view role) {
+    out_.raw(first_ ? R"({"role":")" : R"(,{"role":")").raw(role).raw("\"");
+    first_ = false;
+    if (role != "system") conversation_ = true;
+    return out_;
+  }
+
+  // A system prompt: a string, or blocks whose text blocks are joined.
+  void system_message(const json::value& content) {
+    text_.clear();
+    if (const auto* text = content.if_string()) {
+      if (is_prompt_text(*text)) text_.push_back(*text);
+    } else if (const auto* blocks = content.if_array()) {
+      for (const auto& item : *blocks) {
+        const auto* block = item.if_object();
+        if (block == nullptr || string_or_empty(*block, "type") != "text") continue;
+        const std::string_view text = string_or_empty(*block, "text");
+        if (!is_prompt_text(text)) continue;
+        if (!text_.empty()) text_.push_back("\n\n");
+        text_.push_back(text);
+      }
     }
-    const bool image = part.as_object().at("type").as_string() == "image_url";
-    std::string marker = image ? "[image" : "[document";
-    marker.append(" from tool result ").append(tool_use_id).append("]");
-    media_parts.push_back(text_part(marker));
-    media_parts.push_back(std::move(part));
+    if (text_.empty()) return;
+    open("system").raw(R"(,"content":)").string(text_).raw("}");
   }
-  if (text.empty()) text = kNoToolOutput;
-  if (const auto* is_error = block.if_contains("is_error");
-      is_error && is_error->is_bool() && is_error->get_bool()) {
-    text.insert(0, "Error: ");
-  }
-  return text;
-}
 
-json::value user_content(json::array parts) {
-  if (parts.size() == 1 && is_text_part(parts.front())) {
-    return parts.front().as_object().at("text");
-  }
-  return parts;
-}
-
-// Tool results become tool messages placed first (they must follow the assistant's tool_calls);
-// the rest of the message follows as one user message.
-void append_user_messages(json::array& messages, const json::value& content) {
-  if (const auto* text = content.if_string()) {
-    if (!text->empty()) messages.push_back(json::object{{"role", "user"}, {"content", *text}});
-    return;
-  }
-  const auto* blocks = content.if_array();
-  if (blocks == nullptr) return;
-  json::array parts;
-  for (const auto& item : *blocks) {
-    const auto* block = item.if_object();
-    if (block == nullptr) continue;
-    if (string_or_empty(*block, "type") == "tool_result") {
-      std::string text = tool_result_text(*block, parts);
-      messages.push_back(json::object{{"role", "tool"},
-                                      {"tool_call_id", string_or_empty(*block, "tool_use_id")},
-                                      {"content", std::move(text)}});
+  // Tool results become tool messages placed first (they must follow the assistant's
+  // tool_calls); the rest of the message follows as one user message.
+  void user_messages(const json::value& content) {
+    if (const auto* text = content.if_string()) {
+      if (!text->empty()) open("user").raw(R"(,"content":)").string(*text).raw("}");
+      return;
+    }
+    const auto* blocks = content.if_array();
+    if (blocks == nullptr) return;
+    parts_.clear();
+    for (const auto& item : *blocks) {
+      const auto* block = item.if_object();
+      if (block == nullptr) continue;
+      if (string_or_empty(*block, "type") == "tool_result") {
+        tool_message(*block);
+      } else {
+        append_part(*block, parts_);
+      }
+    }
+    if (parts_.empty()) return;
+    open("user").raw(R"(,"content":)");
+    const auto& list = parts_.list();
+    if (list.size() == 1 && list.front().kind == Parts::Kind::text) {
+      out_.string(parts_.content(list.front()));
     } else {
-      append_part(*block, parts);
+      out_.raw("[");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (i > 0) out_.raw(",");
+        content_part(list[i]);
+      }
+      out_.raw("]");
+    }
+    out_.raw("}");
+  }
+
+  void content_part(const Parts::Part& part) {
+    const auto content = parts_.content(part);
+    switch (part.kind) {
+      case Parts::Kind::text:
+        out_.raw(R"({"type":"text","text":)").string(content).raw("}");
+        break;
+      case Parts::Kind::image:
+        out_.raw(R"({"type":"image_url","image_url":{"url":)").string(content).raw("}}");
+        break;
+      case Parts::Kind::file:
+        out_.raw(R"({"type":"file","file":{"filename":)")
+            .string(part.filename)
+            .raw(R"(,"file_data":)")
+            .string(content)
+            .raw("}}");
+        break;
     }
   }
-  if (parts.empty()) return;
-  messages.push_back(json::object{{"role", "user"}, {"content", user_content(std::move(parts))}});
-}
 
-json::object tool_call_from(const json::object& tool_use) {
-  const auto* input = tool_use.if_contains("input");
-  return json::object{
-      {"id", string_or_empty(tool_use, "id")},
-      {"type", "function"},
-      {"function", json::object{{"name", string_or_empty(tool_use, "name")},
-                                {"arguments", input ? json::serialize(*input) : "{}"}}}};
-}
-
-void append_assistant_message(json::array& messages, const json::value& content) {
-  if (const auto* text = content.if_string()) {
-    if (!text->empty()) {
-      messages.push_back(json::object{{"role", "assistant"}, {"content", *text}});
+  // A tool_result → a tool message; its images and files go to the user message's parts, each
+  // behind a marker naming the call, because a tool message can carry only text.
+  void tool_message(const json::object& block) {
+    tool_parts_.clear();
+    if (const json::value* content = block.if_contains("content")) {
+      if (const auto* text = content->if_string()) {
+        tool_parts_.add_text(*text);
+      } else if (const auto* single = content->if_object()) {
+        append_part(*single, tool_parts_);
+      } else if (const auto* blocks = content->if_array()) {
+        for (const auto& item : *blocks) {
+          if (const auto* inner = item.if_object()) append_part(*inner, tool_parts_);
+        }
+      }
     }
-    return;
-  }
-  const auto* blocks = content.if_array();
-  if (blocks == nullptr) return;
-  std::string text;
-  json::array tool_calls;
-  for (const auto& item : *blocks) {
-    const auto* block = item.if_object();
-    if (block == nullptr) continue;
-    const std::string_view type = string_or_empty(*block, "type");
-    if (type == "text") {
-      const std::string_view piece = string_or_empty(*block, "text");
-      if (piece.empty()) continue;
-      if (!text.empty()) text.append("\n\n");
-      text.append(piece);
-    } else if (type == "tool_use") {
-      tool_calls.push_back(tool_call_from(*block));
+    const std::string_view tool_use_id = string_or_empty(block, "tool_use_id");
+    text_.clear();
+    if (const auto* is_error = block.if_contains("is_error");
+        is_error && is_error->is_bool() && is_error->get_bool()) {
+      text_.push_back("Error: ");
     }
+    bool has_text = false;
+    for (const auto& part : tool_parts_.list()) {
+      if (part.kind == Parts::Kind::text) {
+        if (has_text) text_.push_back("\n");
+        const auto content = tool_parts_.content(part);
+        text_.insert(text_.end(), content.begin(), content.end());
+        has_text = true;
+        continue;
+      }
+      parts_.start(Parts::Kind::text);
+      parts_.append(part.kind == Parts::Kind::image ? "[image" : "[document");
+      parts_.append(" from tool result ");
+      parts_.append(tool_use_id);
+      parts_.append("]");
+      parts_.finish();
+      parts_.add_copy(tool_parts_, part);
+    }
+    if (!has_text) text_.push_back(kNoToolOutput);
+    open("tool")
+        .raw(R"(,"tool_call_id":)")
+        .string(tool_use_id)
+        .raw(R"(,"content":)")
+        .string(text_)
+        .raw("}");
   }
-  if (text.empty() && tool_calls.empty()) return;
-  json::object message{{"role", "assistant"}};
-  message["content"] = text.empty() ? json::value(nullptr) : json::value(text);
-  if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
-  messages.push_back(std::move(message));
+
+  void assistant_message(const json::value& content) {
+    if (const auto* text = content.if_string()) {
+      if (!text->empty()) open("assistant").raw(R"(,"content":)").string(*text).raw("}");
+      return;
+    }
+    const auto* blocks = content.if_array();
+    if (blocks == nullptr) return;
+    text_.clear();
+    tool_uses_.clear();
+    for (const auto& item : *blocks) {
+      const auto* block = item.if_object();
+      if (block == nullptr) continue;
+      const std::string_view type = string_or_empty(*block, "type");
+      if (type == "text") {
+        const std::string_view piece = string_or_empty(*block, "text");
+        if (piece.empty()) continue;
+        if (!text_.empty()) text_.push_back("\n\n");
+        text_.push_back(piece);
+      } else if (type == "tool_use") {
+        tool_uses_.push_back(block);
+      }
+    }
+    if (text_.empty() && tool_uses_.empty()) return;
+    open("assistant").raw(R"(,"content":)");
+    if (text_.empty())
+      out_.raw("null");
+    else
+      out_.string(text_);
+    if (!tool_uses_.empty()) {
+      out_.raw(R"(,"tool_calls":[)");
+      for (std::size_t i = 0; i < tool_uses_.size(); ++i) {
+        if (i > 0) out_.raw(",");
+        tool_call(*tool_uses_[i]);
+      }
+      out_.raw("]");
+    }
+    out_.raw("}");
+  }
+
+  void tool_call(const json::object& tool_use) {
+    arguments_.clear();
+    if (const auto* input = tool_use.if_contains("input"))
+      JsonText(arguments_).value(*input);
+    else
+      arguments_ = "{}";
+    out_.raw(R"({"id":)")
+        .string(string_or_empty(tool_use, "id"))
+        .raw(R"(,"type":"function","function":{"name":)")
+        .string(string_or_empty(tool_use, "name"))
+        .raw(R"(,"arguments":)")
+        .string(arguments_)
+        .raw("}}");
+  }
+
+  JsonText& out_;
+  bool first_ = true;
+  bool conversation_ = false;
+  Parts parts_;       // the current user message's
+  Parts tool_parts_;  // the current tool result's
+  std::vector<std::string_view> text_;
+  std::vector<const json::object*> tool_uses_;
+  std::string arguments_;
+};
+
+void write_tool_choice(JsonText& out, const json::object& choice) {
+  const std::string_view type = string_or_empty(choice, "type");
+  if (type == "auto") {
+    out.raw(R"(,"tool_choice":"auto")");
+  } else if (type == "any") {
+    out.raw(R"(,"tool_choice":"required")");
+  } else if (type == "none") {
+    out.raw(R"(,"tool_choice":"none")");
+  } else if (type == "tool") {
+    out.raw(R"(,"tool_choice":{"type":"function","function":{"name":)")
+        .string(string_or_empty(choice, "name"))
+        .raw("}}");
+  }
 }
 
-json::array translate_messages(const json::object& request, const json::array& input) {
-  json::array messages;
-  if (const auto* system = request.if_contains("system")) append_system_message(messages, *system);
-  for (const auto& item : input) {
-    const auto* message = item.if_object();
-    if (message == nullptr) continue;
-    const std::string_view role = string_or_empty(*message, "role");
-    const json::value* content = message->if_contains("content");
-    if (content == nullptr) continue;
-    if (role == "user") {
-      append_user_messages(messages, *content);
-    } else if (role == "assistant") {
-      append_assistant_message(messages, *content);
-    } else if (role == "system") {
-      append_system_message(messages, *content);
-    }
-  }
-  return messages;
-}
-
-json::array translate_tools(const json::array& tools) {
-  json::array functions;
-  for (const auto& item : tools) {
+void write_tools(JsonText& out, const json::object& request) {
+  const auto* tools = array_at(request, "tools");
+  if (tools == nullptr) return;
+  const std::size_t start = out.size();
+  out.raw(R"(,"tools":[)");
+  bool any = false;
+  for (const auto& item : *tools) {
     const auto* tool = item.if_object();
     if (tool == nullptr) continue;
     const auto* schema = tool->if_contains("input_schema");
     if (schema == nullptr || !schema->is_object()) continue;
     if (string_or_empty(*tool, "name") == kDeferredToolPlaceholder) continue;
-    json::object function{{"name", string_or_empty(*tool, "name")}};
-    if (const auto* description = string_at(*tool, "description")) {
-      function["description"] = *description;
-    }
-    function["parameters"] = *schema;
-    functions.push_back(json::object{{"type", "function"}, {"function", std::move(function)}});
+    out.raw(any ? "," : "")
+        .raw(R"({"type":"function","function":{"name":)")
+        .string(string_or_empty(*tool, "name"));
+    if (const auto* description = string_at(*tool, "description"))
+      out.raw(R"(,"description":)").string(*description);
+    out.raw(R"(,"parameters":)").value(*schema).raw("}}");
+    any = true;
   }
-  return functions;
-}
-
-std::optional<json::value> translate_tool_choice(const json::object& choice) {
-  const std::string_view type = string_or_empty(choice, "type");
-  if (type == "auto") return json::value("auto");
-  if (type == "any") return json::value("required");
-  if (type == "none") return json::value("none");
-  if (type == "tool") {
-    return json::value(
-        json::object{{"type", "function"},
-                     {"function", json::object{{"name", string_or_empty(choice, "name")}}}});
-  }
-  return std::nullopt;
-}
-
-void add_tools(const json::object& request, json::object& body) {
-  const auto* tools = array_at(request, "tools");
-  if (tools == nullptr) return;
-  json::array functions = translate_tools(*tools);
-  if (functions.empty()) return;
-  body["tools"] = std::move(functions);
+  if (!any) return out.truncate(start);
+  out.raw("]");
   const auto* choice = object_at(request, "tool_choice");
   if (choice == nullptr) return;
-  if (auto translated = translate_tool_choice(*choice))
-    body["tool_choice"] = std::move(*translated);
+  write_tool_choice(out, *choice);
   if (const auto* disable = choice->if_contains("disable_parallel_tool_use");
       disable && disable->is_bool() && disable->get_bool()) {
-    body["parallel_tool_calls"] = false;
+    out.raw(R"(,"parallel_tool_calls":false)");
   }
 }
 
@@ -607,10 +738,7 @@ void check_sampling(const json::object& request) {
 
 // What the upstream would receive is not a conversation: every message was empty or held only
 // blocks that have no counterpart (see the rules at the top).
-void check_something_to_send(const json::array& messages) {
-  for (const auto& message : messages) {
-    if (message.as_object().at("role").as_string() != "system") return;
-  }
+[[noreturn]] void reject_nothing_to_send() {
   reject(
       "messages: no message has content to send upstream (each is empty or holds only blocks "
       "with no Chat Completions counterpart, such as thinking or server tool results)");
@@ -634,16 +762,16 @@ std::vector<std::string> stop_sequences_of(const json::object& request) {
   return sequences;
 }
 
-void copy_number(const json::object& request, std::string_view key, json::object& body) {
+void write_number(JsonText& out, const json::object& request, std::string_view key) {
   if (const auto* value = request.if_contains(key); value && value->is_number()) {
-    body[key] = *value;
+    out.raw(",\"").raw(key).raw("\":").value(*value);
   }
 }
 
 }  // namespace
 
 TranslatedRequest to_openai_request(const json::value& anthropic_request,
-                                    const RequestOptions& options) {
+                                    const RequestOptions& options, std::size_t request_size) {
   const auto* request = anthropic_request.if_object();
   if (request == nullptr) reject("request body must be a JSON object");
 
@@ -658,35 +786,43 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
   translated.upstream_model = options.models.upstream_for(translated.client_model);
   const bool reasoning_model = options.reasoning.matches(translated.upstream_model);
 
-  json::object& body = translated.body;
-  body["model"] = translated.upstream_model;
-  body["messages"] = translate_messages(*request, input_messages);
-  check_something_to_send(body["messages"].as_array());
-  body[reasoning_model ? "max_completion_tokens" : "max_tokens"] = max_tokens;
+  // The OpenAI body is about as long as the request: one allocation, not a doubling series.
+  translated.body.reserve(request_size + request_size / 8 + 256);
+  JsonText out(translated.body);
+  out.raw(R"({"model":)").string(translated.upstream_model).raw(R"(,"messages":)");
+  MessagesWriter messages(out);
+  messages.write(*request, input_messages);
+  if (!messages.wrote_conversation()) reject_nothing_to_send();
+  out.raw(reasoning_model ? R"(,"max_completion_tokens":)" : R"(,"max_tokens":)")
+      .integer(max_tokens);
   if (!reasoning_model) {
-    copy_number(*request, "temperature", body);
-    copy_number(*request, "top_p", body);
+    write_number(out, *request, "temperature");
+    write_number(out, *request, "top_p");
   }
   translated.stop_sequences = stop_sequences_of(*request);
   if (!translated.stop_sequences.empty()) {
-    body["stop"] = json::value_from(translated.stop_sequences);
+    out.raw(R"(,"stop":[)");
+    for (std::size_t i = 0; i < translated.stop_sequences.size(); ++i)
+      out.raw(i > 0 ? "," : "").string(translated.stop_sequences[i]);
+    out.raw("]");
   }
   if (const auto* metadata = object_at(*request, "metadata")) {
     if (const auto* user = string_at(*metadata, "user_id");
         user && !user->empty() && user->size() <= kMaxUserIdLength) {
-      body["user"] = *user;
+      out.raw(R"(,"user":)").string(*user);
     }
   }
-  add_tools(*request, body);
+  write_tools(out, *request);
   if (reasoning_model) {
-    if (auto effort = reasoning_effort(*request)) body["reasoning_effort"] = *effort;
+    if (auto effort = reasoning_effort(*request))
+      out.raw(R"(,"reasoning_effort":)").string(*effort);
   }
   if (const auto* stream = request->if_contains("stream");
       stream && stream->is_bool() && stream->get_bool()) {
     translated.stream = true;
-    body["stream"] = true;
-    body["stream_options"] = json::object{{"include_usage", true}};
+    out.raw(R"(,"stream":true,"stream_options":{"include_usage":true})");
   }
+  out.raw("}");
   return translated;
 }
 

@@ -6,7 +6,6 @@
 // unknown top-level keys and unknown block types pass, and are dropped by the written rules in
 // request.cpp together with everything else that has no Chat Completions counterpart.
 
-#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
@@ -35,16 +34,17 @@ struct RequestOptions {
 };
 
 struct TranslatedRequest {
-  boost::json::object body;  // the OpenAI request, ready to serialize
+  std::string body;          // the OpenAI request, serialized
   std::string client_model;  // echoed back in responses
   std::string upstream_model;
   bool stream = false;
   std::vector<std::string> stop_sequences;  // to report stop_reason "stop_sequence"
 };
 
-// Throws InvalidRequest.
+// request_size: the request body's length in bytes, to size the output at once. Throws
+// InvalidRequest.
 TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
-                                    const RequestOptions& options);
+                                    const RequestOptions& options, std::size_t request_size = 0);
 
 // What count_tokens needs of a request (model, messages, system, tools), checked the same way.
 // Throws InvalidRequest.

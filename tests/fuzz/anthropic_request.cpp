@@ -13,6 +13,7 @@
 #include "translate/json_access.hpp"
 #include "translate/request.hpp"
 #include "translate/token_estimate.hpp"
+#include "translate_request_dom_oracle.hpp"
 
 namespace {
 
@@ -179,22 +180,39 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   require(ccgate::translate::estimate_input_tokens(*body) >= 0, "token estimates are ≥ 0");
 
+  // The body is written straight into a string; the DOM path it replaced must agree byte for
+  // byte, and reject with the same message.
+  std::string oracle_body;
+  std::string oracle_error;
+  try {
+    oracle_body = json::serialize(
+        ccgate::translate::dom_oracle::to_openai_request_dom(*body, options()).body);
+  } catch (const ccgate::translate::InvalidRequest& invalid) {
+    oracle_error = invalid.what();
+  }
+
   ccgate::translate::TranslatedRequest translated;
   try {
-    translated = ccgate::translate::to_openai_request(*body, options());
+    translated = ccgate::translate::to_openai_request(*body, options(), size);
   } catch (const ccgate::translate::InvalidRequest& invalid) {
     require(std::string_view(invalid.what()).size() > 0, "an InvalidRequest says why");
+    require(invalid.what() == oracle_error, "rejected with the DOM path's message", invalid.what());
     return 0;
   }
-  ccgate::fuzz::serialize_checked(translated.body, "the upstream request");
+  require(oracle_error.empty(), "accepted as the DOM path accepted it", oracle_error);
+  require(translated.body == oracle_body, "the body the DOM path wrote", translated.body);
+  const auto parsed = ccgate::fuzz::parse_json(translated.body, 100000);
+  require(parsed.has_value() && parsed->is_object(), "the upstream request is a JSON object",
+          translated.body);
+  const json::object& upstream = parsed->get_object();
 
-  const auto* messages = translated.body.if_contains("messages");
+  const auto* messages = upstream.if_contains("messages");
   require(messages != nullptr && messages->is_array(), "the upstream request has messages");
   for (const auto& message : messages->get_array()) check_message(message);
   check_pairing(body->at("messages").get_array(), messages->get_array());
 
-  const auto* max_tokens = translated.body.if_contains("max_tokens");
-  if (max_tokens == nullptr) max_tokens = translated.body.if_contains("max_completion_tokens");
+  const auto* max_tokens = upstream.if_contains("max_tokens");
+  if (max_tokens == nullptr) max_tokens = upstream.if_contains("max_completion_tokens");
   require(max_tokens != nullptr && max_tokens->is_int64() && max_tokens->get_int64() >= 1 &&
               max_tokens->get_int64() <= 64000,
           "max_tokens is sent, ≥ 1 and clamped to MAX_TOKENS_LIMIT");

@@ -31,9 +31,21 @@ json::object request_with(std::string_view extra_keys = "") {
   return parse_object(text);
 }
 
-TranslatedRequest translate(const json::object& request,
-                            const RequestOptions& options = default_options()) {
-  return to_openai_request(request, options);
+// A translation whose body is parsed back, for tests that look at one key.
+struct Translated {
+  json::object body;
+  std::string client_model;
+  std::string upstream_model;
+  bool stream = false;
+  std::vector<std::string> stop_sequences;
+};
+
+Translated translate(const json::object& request,
+                     const RequestOptions& options = default_options()) {
+  TranslatedRequest translated = to_openai_request(request, options);
+  return {parse_object(translated.body), std::move(translated.client_model),
+          std::move(translated.upstream_model), translated.stream,
+          std::move(translated.stop_sequences)};
 }
 
 // ---- messages: a table of Anthropic messages → the OpenAI messages they become ----
@@ -604,19 +616,16 @@ INSTANTIATE_TEST_SUITE_P(
                     "stop_sequences.1: Input should be a valid string"}));
 
 TEST(RequestTolerance, AcceptsWholeFloatMaxTokensAndTheLargestBound) {
-  auto translated =
-      to_openai_request(parse_json(body_with(R"("max_tokens":1024.0)")), default_options());
+  auto translated = translate(parse_object(body_with(R"("max_tokens":1024.0)")));
   EXPECT_EQ(translated.body.at("max_tokens"), 1024);
-  translated =
-      to_openai_request(parse_json(body_with(R"("max_tokens":2147483647)")), default_options());
+  translated = translate(parse_object(body_with(R"("max_tokens":2147483647)")));
   EXPECT_EQ(translated.body.at("max_tokens"), 2147483647);
-  translated =
-      to_openai_request(parse_json(body_with(R"("max_tokens":2.147483647e9)")), default_options());
+  translated = translate(parse_object(body_with(R"("max_tokens":2.147483647e9)")));
   EXPECT_EQ(translated.body.at("max_tokens"), 2147483647);
 }
 
 TEST(RequestTolerance, WhatTheRealApiAcceptsStillPasses) {
-  const auto translated = to_openai_request(parse_json(body_with(R"(
+  const auto translated = translate(parse_object(body_with(R"(
     "messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"brand_new_block"},
                                           {"type":"image","source":{"type":"file","file_id":"f"}}]},
                 {"role":"system","content":[]},
@@ -625,8 +634,7 @@ TEST(RequestTolerance, WhatTheRealApiAcceptsStillPasses) {
     "system":[{"type":"text","text":"S"},{"type":"future_system_block"}],
     "tools":[{"name":"web_search","type":"web_search_20250305"},{"name":"T","input_schema":{}}],
     "tool_choice":{"type":"any"},"stream":false,"temperature":1,"stop_sequences":[],
-    "metadata":"not an object","thinking":"unknown","brand_new_key":{"a":[1]})")),
-                                            default_options());
+    "metadata":"not an object","thinking":"unknown","brand_new_key":{"a":[1]})")));
   EXPECT_EQ(json::serialize(translated.body.at("messages")),
             R"([{"role":"system","content":"S"},{"role":"user","content":"a"},)"
             R"j({"role":"tool","tool_call_id":"t1","content":"(no content)"}])j");
