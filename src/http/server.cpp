@@ -357,6 +357,10 @@ asio::awaitable<void> Exchange::write_buffers(const Buffers& buffers) {
   return write_bare_buffers(*bare_stream_, buffers);
 }
 
+void Exchange::discard_request_body() {
+  std::string().swap(request_.body());
+}
+
 void Exchange::add_response_field(std::string_view name, std::string_view value) {
   added_fields_.insert(name, value);
 }

@@ -46,6 +46,9 @@ class Exchange {
            std::uint16_t remote_port = 0);
 
   const Request& request() const { return request_; }
+  // Frees the request body once the handler has what it needs from it: a long answer need not
+  // hold a request of megabytes.
+  void discard_request_body();
   std::string_view target() const { return request_.target(); }
   std::string_view path() const;                         // target without the query string
   std::string_view query() const;                        // after '?', empty if none

@@ -89,6 +89,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     }
   }
   if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
+  exchange.discard_request_body();
   log.summary = fmt::format("{} → {}", request.client_model, request.upstream_model);
 
   std::optional<ClientError> failed;
