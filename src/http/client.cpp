@@ -450,6 +450,8 @@ void Client::Pool::give_back(Connection connection) {
   drop_stale(now);
   connection.stream.tcp().expires_never();
   connection.idle_since = now;
+  // An idle connection holds no read buffer (a pool can keep thousands after a burst).
+  if (connection.buffer.size() == 0) connection.buffer.shrink_to_fit();
   auto& connections = idle[connection.pool_key];
   connections.push_back(std::move(connection));
   while (connections.size() > options.max_idle_per_host) connections.pop_front();
