@@ -13,6 +13,17 @@ function check(name, value, limit, { unit = '', reference = '', higherIsBetter =
   return { name, value, limit, unit, reference, met };
 }
 
+// The steady closed-loop point with the highest concurrency: how many upstream connections
+// ccgate opened there, against the concurrency (the worst mock delay counts).
+function upstreamChurn(points) {
+  const opened = (p) => p.arms?.ccgate?.upstreamConnections?.median ?? null;
+  const steady = (points ?? []).filter((p) => p.kind === 'closed' && opened(p) !== null);
+  if (steady.length === 0) return null;
+  const c = Math.max(...steady.map((p) => p.c));
+  const worst = steady.filter((p) => p.c === c).sort((a, b) => opened(b) - opened(a))[0];
+  return { c, opened: opened(worst), delayMs: worst.delayMs, ratio: Math.round((opened(worst) / c) * 100) / 100 };
+}
+
 export function evaluateTargets(scenarios) {
   const s1 = scenarios.S1?.points?.find((p) => p.kb === 1)?.arms;
   const s3 = scenarios.S3?.arms;
@@ -46,7 +57,7 @@ export function evaluateTargets(scenarios) {
     const ccr99 = at(s1, 'ccr.added.p99.median');
     if (ccr99 !== null)
       targets.push(
-        check('S1 1 KB c=1: added p99 ÷ claude-code-router added p99', ratio(gw99, ccr99), 0.1, {
+        check('S1 1 KB c=1: added p99 ÷ claude-code-router added p99', ratio(gw99, ccr99), 0.05, {
           reference: `ccgate +${gw99} µs, ccr +${ccr99} µs`,
         }),
       );
@@ -96,7 +107,7 @@ export function evaluateTargets(scenarios) {
         check(
           `S5: ΔRSS per idle stream ÷ nginx (${gw.streams} streams)`,
           ratio(gw.kibPerStream, ng.kibPerStream),
-          1.5,
+          1.25,
           { reference: `ccgate ${gw.kibPerStream} KiB, nginx ${ng.kibPerStream} KiB` },
         ),
       );
@@ -122,13 +133,24 @@ export function evaluateTargets(scenarios) {
   if (s2?.ccgate && s2?.ccr) {
     const gw = s2.ccgate.delay0_p99lt10ms;
     const peer = s2.ccr.delay0_p99lt10ms;
+    const target = check('S2: RPS per vCPU at p99 < 10 ms ÷ claude-code-router', ratio(gw, peer), 30, {
+      higherIsBetter: true,
+      reference: `ccgate ${gw} RPS, ccr ${peer} RPS`,
+    });
+    // A peer that never gets under 10 ms at any load is behind by more than any ratio.
+    if (peer === 0 && gw > 0) {
+      target.met = true;
+      target.reference += ' (the peer never reaches p99 < 10 ms, not even at c=1)';
+    }
+    targets.push(target);
+  }
+  const churn = upstreamChurn(scenarios.S2?.points);
+  if (churn)
     targets.push(
-      check('S2: RPS per vCPU at p99 < 10 ms ÷ claude-code-router', ratio(gw, peer), 10, {
-        higherIsBetter: true,
-        reference: `ccgate ${gw} RPS, ccr ${peer} RPS`,
+      check(`S2: upstream connections opened ÷ concurrency (c=${churn.c})`, churn.ratio, 1.2, {
+        reference: `${churn.opened} connections opened during the run (mock delay ${churn.delayMs} ms)`,
       }),
     );
-  }
   if (s6?.turn)
     targets.push(
       check('S6: CLI line → SSE chunk at the client, p50 (µs)', at(s6, 'turn.line_to_client_us.p50'), 100, {
@@ -145,6 +167,13 @@ export function evaluateTargets(scenarios) {
   if (s6?.idle)
     targets.push(
       check('S6: ccgate memory per idle session (KiB)', s6.idle.kibPerSession, 256, { unit: 'KiB' }),
+    );
+  if (s6?.realCli?.ttftMs)
+    targets.push(
+      check('S6: time to first token, new conversation, real CLI, p50 (ms)', s6.realCli.ttftMs.p50, 416, {
+        unit: 'ms',
+        reference: `50 % of the 832 ms measured on 2026-11-22; Claude Code ${s6.realCli.cliVersion}`,
+      }),
     );
   return targets;
 }

@@ -17,7 +17,7 @@ namespace ccgate::app {
 
 // A burst smaller than this many connections leaves too little behind to be worth a trim.
 inline constexpr std::size_t kTrimAfterPeak = 64;
-inline constexpr std::chrono::milliseconds kTrimCheckInterval{250};
+inline constexpr std::chrono::milliseconds kTrimCheckInterval{100};
 
 // Whether the connections have fallen far enough from their peak for a trim.
 bool burst_is_over(std::size_t peak, std::size_t open);
