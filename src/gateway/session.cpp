@@ -70,6 +70,7 @@ asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor h
     const auto spec = claude::build_launch(launch, claude::current_environment());
     std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
     session->max_line_depth_ = setup.max_line_depth;
+    session->spare_ = setup.spare;
     if (setup.announce) setup.announce(session);
     session->spawn(spec, setup.max_line_size);
     asio::co_spawn(
@@ -133,7 +134,7 @@ asio::awaitable<void> Session::read_stdout(Hook output_ended) {
 bool Session::output_has_ended() {
   std::lock_guard lock(mutex_);
   output_ended_ = true;
-  return !busy_ && !closing_;
+  return (!busy_ || spare_) && !closing_;
 }
 
 asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds idle) {
@@ -297,6 +298,19 @@ bool Session::retire(const std::function<std::size_t()>& unanswered_calls) {
   if (!idle_locked() || unanswered_calls() != 0) return false;
   busy_ = true;  // no request can begin a turn on it any more
   return true;
+}
+
+bool Session::claim_spare() {
+  std::lock_guard lock(mutex_);
+  if (!spare_ || closing_ || output_ended_) return false;
+  spare_ = false;
+  last_active_ = Clock::now();
+  return true;
+}
+
+bool Session::spare() const {
+  std::lock_guard lock(mutex_);
+  return spare_;
 }
 
 void Session::set_tools_allowed(bool allowed) {
