@@ -302,7 +302,6 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
         };
         // Its first turn is begun: it is this request's.
         session = sessions_.adopt_spare(key);
-        const bool adopted = session != nullptr;
         try {
           if (!session) {
             auto plan = plan_session(settings_, key, tools);
@@ -322,15 +321,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
           rejected = OpenAiError{503, "Claude Code cannot start on this server; its log says why",
                                  "server_error", "", "claude_code_unavailable"};
         }
-        // The next conversation like this one will find a CLI ready. A CLI starting now would
-        // slow this one's start (both want the CPU for it): the spare then waits for its first
-        // line.
+        // The next conversation like this one will find a CLI ready. Started once this one has
+        // its first token: a CLI starting sooner would slow this one down (both want the CPU).
         if (session && settings_.spare_sessions > 0) {
           start_spare = [this, key, tools] {
             auto spare = plan_session(settings_, key, tools);
             sessions_.start_spare(key, std::move(spare.identity), std::move(spare.launch));
           };
-          if (adopted) std::exchange(start_spare, nullptr)();
         }
       }
     }
@@ -359,7 +356,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
                                      const openai::ChatRequest& request, TurnGuard& guard,
-                                     std::function<void()> cli_started) {
+                                     std::function<void()> first_token) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
@@ -422,7 +419,6 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       if (!saw_init) end->status = 503;
       break;
     }
-    if (cli_started) std::exchange(cli_started, nullptr)();
     auto parsed = translate::parse_cli_line(output.line, cli_line_depth);
     if (parsed.kind == translate::CliLine::Kind::unreadable) {
       end = TurnEnd{TurnEnd::Kind::error, 502, parsed.problem};
@@ -445,6 +441,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       co_await exchange.write(out);
       out.clear();
     }
+    if (first_token && (!out.empty() || !translator.content().empty() || end))
+      std::exchange(first_token, nullptr)();
   }
 
   // The reply ended before the CLI's turn did (a stop string, max_tokens): the CLI is stopped and
