@@ -149,30 +149,43 @@ asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds 
     if (end_) co_return Output{Output::Kind::end, {}, *end_};
   }
 
+  // A line already queued (the CLI writes in bursts) is taken without a wait and its timer.
+  error_code received;
+  std::string line;
+  if (lines_.try_receive([&](error_code error, std::string queued) {
+        received = error;
+        line = std::move(queued);
+      }))
+    co_return take(received, std::move(line));
+
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline_after(idle));
   // Both results are kept: a line that completes as the timer fires is still returned (an
   // operator|| would drop the loser's result).
-  auto [order, received, line, waited] =
+  auto [order, waited_for, waited_line, waited] =
       co_await asio::experimental::make_parallel_group(lines_.async_receive(asio::deferred),
                                                        timer.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-  if (!received) {
-    std::lock_guard lock(mutex_);
-    last_active_ = Clock::now();
-    co_return Output{Output::Kind::line, std::move(line), {}};
-  }
-  const bool cancelled = received == asio::experimental::error::channel_cancelled ||
-                         received == asio::error::operation_aborted;
+  const bool cancelled = waited_for == asio::experimental::error::channel_cancelled ||
+                         waited_for == asio::error::operation_aborted;
   if (cancelled && order[0] == 1 && !waited) co_return Output{Output::Kind::idle, {}, {}};
-  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+  if (waited_for &&
+      (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
     throw boost::system::system_error(asio::error::operation_aborted);
-  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
-  const error_code reason = cancelled || received == asio::experimental::error::channel_closed
-                                ? error_code(asio::error::operation_aborted)
-                                : received;
+  co_return take(waited_for, std::move(waited_line));
+}
+
+Session::Output Session::take(error_code received, std::string line) {
   std::lock_guard lock(mutex_);
-  end_ = reason;
-  co_return Output{Output::Kind::end, {}, reason};
+  if (!received) {
+    last_active_ = Clock::now();
+    return Output{Output::Kind::line, std::move(line), {}};
+  }
+  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
+  const bool gone = received == asio::experimental::error::channel_cancelled ||
+                    received == asio::error::operation_aborted ||
+                    received == asio::experimental::error::channel_closed;
+  end_ = gone ? error_code(asio::error::operation_aborted) : received;
+  return Output{Output::Kind::end, {}, *end_};
 }
 
 asio::awaitable<std::optional<std::string>> Session::next_line() {

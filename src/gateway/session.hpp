@@ -148,6 +148,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void spawn(const claude::LaunchSpec& spec, std::size_t max_line_size);
   asio::awaitable<void> read_stdout(Hook output_ended);
   bool output_has_ended();
+  // What a receive from the line queue gave the reader: a line, or the end (remembered).
+  Output take(boost::system::error_code received, std::string line);
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
   bool idle_locked() const;
