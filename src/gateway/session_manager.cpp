@@ -175,7 +175,7 @@ asio::awaitable<void> SessionManager::prestart(LaunchKey key, Session::Identity 
     --spares_starting_;
     if (!spare && sessions_.erase(id) == 0) --starting_;  // failed before it was announced
     // Shutdown may have begun, or its CLI exited already, while it started.
-    kept = spare && !shutting_down_ && spare->spare();
+    kept = spare && !shutting_down_ && spare->spare() && !spare->closed();
     if (kept) spares_.push_back(Spare{std::move(key), spare});
   }
   if (kept)
