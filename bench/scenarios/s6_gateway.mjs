@@ -65,6 +65,8 @@ async function realCliTtft(tools, mock, suite, workDir, log) {
     CLAUDE_CODE_BASE_URL: mock.url,
     CLAUDE_CODE_API_KEY: 'bench-cli-key',
     MAX_SESSIONS: '64',
+    // Each new conversation adopts a Claude Code started ahead (the first starts its own).
+    SPARE_SESSIONS: '1',
   });
   try {
     const body = JSON.stringify({

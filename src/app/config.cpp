@@ -223,6 +223,8 @@ void load_gateway(const Reader& read, Config& config) {
   gateway.api_key = read.text("GATEWAY_API_KEY");
   gateway.max_sessions = static_cast<std::size_t>(read.integer("MAX_SESSIONS", 32, 1, 100'000));
   gateway.session_idle_timeout = read.seconds("SESSION_IDLE_TIMEOUT", 1800);
+  gateway.spare_sessions = static_cast<std::size_t>(read.integer("SPARE_SESSIONS", 0, 0, 1000));
+  gateway.spare_idle_timeout = read.seconds("SPARE_IDLE_TIMEOUT", 300);
   gateway.tool_call_timeout = read.seconds("TOOL_CALL_TIMEOUT", 120);
   gateway.tool_cache_ttl = read.seconds("TOOL_CACHE_TTL", 300);
   gateway.keepalive = read.seconds("GATEWAY_KEEPALIVE", 15);

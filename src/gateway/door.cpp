@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <ctime>
+#include <utility>
 
 #include "claude/launch.hpp"
 #include "gateway/init_check.hpp"
@@ -85,6 +86,29 @@ std::string digest_after_reply(const openai::ChatRequest& request,
     reply.tool_calls.push_back({call.id, call.client_name, call.arguments});
   messages.push_back(std::move(reply));
   return conversation_digest(messages, messages.size());
+}
+
+// A new session's identity (fresh id and MCP secret) and how its CLI is launched.
+struct SessionPlan {
+  Session::Identity identity;
+  claude::LaunchSettings launch;
+};
+
+SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
+                         std::shared_ptr<const ToolSet> tools) {
+  SessionPlan plan{
+      .identity = {translate::random_id(""), translate::random_id(""), key.model, key.system_prompt,
+                   std::move(tools)},
+  };
+  auto& launch = plan.launch;
+  launch.cli_path = key.cli_path;
+  launch.effort = key.effort;
+  launch.base_url = settings.cli_base_url;
+  launch.api_key = settings.cli_api_key;
+  launch.mcp_tool_timeout = settings.tool_call_timeout + std::chrono::seconds(30);
+  launch.mcp_config = mcp_config_json(settings.mcp_base_url, plan.identity.id, plan.identity.secret,
+                                      settings.tool_call_timeout);
+  return plan;
 }
 
 }  // namespace
@@ -165,9 +189,11 @@ asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& sessi
 }
 
 asio::awaitable<void> Door::sweep_loop() {
+  const auto shortest = settings_.spare_sessions > 0
+                            ? std::min(settings_.session_idle_timeout, settings_.spare_idle_timeout)
+                            : settings_.session_idle_timeout;
   const auto period =
-      std::clamp(settings_.session_idle_timeout / 4, std::chrono::milliseconds(1000),
-                 std::chrono::milliseconds(30'000));
+      std::clamp(shortest / 4, std::chrono::milliseconds(1000), std::chrono::milliseconds(30'000));
   while (!stopping_) {
     sweep_timer_.expires_after(period);
     boost::system::error_code ec;
@@ -201,6 +227,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   log.summary = fmt::format("{} → claude", request.model);
 
   std::shared_ptr<Session> session;
+  std::function<void()> start_spare;
   const auto answers = translate::tool_results_of(request);
   if (!answers.results.empty()) {
     // The conversation is the one that handed out these tool calls, and no other.
@@ -266,19 +293,20 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
         rejected = OpenAiError{503, fmt::format("Claude Code cannot start: {}", cli.error),
                                "server_error", "", "claude_code_unavailable"};
       } else {
-        claude::LaunchSettings launch;
-        launch.cli_path = cli.path;
-        launch.effort = translate::effort_for(request.reasoning_effort.value_or("")).value_or("");
-        launch.base_url = settings_.cli_base_url;
-        launch.api_key = settings_.cli_api_key;
-        launch.mcp_tool_timeout = settings_.tool_call_timeout + std::chrono::seconds(30);
-        Session::Identity identity{translate::random_id(""), translate::random_id(""),
-                                   request.model, system_prompt, tools};
-        launch.mcp_config = mcp_config_json(settings_.mcp_base_url, identity.id, identity.secret,
-                                            settings_.tool_call_timeout);
+        const LaunchKey key{
+            .cli_path = cli.path.string(),
+            .model = request.model,
+            .effort = translate::effort_for(request.reasoning_effort.value_or("")).value_or(""),
+            .system_prompt = system_prompt,
+            .tools_signature = tools->signature,
+        };
+        // Its first turn is begun: it is this request's.
+        session = sessions_.adopt_spare(key);
         try {
-          // Its first turn is begun: it is this request's.
-          session = co_await sessions_.start(std::move(identity), std::move(launch));
+          if (!session) {
+            auto plan = plan_session(settings_, key, tools);
+            session = co_await sessions_.start(std::move(plan.identity), std::move(plan.launch));
+          }
         } catch (const TooManySessions& full) {
           rejected = OpenAiError{.status = 429,
                                  .message = full.what(),
@@ -292,6 +320,14 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
           spdlog::warn("Claude Code cannot start: {}", failed.what());
           rejected = OpenAiError{503, "Claude Code cannot start on this server; its log says why",
                                  "server_error", "", "claude_code_unavailable"};
+        }
+        // The next conversation like this one will find a CLI ready. Started once this one has
+        // its first token: a CLI starting sooner would slow this one down (both want the CPU).
+        if (session && settings_.spare_sessions > 0) {
+          start_spare = [this, key, tools] {
+            auto spare = plan_session(settings_, key, tools);
+            sessions_.start_spare(key, std::move(spare.identity), std::move(spare.launch));
+          };
         }
       }
     }
@@ -315,11 +351,12 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   // From here on, whatever ends this request early (the client leaving, even before run_turn's
   // first line runs) ends the conversation.
   TurnGuard guard(sessions_, std::move(session));
-  co_await run_turn(exchange, log, request, guard);
+  co_await run_turn(exchange, log, request, guard, std::move(start_spare));
 }
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                     const openai::ChatRequest& request, TurnGuard& guard) {
+                                     const openai::ChatRequest& request, TurnGuard& guard,
+                                     std::function<void()> first_token) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
@@ -404,6 +441,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       co_await exchange.write(out);
       out.clear();
     }
+    if (first_token && (!out.empty() || !translator.content().empty() || end))
+      std::exchange(first_token, nullptr)();
   }
 
   // The reply ended before the CLI's turn did (a stop string, max_tokens): the CLI is stopped and

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -45,9 +46,11 @@ class Door {
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).
   class TurnGuard;
-  // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives.
+  // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives. `first_token`
+  // (when set) runs once the turn's first output for the client is ready (or the turn ended).
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
-                                        const openai::ChatRequest& request, TurnGuard& guard);
+                                        const openai::ChatRequest& request, TurnGuard& guard,
+                                        std::function<void()> first_token);
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
   // gone, or shutting down).
   void release_turn(const std::shared_ptr<Session>& session);

@@ -70,6 +70,7 @@ asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor h
     const auto spec = claude::build_launch(launch, claude::current_environment());
     std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
     session->max_line_depth_ = setup.max_line_depth;
+    session->spare_ = setup.spare;
     if (setup.announce) setup.announce(session);
     session->spawn(spec, setup.max_line_size);
     asio::co_spawn(
@@ -133,7 +134,7 @@ asio::awaitable<void> Session::read_stdout(Hook output_ended) {
 bool Session::output_has_ended() {
   std::lock_guard lock(mutex_);
   output_ended_ = true;
-  return !busy_ && !closing_;
+  return (!busy_ || spare_) && !closing_;
 }
 
 asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds idle) {
@@ -148,30 +149,43 @@ asio::awaitable<Session::Output> Session::next_output(std::chrono::milliseconds 
     if (end_) co_return Output{Output::Kind::end, {}, *end_};
   }
 
+  // A line already queued (the CLI writes in bursts) is taken without a wait and its timer.
+  error_code received;
+  std::string line;
+  if (lines_.try_receive([&](error_code error, std::string queued) {
+        received = error;
+        line = std::move(queued);
+      }))
+    co_return take(received, std::move(line));
+
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline_after(idle));
   // Both results are kept: a line that completes as the timer fires is still returned (an
   // operator|| would drop the loser's result).
-  auto [order, received, line, waited] =
+  auto [order, waited_for, waited_line, waited] =
       co_await asio::experimental::make_parallel_group(lines_.async_receive(asio::deferred),
                                                        timer.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-  if (!received) {
-    std::lock_guard lock(mutex_);
-    last_active_ = Clock::now();
-    co_return Output{Output::Kind::line, std::move(line), {}};
-  }
-  const bool cancelled = received == asio::experimental::error::channel_cancelled ||
-                         received == asio::error::operation_aborted;
+  const bool cancelled = waited_for == asio::experimental::error::channel_cancelled ||
+                         waited_for == asio::error::operation_aborted;
   if (cancelled && order[0] == 1 && !waited) co_return Output{Output::Kind::idle, {}, {}};
-  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+  if (waited_for &&
+      (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
     throw boost::system::system_error(asio::error::operation_aborted);
-  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
-  const error_code reason = cancelled || received == asio::experimental::error::channel_closed
-                                ? error_code(asio::error::operation_aborted)
-                                : received;
+  co_return take(waited_for, std::move(waited_line));
+}
+
+Session::Output Session::take(error_code received, std::string line) {
   std::lock_guard lock(mutex_);
-  end_ = reason;
-  co_return Output{Output::Kind::end, {}, reason};
+  if (!received) {
+    last_active_ = Clock::now();
+    return Output{Output::Kind::line, std::move(line), {}};
+  }
+  // The end: stdout closed or failed, or the queue cancelled or closed (the session ended).
+  const bool gone = received == asio::experimental::error::channel_cancelled ||
+                    received == asio::error::operation_aborted ||
+                    received == asio::experimental::error::channel_closed;
+  end_ = gone ? error_code(asio::error::operation_aborted) : received;
+  return Output{Output::Kind::end, {}, *end_};
 }
 
 asio::awaitable<std::optional<std::string>> Session::next_line() {
@@ -297,6 +311,19 @@ bool Session::retire(const std::function<std::size_t()>& unanswered_calls) {
   if (!idle_locked() || unanswered_calls() != 0) return false;
   busy_ = true;  // no request can begin a turn on it any more
   return true;
+}
+
+bool Session::claim_spare() {
+  std::lock_guard lock(mutex_);
+  if (!spare_ || closing_ || output_ended_) return false;
+  spare_ = false;
+  last_active_ = Clock::now();
+  return true;
+}
+
+bool Session::spare() const {
+  std::lock_guard lock(mutex_);
+  return spare_;
 }
 
 void Session::set_tools_allowed(bool allowed) {

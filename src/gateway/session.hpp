@@ -57,8 +57,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // calls first (the MCP endpoints) can already find it. Everything but the process is set up.
     Hook announce;
     // Called on the home executor when the CLI's stdout has ended (it exited or crashed) while
-    // no turn runs: nobody else will notice, so the owner ends the session.
+    // no turn runs (or while it is a spare): nobody else will notice, so the owner ends it.
     Hook output_ended;
+    // A spare: started before any conversation needs it. Its first turn is held until a
+    // conversation claims it (claim_spare()); until then nobody reads or writes it.
+    bool spare = false;
   };
 
   // Makes the private dir and the CLI's launch files, then announces the session and spawns the
@@ -119,6 +122,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // session's lock, so no turn can begin and hand out calls meanwhile) is zero.
   bool idle() const;
   bool retire(const std::function<std::size_t()>& unanswered_calls);
+  // Takes a spare out of the spare pool, with its first turn (to serve a conversation, or to end
+  // it): false when it is no spare (any more), is closing, or its CLI has already exited.
+  bool claim_spare();
+  bool spare() const;
   void set_tools_allowed(bool allowed);
   bool tools_allowed() const;
   // User lines written while the CLI ran its tools that it has not yet taken into a turn (see
@@ -141,6 +148,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void spawn(const claude::LaunchSpec& spec, std::size_t max_line_size);
   asio::awaitable<void> read_stdout(Hook output_ended);
   bool output_has_ended();
+  // What a receive from the line queue gave the reader: a line, or the end (remembered).
+  Output take(boost::system::error_code received, std::string line);
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
   bool idle_locked() const;
@@ -158,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool expired_ = false;
   bool output_ended_ = false;                     // the CLI's stdout reached its end
+  bool spare_ = false;                            // see Setup::spare
   std::optional<boost::system::error_code> end_;  // the reader has seen the end of the output
   bool tools_allowed_ = true;
   std::size_t known_messages_ = 0;

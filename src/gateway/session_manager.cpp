@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <boost/algorithm/string/trim.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "translate/cli_stream.hpp"
 
@@ -84,7 +86,21 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
     end(evicted);
   }
   const std::string id = identity.id;
-  Session::Setup setup{
+  std::shared_ptr<Session> session;
+  try {
+    session = co_await Session::start(home_, std::move(identity), std::move(launch), setup(false));
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (sessions_.erase(id) == 0) --starting_;  // failed before it was announced
+    throw;
+  }
+  std::lock_guard lock(mutex_);
+  spdlog::info("session {} started ({} sessions live)", id.substr(0, 8), sessions_.size());
+  co_return session;
+}
+
+Session::Setup SessionManager::setup(bool spare) {
+  return Session::Setup{
       .max_line_size = settings_.max_line_size,
       .max_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth,
       // Registered before the CLI starts: a fast CLI's first MCP request must find its session.
@@ -96,26 +112,92 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
           },
       .output_ended =
           [this](const std::shared_ptr<Session>& exited) {
-            spdlog::info("session {}: Claude Code exited between turns", exited->id().substr(0, 8));
+            spdlog::info("session {}: Claude Code exited {}", exited->id().substr(0, 8),
+                         exited->spare() ? "while a spare" : "between turns");
             end(exited);
           },
+      .spare = spare,
   };
-  std::shared_ptr<Session> session;
-  try {
-    session =
-        co_await Session::start(home_, std::move(identity), std::move(launch), std::move(setup));
-  } catch (...) {
-    std::lock_guard lock(mutex_);
-    if (sessions_.erase(id) == 0) --starting_;  // failed before it was announced
-    throw;
-  }
-  std::lock_guard lock(mutex_);
-  spdlog::info("session {} started ({} sessions live)", id.substr(0, 8), sessions_.size());
-  co_return session;
 }
 
-// The least recently used idle session, claimed and removed; null when every session is busy.
+std::shared_ptr<Session> SessionManager::adopt_spare(const LaunchKey& key) {
+  std::shared_ptr<Session> adopted;
+  std::vector<std::shared_ptr<Session>> gone;  // exited or closing meanwhile
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_) return nullptr;
+    for (auto spare = spares_.begin(); spare != spares_.end();) {
+      if (spare->key != key) {
+        ++spare;
+        continue;
+      }
+      auto session = std::move(spare->session);
+      spare = spares_.erase(spare);
+      if (session->claim_spare()) {
+        adopted = std::move(session);
+        break;
+      }
+      gone.push_back(std::move(session));
+    }
+  }
+  for (const auto& session : gone) end(session);
+  if (adopted)
+    spdlog::info("session {} (a spare) takes a new conversation", adopted->id().substr(0, 8));
+  return adopted;
+}
+
+void SessionManager::start_spare(LaunchKey key, Session::Identity identity,
+                                 claude::LaunchSettings launch) {
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_ || spares_.size() + spares_starting_ >= settings_.spare_sessions ||
+        sessions_.size() + starting_ >= settings_.max_sessions)
+      return;
+    ++starting_;
+    ++spares_starting_;
+  }
+  asio::co_spawn(home_, prestart(std::move(key), std::move(identity), std::move(launch)),
+                 asio::detached);
+}
+
+asio::awaitable<void> SessionManager::prestart(LaunchKey key, Session::Identity identity,
+                                               claude::LaunchSettings launch) {
+  const std::string id = identity.id;
+  std::shared_ptr<Session> spare;
+  try {
+    spare = co_await Session::start(home_, std::move(identity), std::move(launch), setup(true));
+  } catch (const std::exception& failed) {
+    spdlog::warn("a spare Claude Code session cannot start: {}", failed.what());
+  }
+  bool kept = false;
+  {
+    std::lock_guard lock(mutex_);
+    --spares_starting_;
+    if (!spare && sessions_.erase(id) == 0) --starting_;  // failed before it was announced
+    // Shutdown may have begun, or its CLI exited already, while it started.
+    kept = spare && !shutting_down_ && spare->spare() && !spare->closed();
+    if (kept) spares_.push_back(Spare{std::move(key), spare});
+  }
+  if (kept)
+    spdlog::info("spare session {} started ({} sessions live)", id.substr(0, 8), size());
+  else if (spare)
+    end(spare);
+}
+
+std::size_t SessionManager::spares() const {
+  std::lock_guard lock(mutex_);
+  return spares_.size();
+}
+
+// A spare (the oldest), else the least recently used idle session, claimed and removed; null
+// when every session is busy.
 std::shared_ptr<Session> SessionManager::make_room_locked() {
+  if (!spares_.empty()) {
+    auto spare = std::move(spares_.front().session);
+    spares_.erase(spares_.begin());
+    sessions_.erase(spare->id());
+    return spare;
+  }
   std::vector<std::shared_ptr<Session>> idle;
   for (const auto& [id, session] : sessions_)
     if (session->idle()) idle.push_back(session);
@@ -134,6 +216,7 @@ void SessionManager::end(const std::shared_ptr<Session>& session) {
   if (!session) return;
   {
     std::lock_guard lock(mutex_);
+    std::erase_if(spares_, [&](const Spare& spare) { return spare.session == session; });
     if (sessions_.erase(session->id()) == 0 && session->closed()) return;
   }
   tool_calls_.cancel_session(session->id());
@@ -146,6 +229,7 @@ void SessionManager::end_all() {
   {
     std::lock_guard lock(mutex_);
     all.swap(sessions_);
+    spares_.clear();
   }
   for (auto& [id, session] : all) {
     tool_calls_.cancel_session(id);
@@ -155,13 +239,23 @@ void SessionManager::end_all() {
 
 std::size_t SessionManager::sweep_idle(Session::Clock::time_point now) {
   std::vector<std::shared_ptr<Session>> idle;
+  std::vector<std::shared_ptr<Session>> unused;  // spares
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, session] : sessions_)
       if (!session->busy() && now - session->last_active() > settings_.session_idle_timeout)
         idle.push_back(session);
+    // Taken out of the pool here, so that no conversation adopts one on its way out.
+    std::erase_if(spares_, [&](const Spare& spare) {
+      if (now - spare.session->last_active() <= settings_.spare_idle_timeout) return false;
+      unused.push_back(spare.session);
+      return true;
+    });
   }
   for (const auto& session : idle) end(session);
+  for (const auto& session : unused) end(session);
+  if (!unused.empty())
+    spdlog::info("ended {} spare session(s) unused for SPARE_IDLE_TIMEOUT", unused.size());
   return idle.size();
 }
 
@@ -172,11 +266,15 @@ std::size_t SessionManager::size() const {
 
 void SessionManager::begin_shutdown() {
   std::vector<std::shared_ptr<Session>> all;
+  std::vector<std::shared_ptr<Session>> spares;
   {
     std::lock_guard lock(mutex_);
     shutting_down_ = true;
     for (const auto& [id, session] : sessions_) all.push_back(session);
+    for (const auto& spare : spares_) spares.push_back(spare.session);
+    spares_.clear();
   }
+  for (const auto& spare : spares) end(spare);  // nobody will adopt it
   for (const auto& session : all) {
     tool_calls_.cancel_session(session->id());
     // No turn runs: nobody will continue it. A running turn ends it when it ends (the door asks

@@ -4,6 +4,15 @@
 // belongs to), and starts, expires and ends sessions (MAX_SESSIONS, SESSION_IDLE_TIMEOUT). At
 // MAX_SESSIONS, the least recently used idle session makes room for a new one; only when every
 // session is busy is a start refused. Thread-safe.
+//
+// Spares (SPARE_SESSIONS): a Claude Code process takes about half a second to start (its own
+// start-up, then the MCP handshake with ccgate) before it can take a first message. A spare is a
+// whole session started ahead — its own dir, id, MCP secret and endpoints — for a launch key (see
+// LaunchKey): everything the CLI is fixed to at launch. A new conversation with the same key
+// adopts a ready spare instead of starting a CLI, and each new conversation starts a spare for its
+// key in the background while SPARE_SESSIONS and a free place under MAX_SESSIONS allow. Spares
+// count against MAX_SESSIONS, are the first to make room, end after SPARE_IDLE_TIMEOUT unused,
+// and end at shutdown like every session.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -37,6 +46,17 @@ class ShuttingDown : public std::runtime_error {
 // (trimmed), tool call ids and names, tool_call_id.
 std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count);
 
+// What a Claude Code process is fixed to at launch: its program, flags (model, effort), system
+// prompt and MCP tools (listed once, at start). A spare serves only a conversation with its key.
+struct LaunchKey {
+  std::string cli_path;
+  std::string model;
+  std::string effort;
+  std::string system_prompt;
+  std::string tools_signature;
+  bool operator==(const LaunchKey&) const = default;
+};
+
 class SessionManager {
  public:
   SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
@@ -58,10 +78,18 @@ class SessionManager {
   // ShuttingDown after begin_shutdown(), std::runtime_error when the CLI cannot start.
   asio::awaitable<std::shared_ptr<Session>> start(Session::Identity identity,
                                                   claude::LaunchSettings launch);
+  // A ready spare for `key`, taken for a new conversation: its first turn begun, as start()
+  // gives. Null when there is none (or during shutdown).
+  std::shared_ptr<Session> adopt_spare(const LaunchKey& key);
+  // Starts a spare for `key` in the background, when SPARE_SESSIONS has room for one more and
+  // MAX_SESSIONS a free place: a spare never ends a conversation to make room.
+  void start_spare(LaunchKey key, Session::Identity identity, claude::LaunchSettings launch);
+  std::size_t spares() const;
   // Ends the session: removed, its pending tool calls cancelled, its process ended, dir removed.
   void end(const std::shared_ptr<Session>& session);
   void end_all();
-  // Ends sessions idle past SESSION_IDLE_TIMEOUT; returns how many.
+  // Ends sessions idle past SESSION_IDLE_TIMEOUT, returning how many, and spares unused past
+  // SPARE_IDLE_TIMEOUT.
   std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
   std::size_t size() const;
 
@@ -71,6 +99,13 @@ class SessionManager {
   bool shutting_down() const;
 
  private:
+  struct Spare {
+    LaunchKey key;
+    std::shared_ptr<Session> session;
+  };
+  Session::Setup setup(bool spare);
+  asio::awaitable<void> prestart(LaunchKey key, Session::Identity identity,
+                                 claude::LaunchSettings launch);
   std::shared_ptr<Session> make_room_locked();
 
   const Settings& settings_;
@@ -78,7 +113,9 @@ class SessionManager {
   ToolCallManager& tool_calls_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
-  std::size_t starting_ = 0;  // sessions whose CLI is being started now
+  std::size_t starting_ = 0;         // sessions whose CLI is being started now
+  std::vector<Spare> spares_;        // ready, oldest first; each also in sessions_
+  std::size_t spares_starting_ = 0;  // of starting_
   bool shutting_down_ = false;
 };
 

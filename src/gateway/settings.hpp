@@ -15,6 +15,10 @@ struct Settings {
   std::string mcp_base_url;  // http://127.0.0.1:<port>, where the CLI reaches the MCP servers
   std::size_t max_sessions = 32;
   std::chrono::milliseconds session_idle_timeout{1'800'000};
+  // SPARE_SESSIONS: Claude Code processes started ahead of the conversations that will need them
+  // (see SessionManager); 0: none, every conversation starts its own.
+  std::size_t spare_sessions = 0;
+  std::chrono::milliseconds spare_idle_timeout{300'000};  // SPARE_IDLE_TIMEOUT
   std::chrono::milliseconds tool_call_timeout{120'000};
   std::chrono::milliseconds tool_cache_ttl{300'000};
   std::chrono::milliseconds keepalive{15'000};  // SSE comments while the CLI is silent

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
+#include <fstream>
 #include <latch>
 #include <thread>
 #include <vector>
@@ -367,6 +368,140 @@ TEST_F(GatewaySessionManager, BeginShutdownAnswersPendingToolCallsAtOnceAndStart
   EXPECT_TRUE(eventually([&] { return process_gone(waiting.pid); }));
   EXPECT_EQ(sessions_.find(running.session->id()), running.session) << "a running turn may finish";
   EXPECT_THROW(start(), ShuttingDown);
+}
+
+// --- spares (SPARE_SESSIONS) -------------------------------------------------------------------
+
+class GatewaySpareSessions : public FakeCliSessions {
+ protected:
+  GatewaySpareSessions() { settings_.spare_sessions = 1; }
+
+  static LaunchKey key(std::string model = "sonnet") {
+    return LaunchKey{.cli_path = "claude", .model = std::move(model), .system_prompt = "Be brief."};
+  }
+
+  // What the door does after a conversation's first token: asks for a spare like it.
+  void start_spare(const LaunchKey& key) {
+    claude::LaunchSettings launch;
+    launch.cli_path = cli_;
+    sessions_.start_spare(key, identity(key.model), std::move(launch));
+  }
+
+  // An adopted spare's stand-in CLI: its pid and dir, from its first line.
+  Started adopted(std::shared_ptr<Session> session) {
+    Started started;
+    started.session = std::move(session);
+    auto first_line = asio::co_spawn(io_, started.session->next_line(), asio::use_future);
+    if (first_line.wait_for(5s) != std::future_status::ready)
+      throw std::runtime_error("the stand-in CLI printed nothing");
+    std::istringstream fields(first_line.get().value_or(""));
+    std::string home;
+    fields >> started.pid >> home;
+    started.dir = fs::path(home).parent_path();
+    return started;
+  }
+};
+
+TEST_F(GatewaySpareSessions, ASpareServesOnlyAConversationWithItsLaunchKey) {
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  EXPECT_EQ(sessions_.size(), 1u) << "a spare is a live session (its MCP endpoints work)";
+  EXPECT_EQ(sessions_.adopt_spare(key("opus")), nullptr) << "another model: not this spare";
+
+  const auto spare = sessions_.adopt_spare(key());
+  ASSERT_NE(spare, nullptr);
+  EXPECT_FALSE(spare->spare());
+  EXPECT_TRUE(spare->busy()) << "its first turn is the adopter's";
+  EXPECT_EQ(sessions_.spares(), 0u);
+  EXPECT_EQ(sessions_.adopt_spare(key()), nullptr) << "a spare is adopted once";
+  const auto started = adopted(spare);
+  EXPECT_GT(started.pid, 0);
+  write_line(spare, "hello");
+  auto echoed = asio::co_spawn(io_, spare->next_line(), asio::use_future);
+  ASSERT_EQ(echoed.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(echoed.get(), "hello") << "the adopter talks to the spare's CLI";
+}
+
+TEST_F(GatewaySpareSessions, NoMoreSparesThanSpareSessionsAndNoneWhenOff) {
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  start_spare(key("opus"));
+  start_spare(key());
+  EXPECT_FALSE(eventually([&] { return sessions_.size() > 1; }, 300ms)) << "SPARE_SESSIONS=1";
+  EXPECT_EQ(sessions_.spares(), 1u);
+
+  sessions_.end_all();
+  settings_.spare_sessions = 0;
+  start_spare(key());
+  EXPECT_FALSE(eventually([&] { return sessions_.size() > 0; }, 300ms)) << "SPARE_SESSIONS=0";
+}
+
+TEST_F(GatewaySpareSessions, ASpareNeverTakesTheLastPlaceAndIsTheFirstToMakeRoom) {
+  settings_.max_sessions = 2;
+  settings_.spare_sessions = 2;
+  const auto idle = start();
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  start_spare(key());
+  EXPECT_FALSE(eventually([&] { return sessions_.size() > 2; }, 300ms))
+      << "no spare beyond MAX_SESSIONS";
+
+  const auto newcomer = start();  // at MAX_SESSIONS: the spare goes, not the idle conversation
+  EXPECT_EQ(sessions_.spares(), 0u);
+  EXPECT_EQ(sessions_.size(), 2u);
+  EXPECT_EQ(sessions_.find(idle.session->id()), idle.session);
+  EXPECT_EQ(sessions_.find(newcomer.session->id()), newcomer.session);
+}
+
+TEST_F(GatewaySpareSessions, SweepEndsSparesUnusedPastSpareIdleTimeout) {
+  settings_.spare_idle_timeout = 5000ms;
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  const auto now = Session::Clock::now();
+  sessions_.sweep_idle(now + 1000ms);
+  EXPECT_EQ(sessions_.spares(), 1u) << "younger than SPARE_IDLE_TIMEOUT";
+  sessions_.sweep_idle(now + 10'000ms);
+  EXPECT_EQ(sessions_.spares(), 0u);
+  EXPECT_EQ(sessions_.size(), 0u);
+  EXPECT_EQ(sessions_.adopt_spare(key()), nullptr);
+}
+
+TEST_F(GatewaySpareSessions, ASpareWhoseCliExitsIsEnded) {
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  // Its first line tells its pid, but reading it is the adopter's: find our only child instead.
+  const auto spare = sessions_.find("session-1");
+  ASSERT_NE(spare, nullptr);
+  pid_t pid = -1;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string state;
+    pid_t parent = 0;
+    fields >> state >> parent;
+    if (parent == ::getpid()) pid = std::stoi(name);
+  }
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  EXPECT_TRUE(eventually([&] { return sessions_.size() == 0 && sessions_.spares() == 0; }));
+  EXPECT_TRUE(spare->closed());
+}
+
+TEST_F(GatewaySpareSessions, ShutdownEndsSparesAndStartsNoMore) {
+  start_spare(key());
+  ASSERT_TRUE(eventually([&] { return sessions_.spares() == 1; }));
+  const auto spare = sessions_.find("session-1");
+  sessions_.begin_shutdown();
+  EXPECT_EQ(sessions_.spares(), 0u);
+  EXPECT_TRUE(spare->closed());
+  EXPECT_EQ(sessions_.adopt_spare(key()), nullptr);
+  start_spare(key());
+  EXPECT_FALSE(eventually([&] { return sessions_.size() > 0; }, 300ms));
 }
 
 class GatewaySessionManagerAtScale : public FakeCliSessions {

@@ -64,6 +64,27 @@ TEST_F(GatewaySession, AKeepAliveTickNeverCostsALine) {
     ASSERT_EQ(lines[i], std::to_string(i + 1)) << "line " << i;
 }
 
+TEST_F(GatewaySession, LinesAlreadyQueuedAreReadInOrderWithoutAnIdleTickThenTheEnd) {
+  const auto session = run_cli("seq 1 100");
+  // The whole burst waits in the queue (up to its 256 lines) before the reader comes.
+  std::this_thread::sleep_for(300ms);
+  auto read_all = [&]() -> asio::awaitable<std::vector<Session::Output>> {
+    std::vector<Session::Output> outputs;
+    do outputs.push_back(co_await session->next_output(0ms));
+    while (outputs.back().kind != Session::Output::Kind::end);
+    co_return outputs;
+  };
+  const auto outputs = await(read_all());
+  ASSERT_EQ(outputs.size(), 101u) << "100 lines and the end, no idle tick between them";
+  for (std::size_t i = 0; i < 100; ++i) {
+    ASSERT_EQ(outputs[i].kind, Session::Output::Kind::line) << "output " << i;
+    ASSERT_EQ(outputs[i].line, std::to_string(i + 1));
+  }
+  EXPECT_EQ(outputs.back().ended, asio::error::eof);
+  EXPECT_EQ(await(session->next_output(0ms)).kind, Session::Output::Kind::end)
+      << "the end is remembered";
+}
+
 TEST_F(GatewaySession, AQuietCliGivesIdleTicksUntilItSpeaks) {
   const auto session = run_cli("sleep 0.3; echo hello; exec cat");
   int ticks = 0;

@@ -18,6 +18,25 @@ function mcpConfigOf(pid) {
   return undefined;
 }
 
+// { url, secretHeader, secret, sessionId } of the MCP server `name` of every live session of
+// `fixture` (a GatewayFixture), read from their CLIs.
+export function liveMcpServers(fixture, name = 'gateway') {
+  const servers = [];
+  for (const process of fixture.claudeProcesses()) {
+    let config;
+    try {
+      config = mcpConfigOf(process.pid);
+    } catch {
+      continue; // ended while we looked, or not the CLI itself
+    }
+    const server = config?.mcpServers?.[name];
+    if (!server) continue;
+    const [secretHeader, secret] = Object.entries(server.headers ?? {})[0] ?? [];
+    servers.push({ url: server.url, secretHeader, secret, sessionId: server.url.split('/').at(-1), pid: process.pid });
+  }
+  return servers;
+}
+
 // { url, secretHeader, secret, sessionId } of the MCP server `name` ("gateway" or "auth") of a
 // live session of `fixture` (a GatewayFixture), read from its CLI.
 export function liveMcpServer(fixture, name = 'gateway') {
