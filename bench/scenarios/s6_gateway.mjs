@@ -56,17 +56,18 @@ async function idleSessions(tools, ccgate, sessions) {
   };
 }
 
-async function realCliTtft(tools, mock, suite, workDir, log) {
+// spares: SPARE_SESSIONS. With one, each new conversation after the first adopts a Claude Code
+// started ahead; with none (the default) each starts its own.
+async function realCliTtft(tools, mock, suite, workDir, log, spares) {
   const cli = `${rootDir}/tests/e2e/node_modules/.bin/claude`;
   if (!fs.existsSync(cli)) return { skipped: `the real CLI is not installed (${cli})` };
-  log('S6: real Claude Code CLI, time to first token');
+  log(`S6: real Claude Code CLI, time to first token, SPARE_SESSIONS=${spares}`);
   const ccgate = await startCcgate(tools, mock, undefined, {
     CLAUDE_CODE_PATH: cli,
     CLAUDE_CODE_BASE_URL: mock.url,
     CLAUDE_CODE_API_KEY: 'bench-cli-key',
     MAX_SESSIONS: '64',
-    // Each new conversation adopts a Claude Code started ahead (the first starts its own).
-    SPARE_SESSIONS: '1',
+    SPARE_SESSIONS: String(spares),
   });
   try {
     const body = JSON.stringify({
@@ -204,7 +205,8 @@ export async function run({ tools, suite, workDir, log }) {
     } finally {
       await fresh.stop();
     }
-    result.realCli = await realCliTtft(tools, mock, suite, workDir, log);
+    result.realCli = await realCliTtft(tools, mock, suite, workDir, log, 1);
+    result.realCliWithoutSpares = await realCliTtft(tools, mock, suite, workDir, log, 0);
   } finally {
     await mock.stop();
   }
