@@ -14,6 +14,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -26,6 +27,8 @@
 #include <deque>
 #include <unordered_map>
 #include <variant>
+
+#include "http/head.hpp"
 
 namespace ccgate::http {
 
@@ -699,8 +702,8 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
     // Bytes that came with the head (often the whole of a small answer) need no read.
     state.parse_buffered();
     if (body.size == state.piece_size && !state.buffered_error && !parser.is_done()) {
-      auto [ec, read] = co_await bhttp::async_read_some(
-          state.connection.stream, state.connection.buffer, parser, use_tuple);
+      auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
+                                                        state.connection.buffer, parser, use_tuple);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) state.fail(ec, Phase::body, deadline);
       state.parse_buffered();
@@ -745,11 +748,13 @@ enum class Attempt { answered, retry };
 // Writes the request and reads the response head. A reused connection that turns out dead
 // before any response byte is worth one more try on a fresh one.
 asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& message,
-                                  bool may_retry) {
+                                  std::string_view head, bool may_retry) {
   auto& connection = state.connection;
   const Deadline deadline = earliest(state.timeouts.first_byte, state.total_deadline);
   connection.stream.arm(deadline);
-  auto [write_error, written] = co_await bhttp::async_write(connection.stream, message, use_tuple);
+  const std::array<asio::const_buffer, 2> bytes{
+      asio::buffer(head), asio::buffer(message.body().data(), message.body().size())};
+  auto [write_error, written] = co_await asio::async_write(connection.stream, bytes, use_tuple);
   if (write_error) {
     if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
     state.fail(write_error, Phase::send, deadline);
@@ -790,6 +795,7 @@ asio::awaitable<Response> Client::send(ClientRequest request, ClientTimeouts tim
   const std::optional<ProxyRoute>& proxy = route->proxy;
   const std::string& key = route->key;
   const RequestMessage message = build_request(request, target, proxy);
+  const std::string head = serialize_head(message.base());
 
   for (bool first_attempt = true;; first_attempt = false) {
     // A retry always gets a fresh connection: the other pooled ones may be dead just the same.
@@ -799,7 +805,7 @@ asio::awaitable<Response> Client::send(ClientRequest request, ClientTimeouts tim
       connection.emplace(co_await pool->connect(target, proxy, key, timeouts, total_deadline));
     auto state = std::make_unique<Response::State>(pool, std::move(*connection), timeouts,
                                                    total_deadline, target.authority());
-    const auto attempt = co_await exchange(*state, message, reused);
+    const auto attempt = co_await exchange(*state, message, head, reused);
     if (attempt == Attempt::answered) co_return Response(std::move(state));
   }
 }

@@ -31,12 +31,13 @@
 #include <list>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <utility>
 #include <variant>
+
+#include "http/head.hpp"
 
 namespace ccgate::http {
 
@@ -386,9 +387,15 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
 
   started_ = true;
   status_ = status;
-  http::response_serializer<http::string_body> serializer{response};
-  co_await write_message(serializer, head_only_);
-  if (!head_only_) bytes_sent_ += body_size;
+  const std::string head = serialize_head(response.base());
+  if (head_only_) {
+    co_await write_buffers(asio::buffer(head));
+  } else {
+    const std::array<asio::const_buffer, 2> message{asio::buffer(head),
+                                                    asio::buffer(response.body())};
+    co_await write_buffers(message);
+    bytes_sent_ += body_size;
+  }
   finished_ = true;
 }
 
@@ -410,9 +417,7 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
   streaming_ = true;
   status_ = status;
   if (head == HeadWrite::with_first_chunk) {
-    std::ostringstream text;
-    text << response.base();
-    pending_head_ = std::move(text).str();
+    pending_head_ = serialize_head(response.base());
     co_return;
   }
   http::response_serializer<http::empty_body> serializer{response};
