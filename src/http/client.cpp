@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <unordered_map>
 #include <variant>
 
@@ -754,7 +755,13 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
   connection.stream.arm(deadline);
   const std::array<asio::const_buffer, 2> bytes{
       asio::buffer(head), asio::buffer(message.body().data(), message.body().size())};
-  auto [write_error, written] = co_await asio::async_write(connection.stream, bytes, use_tuple);
+  // As much as the kernel takes per write, as Beast's serializer did: a megabyte body goes in a
+  // few sendmsg calls, not in asio's default steps of 64 KiB.
+  const auto all_it_takes = [](const error_code& ec, std::size_t) -> std::size_t {
+    return ec ? 0 : std::numeric_limits<std::size_t>::max();
+  };
+  auto [write_error, written] =
+      co_await asio::async_write(connection.stream, bytes, all_it_takes, use_tuple);
   if (write_error) {
     if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
     state.fail(write_error, Phase::send, deadline);
