@@ -5,6 +5,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <sstream>
 #include <string>
 
@@ -68,7 +69,7 @@ TEST(SerializeHead, ResponsesMatchBeast) {
       response.set(bhttp::field::content_type, "application/json");
       response.insert("request-id", "req_0123");
       response.keep_alive(version == 11);
-      response.body() = "{}";
+      if (status >= 200 && status != 204 && status != 304) response.body() = "{}";
       response.prepare_payload();
       EXPECT_EQ(serialize_head(response.base()), beast_head(response)) << status;
       EXPECT_EQ(serialize_head(response.base()), streamed_head(response)) << status;
