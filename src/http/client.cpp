@@ -14,6 +14,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -24,8 +25,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <unordered_map>
 #include <variant>
+
+#include "http/head.hpp"
 
 namespace ccgate::http {
 
@@ -48,6 +52,9 @@ constexpr std::size_t kHeaderLimit = 64 * 1024;
 // kFirstPiece bytes, and a fast one soon reads kLargestPiece at a time.
 constexpr std::size_t kFirstPiece = 512;
 constexpr std::size_t kLargestPiece = 4 * 1024;
+// A response head is read into a buffer of this size (nginx's proxy_buffer_size, one page), so a
+// small answer arrives with its head in one read; the buffer shrinks back once its bytes are used.
+constexpr std::size_t kHeadRead = 4 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -402,9 +409,20 @@ RequestMessage build_request(const ClientRequest& request, const Target& target,
 // ---------------------------------------------------------------------------------------------
 // The pool
 
+// Where a URL goes: its target, the proxy on the way, and the pool key of its connections.
+struct Route {
+  std::string url;
+  Target target;
+  std::optional<ProxyRoute> proxy;
+  std::string key;
+};
+
 struct Client::Pool {
   Pool(asio::any_io_executor executor, asio::ssl::context& tls_context, ClientOptions options)
       : executor(std::move(executor)), tls(&tls_context), options(std::move(options)) {}
+
+  // A provider sends every request to the same URL: it is parsed once, not per request.
+  std::shared_ptr<const Route> route_for(const std::string& url);
 
   std::optional<Connection> take(const std::string& key);
   void give_back(Connection connection);
@@ -426,7 +444,21 @@ struct Client::Pool {
   std::unordered_map<std::string, std::deque<Connection>> idle;  // oldest first
   std::size_t opened = 0;
   bool open = true;  // false once the Client is gone: returning connections are closed
+  std::shared_ptr<const Route> last_route;
 };
+
+std::shared_ptr<const Route> Client::Pool::route_for(const std::string& url) {
+  if (last_route && last_route->url == url) return last_route;
+  Route route{.url = url, .target = parse_target(url), .proxy = std::nullopt, .key = {}};
+  const Target& target = route.target;
+  if (auto proxy_url = options.proxy.proxy_for(target.tls ? "https" : "http", target.host);
+      !proxy_url.empty())
+    route.proxy = parse_proxy(proxy_url);
+  route.key = (target.tls ? "https://" : "http://") + target.authority() +
+              (route.proxy ? " via " + route.proxy->url : "");
+  last_route = std::make_shared<const Route>(std::move(route));
+  return last_route;
+}
 
 std::optional<Connection> Client::Pool::take(const std::string& key) {
   drop_stale(Clock::now());
@@ -593,6 +625,14 @@ struct Response::State {
     }
   }
 
+  // Once the head's bytes are used, a body still coming (a stream that may idle for minutes)
+  // gives the head-sized buffer up. A finished answer keeps it for the connection's next head.
+  void shrink_buffer() {
+    auto& buffer = connection.buffer;
+    if (buffer.size() == 0 && buffer.capacity() >= kHeadRead && !parser->is_done())
+      buffer.shrink_to_fit();
+  }
+
   // The buffer for the next piece: the first one, or twice the last when a read filled it.
   char* next_piece(bool last_was_full) {
     if (!piece || (last_was_full && piece_size < kLargestPiece)) {
@@ -662,11 +702,16 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
   for (;;) {
     body.data = state.next_piece(state.last_piece_full);
     body.size = state.piece_size;
-    auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
-                                                      state.connection.buffer, parser, use_tuple);
-    if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) state.fail(ec, Phase::body, deadline);
+    // Bytes that came with the head (often the whole of a small answer) need no read.
     state.parse_buffered();
+    if (body.size == state.piece_size && !state.buffered_error && !parser.is_done()) {
+      auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
+                                                        state.connection.buffer, parser, use_tuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) state.fail(ec, Phase::body, deadline);
+      state.parse_buffered();
+    }
+    state.shrink_buffer();
     const std::size_t got = state.piece_size - body.size;
     state.last_piece_full = body.size == 0;
     if (got > 0) co_return std::string_view(state.piece.get(), got);
@@ -706,11 +751,19 @@ enum class Attempt { answered, retry };
 // Writes the request and reads the response head. A reused connection that turns out dead
 // before any response byte is worth one more try on a fresh one.
 asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& message,
-                                  bool may_retry) {
+                                  std::string_view head, bool may_retry) {
   auto& connection = state.connection;
   const Deadline deadline = earliest(state.timeouts.first_byte, state.total_deadline);
   connection.stream.arm(deadline);
-  auto [write_error, written] = co_await bhttp::async_write(connection.stream, message, use_tuple);
+  const std::array<asio::const_buffer, 2> bytes{
+      asio::buffer(head), asio::buffer(message.body().data(), message.body().size())};
+  // As much as the kernel takes per write, as Beast's serializer did: a megabyte body goes in a
+  // few sendmsg calls, not in asio's default steps of 64 KiB.
+  const auto all_it_takes = [](const error_code& ec, std::size_t) -> std::size_t {
+    return ec ? 0 : std::numeric_limits<std::size_t>::max();
+  };
+  auto [write_error, written] =
+      co_await asio::async_write(connection.stream, bytes, all_it_takes, use_tuple);
   if (write_error) {
     if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
     state.fail(write_error, Phase::send, deadline);
@@ -718,6 +771,7 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
   const bool to_head_request = message.method() == bhttp::verb::head;
   for (bool interim_seen = false;; interim_seen = true) {
     state.expect_response(to_head_request);
+    connection.buffer.reserve(kHeadRead);
     auto [read_error, read] = co_await bhttp::async_read_header(
         connection.stream, connection.buffer, *state.parser, use_tuple);
     if (read_error) {
@@ -745,14 +799,12 @@ Client::~Client() {
 asio::awaitable<Response> Client::send(ClientRequest request, ClientTimeouts timeouts) {
   const auto total_deadline = Clock::now() + timeouts.total;
   const std::shared_ptr<Pool> pool = pool_;
-  const Target target = parse_target(request.url);
-  std::optional<ProxyRoute> proxy;
-  if (auto url = pool->options.proxy.proxy_for(target.tls ? "https" : "http", target.host);
-      !url.empty())
-    proxy = parse_proxy(url);
-  const std::string key = (target.tls ? "https://" : "http://") + target.authority() +
-                          (proxy ? " via " + proxy->url : "");
+  const std::shared_ptr<const Route> route = pool->route_for(request.url);
+  const Target& target = route->target;
+  const std::optional<ProxyRoute>& proxy = route->proxy;
+  const std::string& key = route->key;
   const RequestMessage message = build_request(request, target, proxy);
+  const std::string head = serialize_head(message.base());
 
   for (bool first_attempt = true;; first_attempt = false) {
     // A retry always gets a fresh connection: the other pooled ones may be dead just the same.
@@ -762,7 +814,7 @@ asio::awaitable<Response> Client::send(ClientRequest request, ClientTimeouts tim
       connection.emplace(co_await pool->connect(target, proxy, key, timeouts, total_deadline));
     auto state = std::make_unique<Response::State>(pool, std::move(*connection), timeouts,
                                                    total_deadline, target.authority());
-    const auto attempt = co_await exchange(*state, message, reused);
+    const auto attempt = co_await exchange(*state, message, head, reused);
     if (attempt == Attempt::answered) co_return Response(std::move(state));
   }
 }

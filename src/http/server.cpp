@@ -5,6 +5,8 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -31,13 +33,14 @@
 #include <list>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "http/head.hpp"
 
 namespace ccgate::http {
 
@@ -231,7 +234,6 @@ struct ServerConnection {
   std::string remote;  // empty when unknown
   std::uint16_t remote_port = 0;
   bool loopback = false;
-  asio::steady_timer stop_signal;  // fires on force_stop()
   bool idle = true;
   bool forced_stop = false;
   std::list<ServerConnection*>::iterator registration;
@@ -248,7 +250,9 @@ struct ServerConnection {
   asio::awaitable<bool> run_exchange(Exchange& exchange);
   asio::awaitable<HandlerEnd> run_handler(Exchange& exchange);
   asio::awaitable<bool> complete_response(Exchange& exchange, HandlerEnd end);
-  asio::awaitable<void> watch_client();
+  void watch_client();
+  void on_client_readable(const error_code& ec, std::uint64_t watch);
+  void stop_watching_client();
   ClientPresence peek_client();
   void report(const Exchange& exchange, Clock::time_point started) const;
 
@@ -260,6 +264,18 @@ struct ServerConnection {
   void expire();
   [[noreturn]] void throw_write_error(const error_code& ec) const;
 
+  // The client watch runs beside the handler as a bare socket wait, not a coroutine: a client
+  // that leaves cancels the exchange (serve_requests and the handler inside it) through
+  // cancel_exchange_. A parallel group of two coroutines per request cost more than the rest of
+  // the server's work for a small request.
+  asio::cancellation_signal cancel_exchange_;
+  asio::cancellation_signal cancel_watch_;
+  bool exchange_running_ = false;
+  bool watching_client_ = false;
+  std::uint64_t watch_serial_ = 0;  // a stopped watch's late completion is not the current one's
+  bool client_left_ = false;
+  // The watch's completion may run after the connection is gone: it finds nullptr here then.
+  std::shared_ptr<ServerConnection*> alive_ = std::make_shared<ServerConnection*>(this);
   asio::steady_timer watchdog_timer_;
   Clock::time_point deadline_ = Clock::time_point::max();
   Phase phase_ = Phase::none;
@@ -407,9 +423,15 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
 
   started_ = true;
   status_ = status;
-  http::response_serializer<http::string_body> serializer{response};
-  co_await write_message(serializer, head_only_);
-  if (!head_only_) bytes_sent_ += body_size;
+  const std::string head = serialize_head(response.base());
+  if (head_only_) {
+    co_await write_buffers(asio::buffer(head));
+  } else {
+    const std::array<asio::const_buffer, 2> message{asio::buffer(head),
+                                                    asio::buffer(response.body())};
+    co_await write_buffers(message);
+    bytes_sent_ += body_size;
+  }
   finished_ = true;
 }
 
@@ -431,9 +453,7 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
   streaming_ = true;
   status_ = status;
   if (head == HeadWrite::with_first_chunk) {
-    std::ostringstream text;
-    text << response.base();
-    pending_head_ = std::move(text).str();
+    pending_head_ = serialize_head(response.base());
     co_return;
   }
   http::response_serializer<http::empty_body> serializer{response};
@@ -488,7 +508,6 @@ ServerConnection::ServerConnection(ServerWorker& owner, ConnectionBudget& listen
       budget(listener_budget),
       handler(owner.handler),
       socket(std::move(peer)),
-      stop_signal(owner.ioc, asio::steady_timer::time_point::max()),
       watchdog_timer_(owner.ioc) {
   if (const auto endpoint = peer_of(socket)) {
     remote = endpoint->address().to_string();
@@ -499,6 +518,7 @@ ServerConnection::ServerConnection(ServerWorker& owner, ConnectionBudget& listen
 }
 
 ServerConnection::~ServerConnection() {
+  *alive_ = nullptr;
   budget.release();
   worker.forget(registration);
 }
@@ -511,7 +531,7 @@ void ServerConnection::close_if_idle() {
 
 void ServerConnection::force_stop() {
   forced_stop = true;
-  stop_signal.expires_at(asio::steady_timer::time_point::min());
+  if (exchange_running_) cancel_exchange_.emit(asio::cancellation_type::terminal);
   error_code ignored;
   socket.close(ignored);
 }
@@ -579,7 +599,10 @@ asio::awaitable<void> ServerConnection::write_buffers(const Buffers& buffers) {
 
 asio::awaitable<void> ServerConnection::serve() {
   using namespace asio::experimental::awaitable_operators;
-  co_await (serve_requests() || watchdog());
+  // serve_requests runs with cancel_exchange_ as its cancellation slot.
+  co_await (asio::co_spawn(socket.get_executor(), serve_requests(),
+                           asio::bind_cancellation_slot(cancel_exchange_.slot(), use_awaitable)) ||
+            watchdog());
   error_code ignored;
   socket.close(ignored);
 }
@@ -711,13 +734,25 @@ asio::awaitable<bool> ServerConnection::run_exchange(Exchange& exchange) {
   // The request is read: a long answer (a stream can last minutes) holds no read buffer.
   if (buffer.size() == 0) buffer.shrink_to_fit();
 
-  // Whichever finishes first cancels the other: a client that leaves cancels its handler.
-  const auto first = co_await (run_handler(exchange) || watch_client());
+  // A client that leaves cancels its handler.
+  exchange_running_ = true;
+  client_left_ = forced_stop;
+  if (forced_stop)  // the handler is cancelled at its first wait, as the watch would have done
+    asio::post(socket.get_executor(), [alive = alive_] {
+      ServerConnection* connection = *alive;
+      if (connection != nullptr && connection->exchange_running_)
+        connection->cancel_exchange_.emit(asio::cancellation_type::terminal);
+    });
+  else
+    watch_client();
+  const HandlerEnd end = co_await run_handler(exchange);
+  exchange_running_ = false;
+  stop_watching_client();
   bool keep_alive = false;
-  if (first.index() == 1 || forced_stop || expired_ == Phase::write)
+  if (client_left_ || forced_stop || expired_ == Phase::write)
     exchange.client_gone_ = true;
   else
-    keep_alive = co_await complete_response(exchange, std::get<0>(first));
+    keep_alive = co_await complete_response(exchange, end);
   report(exchange, started);
   co_return keep_alive;
 }
@@ -764,22 +799,45 @@ asio::awaitable<bool> ServerConnection::wait_readable() {
   co_return !wait_ec;
 }
 
-// Completes when the client has left (EOF or error on its socket) or the server forces a stop.
-// A client that half-closes its side counts as gone.
-asio::awaitable<void> ServerConnection::watch_client() {
-  if (buffer.size() == 0) {
-    for (;;) {
-      if (forced_stop) co_return;
-      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, as_result);
-      if (ec) co_return;
-      const auto presence = peek_client();
-      if (presence == ClientPresence::gone) co_return;
-      if (presence == ClientPresence::sent_more) break;
+// Watches the client's socket while the handler runs: EOF or an error (the socket closed by a
+// timeout or a forced stop) means it has left, and the exchange is cancelled. A client that
+// half-closes its side counts as gone. Bytes of a next request mean it is still there: the watch
+// ends, and only a forced stop ends this exchange early now.
+void ServerConnection::watch_client() {
+  if (buffer.size() != 0) return;  // the next request is already here
+  watching_client_ = true;
+  socket.async_wait(
+      tcp::socket::wait_read,
+      asio::bind_cancellation_slot(cancel_watch_.slot(),
+                                   [alive = alive_, watch = ++watch_serial_](const error_code& ec) {
+                                     if (ServerConnection* connection = *alive)
+                                       connection->on_client_readable(ec, watch);
+                                   }));
+}
+
+void ServerConnection::on_client_readable(const error_code& ec, std::uint64_t watch) {
+  if (!watching_client_ || watch != watch_serial_) return;  // a stopped watch's cancelled wait
+  if (!ec) {
+    const auto presence = peek_client();
+    if (presence == ClientPresence::still_there) {
+      watching_client_ = false;
+      watch_client();
+      return;
+    }
+    if (presence == ClientPresence::sent_more) {
+      watching_client_ = false;
+      return;
     }
   }
-  // The next request is already arriving, so the client is still there; only a forced stop
-  // ends this exchange early now.
-  if (!forced_stop) co_await stop_signal.async_wait(as_result);
+  watching_client_ = false;
+  client_left_ = true;
+  cancel_exchange_.emit(asio::cancellation_type::terminal);
+}
+
+void ServerConnection::stop_watching_client() {
+  if (!watching_client_) return;
+  watching_client_ = false;
+  cancel_watch_.emit(asio::cancellation_type::total);
 }
 
 ClientPresence ServerConnection::peek_client() {
