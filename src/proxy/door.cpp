@@ -113,7 +113,8 @@ asio::awaitable<void> Door::reply(http::Exchange& exchange,
                                   http::Response upstream, http::RequestLog& log) const {
   const std::string text = co_await upstream::read_answer(upstream, settings_.max_response_size);
   boost::system::error_code ec;
-  json::value answer = json::parse(text, ec, {}, depth_limited(settings_.max_json_depth));
+  translate::JsonArena arena;  // one block for a usual answer, not an allocation per node
+  json::value answer = json::parse(text, ec, &arena, depth_limited(settings_.max_json_depth));
   if (ec == json::error::too_deep)
     throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
                             fmt::format("the answer nests deeper than MAX_JSON_DEPTH ({} levels)",
