@@ -30,12 +30,16 @@
 //    default.
 //  - System text blocks starting with "x-anthropic-billing-header:" are Claude Code metadata, not
 //    prompt.
-//  - Content blocks: thinking and redacted_thinking (OpenAI has no place for them, in either
-//    role), server_tool_use and every *_tool_result other than tool_result (their server tools
-//    are not forwarded), container_upload, documents and images whose source is a file id (the
-//    upstream cannot resolve Anthropic file ids), and unknown types. A tool_reference inside a
-//    tool result (ToolSearch) becomes a line of text: deferred tools are forwarded as ordinary
-//    functions, so the model can call the tool it names.
+//  - Content blocks: thinking and redacted_thinking (Chat Completions has no place for them,
+//    in either role), server_tool_use and every *_tool_result other than tool_result (their
+//    server tools are not forwarded), container_upload, documents and images whose source is a
+//    file id (the upstream cannot resolve Anthropic file ids), and unknown types. A
+//    tool_reference inside a tool result (ToolSearch) becomes a line of text: deferred tools are
+//    forwarded as ordinary functions, so the model can call the tool it names.
+//  - Except: an assistant's thinking blocks that ccgate made from an upstream's
+//    reasoning_content (signed with the mark of thinking_signature.hpp) go back as that
+//    message's reasoning_content, joined as they came: DeepSeek and Kimi require it within a
+//    tool loop. Reasoning alone does not keep a message that says nothing else.
 //  - Tools without input_schema are Anthropic server tools (web_search, code_execution, …): the
 //    upstream cannot run them. Tool keys other than name/description/input_schema are dropped.
 //    Claude Code's "DeferredToolPlaceholder" stands for tools loaded later; it is not a tool.
@@ -54,6 +58,7 @@
 
 #include "translate/json_access.hpp"
 #include "translate/json_text.hpp"
+#include "translate/thinking_signature.hpp"
 
 namespace ccgate::translate {
 
@@ -395,6 +400,7 @@ class MessagesWriter {
     const auto* blocks = content.if_array();
     if (blocks == nullptr) return;
     text_.clear();
+    reasoning_.clear();
     tool_uses_.clear();
     for (const auto& item : *blocks) {
       const auto* block = item.if_object();
@@ -407,6 +413,11 @@ class MessagesWriter {
         text_.push_back(piece);
       } else if (type == "tool_use") {
         tool_uses_.push_back(block);
+      } else if (type == "thinking" &&
+                 is_own_thinking_signature(string_or_empty(*block, "signature"))) {
+        // Our blocks are pieces of one reasoning_content, cut where text came between.
+        const std::string_view piece = string_or_empty(*block, "thinking");
+        if (!piece.empty()) reasoning_.push_back(piece);
       }
     }
     if (text_.empty() && tool_uses_.empty()) return;
@@ -415,6 +426,7 @@ class MessagesWriter {
       out_.raw("null");
     else
       out_.string(text_);
+    if (!reasoning_.empty()) out_.raw(R"(,"reasoning_content":)").string(reasoning_);
     if (!tool_uses_.empty()) {
       out_.raw(R"(,"tool_calls":[)");
       for (std::size_t i = 0; i < tool_uses_.size(); ++i) {
@@ -447,6 +459,7 @@ class MessagesWriter {
   Parts parts_;       // the current user message's
   Parts tool_parts_;  // the current tool result's
   std::vector<std::string_view> text_;
+  std::vector<std::string_view> reasoning_;  // the current assistant message's own thinking
   std::vector<const json::object*> tool_uses_;
   std::string arguments_;
 };

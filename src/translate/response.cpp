@@ -5,6 +5,7 @@
 
 #include "translate/json_access.hpp"
 #include "translate/text.hpp"
+#include "translate/thinking_signature.hpp"
 
 namespace ccgate::translate {
 
@@ -68,8 +69,8 @@ json::object tool_use_block(const json::object& function, std::string_view id,
 json::array content_blocks(const json::object& message, const MakeId& make_id) {
   json::array blocks;
   if (const std::string_view reasoning = reasoning_text(message); !reasoning.empty()) {
-    blocks.push_back(
-        json::object{{"type", "thinking"}, {"thinking", reasoning}, {"signature", ""}});
+    blocks.push_back(json::object{
+        {"type", "thinking"}, {"thinking", reasoning}, {"signature", kOwnThinkingSignature}});
   }
   if (std::string text = content_text(message.if_contains("content")); !text.empty()) {
     blocks.push_back(json::object{{"type", "text"}, {"text", std::move(text)}});

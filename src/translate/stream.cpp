@@ -5,15 +5,11 @@
 
 #include "anthropic/events.hpp"
 #include "translate/json_access.hpp"
+#include "translate/thinking_signature.hpp"
 
 namespace ccgate::translate {
 
 namespace {
-
-// Claude Code discards a thinking block that carries no signature. OpenAI-compatible providers
-// have none to give, and the block never travels back upstream (request.cpp drops thinking), so
-// any non-empty value serves.
-constexpr std::string_view kPlaceholderSignature = "ccgate-no-signature";
 
 // A stream sends many small events: each is built in a stack buffer (the heap only for a rare
 // large one) and serialized straight into the output.
@@ -175,7 +171,7 @@ void StreamTranslator::open_block(BlockKind kind, std::string& out) {
 void StreamTranslator::close_open_block(std::string& out) {
   if (open_kind_ == BlockKind::none) return;
   if (open_kind_ == BlockKind::thinking) {
-    append_block_delta("signature_delta", "signature", kPlaceholderSignature, out);
+    append_block_delta("signature_delta", "signature", kOwnThinkingSignature, out);
   }
   emit(out, "content_block_stop", [&](json::storage_ptr storage) {
     return json::object({{"type", "content_block_stop"}, {"index", open_index_}}, storage);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "translate/json_access.hpp"
+#include "translate/thinking_signature.hpp"
 
 namespace ccgate::translate::dom_oracle {
 
@@ -237,6 +238,7 @@ void append_assistant_message(json::array& messages, const json::value& content)
   const auto* blocks = content.if_array();
   if (blocks == nullptr) return;
   std::string text;
+  std::string reasoning;
   json::array tool_calls;
   for (const auto& item : *blocks) {
     const auto* block = item.if_object();
@@ -249,11 +251,15 @@ void append_assistant_message(json::array& messages, const json::value& content)
       text.append(piece);
     } else if (type == "tool_use") {
       tool_calls.push_back(tool_call_from(*block));
+    } else if (type == "thinking" &&
+               is_own_thinking_signature(string_or_empty(*block, "signature"))) {
+      reasoning.append(string_or_empty(*block, "thinking"));
     }
   }
   if (text.empty() && tool_calls.empty()) return;
   json::object message{{"role", "assistant"}};
   message["content"] = text.empty() ? json::value(nullptr) : json::value(text);
+  if (!reasoning.empty()) message["reasoning_content"] = reasoning;
   if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
   messages.push_back(std::move(message));
 }
