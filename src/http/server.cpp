@@ -365,15 +365,6 @@ bool Exchange::loopback_peer() const {
 
 namespace {
 
-template <class Serializer>
-asio::awaitable<void> write_bare_message(beast::tcp_stream& stream, Serializer& serializer,
-                                         bool header_only) {
-  if (header_only)
-    co_await http::async_write_header(stream, serializer, use_awaitable);
-  else
-    co_await http::async_write(stream, serializer, use_awaitable);
-}
-
 template <class Buffers>
 asio::awaitable<void> write_bare_buffers(beast::tcp_stream& stream, const Buffers& buffers) {
   co_await asio::async_write(stream, buffers, use_awaitable);
@@ -381,13 +372,7 @@ asio::awaitable<void> write_bare_buffers(beast::tcp_stream& stream, const Buffer
 
 }  // namespace
 
-// Not coroutines: they hand over the connection's own, which keeps the hot path one frame deep.
-template <class Serializer>
-asio::awaitable<void> Exchange::write_message(Serializer& serializer, bool header_only) {
-  if (connection_ != nullptr) return connection_->write_message(serializer, header_only);
-  return write_bare_message(*bare_stream_, serializer, header_only);
-}
-
+// Not a coroutine: it hands over the connection's own, which keeps the hot path one frame deep.
 template <class Buffers>
 asio::awaitable<void> Exchange::write_buffers(const Buffers& buffers) {
   if (connection_ != nullptr) return connection_->write_buffers(buffers);
@@ -452,15 +437,12 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
   started_ = true;
   streaming_ = true;
   status_ = status;
-  if (head == HeadWrite::with_first_chunk) {
-    pending_head_ = serialize_head(response.base());
-    co_return;
-  }
-  http::response_serializer<http::empty_body> serializer{response};
-  co_await write_message(serializer, true);
+  pending_head_ = serialize_head(response.base());
+  if (head == HeadWrite::now) co_await write_after_head(asio::const_buffer());
 }
 
-// Sends `body` (a buffer sequence), after the head when it is still pending.
+// Sends `body` (a buffer sequence), after the head when it is still pending; a HEAD request's
+// answer gets the head only.
 template <class Buffers>
 asio::awaitable<void> Exchange::write_after_head(const Buffers& body) {
   if (pending_head_.empty()) {

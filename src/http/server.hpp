@@ -87,8 +87,6 @@ class Exchange {
  private:
   friend struct detail::ServerConnection;
   unsigned response_version() const;
-  template <class Serializer>
-  asio::awaitable<void> write_message(Serializer& serializer, bool header_only);
   template <class Buffers>
   asio::awaitable<void> write_buffers(const Buffers& buffers);
   template <class Buffers>
@@ -110,7 +108,7 @@ class Exchange {
   bool client_gone_ = false;
   const bool* server_draining_ = nullptr;
   std::string handler_error_;
-  std::string pending_head_;  // HeadWrite::with_first_chunk: the head not yet sent
+  std::string pending_head_;  // the stream's head until it is sent
   std::uint64_t bytes_sent_ = 0;
 };
 
