@@ -625,12 +625,12 @@ struct Response::State {
     }
   }
 
-  // Once the head's bytes are used, a body still coming (a stream that may idle for minutes)
-  // gives the head-sized buffer up. A finished answer keeps it for the connection's next head.
+  // Once the head's bytes are used, the head-sized buffer is given up: a body still coming may
+  // idle for minutes, and a finished answer's connection goes to the pool, whose idle
+  // connections hold no buffer either (Pool::give_back).
   void shrink_buffer() {
     auto& buffer = connection.buffer;
-    if (buffer.size() == 0 && buffer.capacity() >= kHeadRead && !parser->is_done())
-      buffer.shrink_to_fit();
+    if (buffer.size() == 0 && buffer.capacity() >= kHeadRead) buffer.shrink_to_fit();
   }
 
   // The buffer for the next piece: the first one, or twice the last when a read filled it.
