@@ -8,6 +8,7 @@
 // be left behind (no Claude Code process, no session dir, no model connection, fds and RSS back).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import { waitUntil } from './lib/common.js';
@@ -22,7 +23,7 @@ import {
   runFault,
   sseEvents,
 } from './lib/fault-suite.js';
-import { assistantTurn, toolMessage, weatherTool } from './lib/gateway-harness.js';
+import { assistantTurn, claudeBinary, toolMessage, weatherTool } from './lib/gateway-harness.js';
 import { toolResultsOf } from './lib/mock-anthropic.js';
 
 // Kills the conversation's Claude Code once the turn is under way: its model request has come
@@ -105,9 +106,14 @@ describe('fault suite: Claude Code faults on the gateway door', { skip: claudeMi
   let first;
 
   before(async () => {
+    // This file runs first: on a fresh clone the CLI's first start reads and compiles its
+    // bundle cold, which can outlast the short TURN_TIMEOUT here. Warm it outside ccgate, and
+    // give the warm-up turn (which tests nothing) a second chance.
+    execFileSync(claudeBinary, ['--version'], { timeout: 60_000, stdio: 'ignore' });
     bench = await FaultBench.start();
-    const warm = await postChat(bench, chatBody('warm up'));
-    assert.equal(warm.status, 200, warm.text.slice(0, 300));
+    let warm = await postChat(bench, chatBody('warm up'));
+    if (warm.status !== 200) warm = await postChat(bench, chatBody('warm up again'));
+    assert.equal(warm.status, 200, `${warm.text.slice(0, 300)}\n--- ccgate ---\n${bench.gateway.log(4000)}`);
     first = await bench.baseline();
   });
   after(() => bench?.stop());
