@@ -156,7 +156,7 @@ void warn_about_open_doors(Config& config) {
 void load_upstream(const Reader& read, Config& config) {
   auto& up = config.upstream;
   up.base_url = http_url(read, "OPENAI_BASE_URL", "https://api.openai.com/v1");
-  up.api_key = read.text("OPENAI_API_KEY");
+  if (read.has("OPENAI_API_KEY")) up.api_keys = {read.text("OPENAI_API_KEY")};
   up.azure_api_version = read.text("AZURE_API_VERSION");
   up.custom_headers = custom_headers(read.env());
   up.max_retries = static_cast<int>(read.integer("MAX_RETRIES", 2, 0, 10));
@@ -165,7 +165,7 @@ void load_upstream(const Reader& read, Config& config) {
   up.timeouts.first_byte = request_timeout;
   up.timeouts.idle = read.has("IDLE_TIMEOUT") ? read.seconds("IDLE_TIMEOUT", 90) : request_timeout;
   up.timeouts.total = read.seconds("TOTAL_TIMEOUT", 3600);
-  if (up.api_key.empty())
+  if (up.api_keys.empty())
     config.warnings.push_back(
         "OPENAI_API_KEY is not set: upstream requests carry no key (fine for a local Ollama)");
 

@@ -52,7 +52,7 @@ json::value health_report(const Config& config, std::chrono::seconds uptime) {
           {"upstream",
            {{"base_url", shown_url(up.base_url)},
             {"configured", !up.base_url.empty()},
-            {"api_key_configured", !up.api_key.empty()},
+            {"api_key_configured", !up.api_keys.empty()},
             {"azure", up.azure()}}},
           {"client_api_key_validation", !config.proxy.api_key.empty()},
           {"gateway_api_key_validation", !config.gateway.api_key.empty()}};

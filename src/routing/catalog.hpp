@@ -16,10 +16,10 @@
 namespace ccgate::routing {
 
 struct Provider {
-  std::string name;          // [a-z0-9_.-]+, unique; routes and x-ccgate-upstream name it
-  std::string preset;        // the preset it started from ("" for none), as shown to operators
+  std::string name;             // [a-z0-9_.-]+, unique; routes and x-ccgate-upstream name it
+  std::string preset;           // the preset it started from ("" for none), as shown to operators
   upstream::Settings settings;  // base URL, keys, Azure, headers, timeouts, retries
-  std::size_t max_concurrent = 0;  // requests in flight at once; 0: no cap
+  std::size_t max_concurrent = 0;         // requests in flight at once; 0: no cap
   translate::ModelQuirks default_quirks;  // for models not listed
   // Models not listed whose name (lower case, any "vendor/" prefix removed) starts with one of
   // these are reasoning models (REASONING_MODELS).

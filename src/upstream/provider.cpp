@@ -126,10 +126,13 @@ std::optional<milliseconds> retry_delay(int attempt, std::string_view retry_afte
 }
 
 asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model) const {
-  http::ClientRequest request{.method = "POST",
-                              .url = chat_completions_url(settings_, model),
-                              .headers = request_headers(settings_),
-                              .body = std::move(body)};
+  http::ClientRequest request{
+      .method = "POST",
+      .url = chat_completions_url(settings_, model),
+      .headers = request_headers(settings_, settings_.api_keys.empty()
+                                                ? std::string_view()
+                                                : std::string_view(settings_.api_keys.front())),
+      .body = std::move(body)};
   for (int attempt = 0;; ++attempt) {
     const bool last = attempt >= settings_.max_retries;
     std::optional<milliseconds> delay;

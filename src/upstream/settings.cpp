@@ -46,13 +46,13 @@ std::string chat_completions_url(const Settings& settings, std::string_view mode
   return std::string(url.buffer());
 }
 
-Headers request_headers(const Settings& settings) {
+Headers request_headers(const Settings& settings, std::string_view key) {
   Headers headers{{"Content-Type", "application/json"}, {"User-Agent", "ccgate/" CCGATE_VERSION}};
-  if (!settings.api_key.empty()) {
+  if (!key.empty()) {
     if (settings.azure())
-      headers.emplace_back("api-key", settings.api_key);
+      headers.emplace_back("api-key", key);
     else
-      headers.emplace_back("Authorization", "Bearer " + settings.api_key);
+      headers.emplace_back("Authorization", fmt::format("Bearer {}", key));
   }
   for (const auto& [name, value] : settings.custom_headers) {
     std::erase_if(headers, [&](const auto& h) { return boost::iequals(h.first, name); });

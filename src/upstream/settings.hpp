@@ -17,9 +17,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Members have default initializers so designated initializers may name only some of them.
 struct Settings {
   std::string base_url = "https://api.openai.com/v1";
-  std::string api_key{};            // may be empty (a local Ollama needs none)
-  std::string azure_api_version{};  // non-empty: Azure OpenAI mode
-  Headers custom_headers{};         // from CUSTOM_HEADER_*; override the defaults
+  std::vector<std::string> api_keys{};  // a pool (upstream::KeyPool); none: a local Ollama
+  std::string azure_api_version{};      // non-empty: Azure OpenAI mode
+  Headers custom_headers{};             // from CUSTOM_HEADER_*; override the defaults
   http::ClientTimeouts timeouts{};
   int max_retries = 2;
   std::chrono::milliseconds max_retry_wait{60'000};  // a longer Retry-After is not waited for
@@ -31,8 +31,8 @@ struct Settings {
 // <resource>/openai/deployments/<deployment>/chat/completions?api-version=<v>.
 std::string chat_completions_url(const Settings& settings, std::string_view model);
 
-// Content-Type, User-Agent, the key (Authorization: Bearer, or api-key for Azure), then the
-// custom headers, which replace a default of the same name.
-Headers request_headers(const Settings& settings);
+// Content-Type, User-Agent, the key if any (Authorization: Bearer, or api-key for Azure), then
+// the custom headers, which replace a default of the same name.
+Headers request_headers(const Settings& settings, std::string_view key);
 
 }  // namespace ccgate::upstream

@@ -81,7 +81,7 @@ TEST(Config, ReadsEveryVariable) {
                                      {"CORS_ORIGINS", "http://A.example/, *"},
                                      {"ALLOWED_HOSTS", "Box.Lan"}});
   EXPECT_TRUE(config.warnings.empty());
-  EXPECT_EQ(config.upstream.api_key, "sk-x");
+  EXPECT_EQ(config.upstream.api_keys, std::vector<std::string>{"sk-x"});
   EXPECT_TRUE(config.upstream.azure());
   EXPECT_EQ(config.proxy.api_key, "client-key");
   EXPECT_EQ(config.server.port, 0);

@@ -40,24 +40,23 @@ TEST(ChatUrl, AzureFullDeploymentUrlKeepsItsDeployment) {
 }
 
 TEST(Headers, BearerKeyForOpenAiAndApiKeyForAzure) {
-  Settings settings{.api_key = "sk-1"};
-  auto headers = request_headers(settings);
+  Settings settings;
+  auto headers = request_headers(settings, "sk-1");
   EXPECT_EQ(header(headers, "Authorization"), "Bearer sk-1");
   EXPECT_EQ(header(headers, "Content-Type"), "application/json");
   settings.azure_api_version = "2024-06-01";
-  headers = request_headers(settings);
+  headers = request_headers(settings, "sk-1");
   EXPECT_EQ(header(headers, "api-key"), "sk-1");
   EXPECT_EQ(header(headers, "Authorization"), "(absent)");
 }
 
 TEST(Headers, NoKeyNoAuthorization) {
-  EXPECT_EQ(header(request_headers(Settings{}), "Authorization"), "(absent)");
+  EXPECT_EQ(header(request_headers(Settings{}, ""), "Authorization"), "(absent)");
 }
 
 TEST(Headers, CustomHeadersReplaceDefaultsOfTheSameName) {
-  Settings settings{.api_key = "sk-1",
-                    .custom_headers = {{"AUTHORIZATION", "Token t"}, {"X-Team", "a"}}};
-  const auto headers = request_headers(settings);
+  Settings settings{.custom_headers = {{"AUTHORIZATION", "Token t"}, {"X-Team", "a"}}};
+  const auto headers = request_headers(settings, "sk-1");
   EXPECT_EQ(header(headers, "AUTHORIZATION"), "Token t");
   EXPECT_EQ(header(headers, "Authorization"), "(absent)");
   EXPECT_EQ(header(headers, "X-Team"), "a");
