@@ -28,6 +28,14 @@
 //  - thinking is sent (as reasoning_effort) only to reasoning models; others reject the key.
 //  - temperature and top_p are not sent to reasoning models: they reject any value but the
 //    default.
+//  - What the target model does not accept (its ModelQuirks, from the provider preset or the
+//    configuration file): max_tokens above max_output_tokens is clamped down to it, after
+//    MIN/MAX_TOKENS_LIMIT (the model's ceiling wins over MIN_TOKENS_LIMIT: above it the upstream
+//    answers 400); tool_choice (and with it parallel_tool_calls) is not sent when tool_choice is
+//    false, so a forced choice ("any", "tool") becomes the model's own choice; parallel_tool_calls
+//    is not sent when parallel_tool_calls is false; a stream is asked for without stream_options
+//    when stream_options is false (the answer then carries no usage, and message_delta reports
+//    output_tokens 0); reasoning models take max_completion_tokens and reasoning_effort.
 //  - System text blocks starting with "x-anthropic-billing-header:" are Claude Code metadata, not
 //    prompt.
 //  - Content blocks: thinking and redacted_thinking (Chat Completions has no place for them,
@@ -38,8 +46,18 @@
 //    forwarded as ordinary functions, so the model can call the tool it names.
 //  - Except: an assistant's thinking blocks that ccgate made from an upstream's
 //    reasoning_content (signed with the mark of thinking_signature.hpp) go back as that
-//    message's reasoning_content, joined as they came: DeepSeek and Kimi require it within a
-//    tool loop. Reasoning alone does not keep a message that says nothing else.
+//    message's reasoning_content, joined as they came, on every assistant message of the
+//    history, not only those after the last user text. What the providers document:
+//    DeepSeek's thinking mode (api-docs.deepseek.com/guides/thinking_mode): between two user
+//    messages, reasoning_content of a turn that made tool calls must be passed back in all
+//    later requests (else 400 "The reasoning_content in the thinking mode must be passed back");
+//    that of a turn without tool calls is ignored. Kimi (platform.moonshot.ai, "Using thinking
+//    models"): keep reasoning_content in the context on every assistant message. So sending it
+//    on every message is right for both, and cutting at the last user text would break
+//    DeepSeek. DeepSeek's older R1 guide (deepseek-reasoner, no tool calling) answered 400 to
+//    any reasoning_content in the input: such a model has reasoning_round_trip false, and its
+//    own thinking is dropped like a foreign block. Reasoning alone does not keep a message that
+//    says nothing else.
 //  - Tools without input_schema are Anthropic server tools (web_search, code_execution, …): the
 //    upstream cannot run them. Tool keys other than name/description/input_schema are dropped.
 //    Claude Code's "DeferredToolPlaceholder" stands for tools loaded later; it is not a tool.
@@ -238,7 +256,9 @@ void append_part(const json::object& block, Parts& parts) {
 // Writes the "messages" list, one message at a time; scratch lists are reused across messages.
 class MessagesWriter {
  public:
-  explicit MessagesWriter(JsonText& out) : out_(out) {}
+  // reasoning_round_trip: ccgate's own thinking goes back as reasoning_content (else dropped).
+  MessagesWriter(JsonText& out, bool reasoning_round_trip)
+      : out_(out), reasoning_round_trip_(reasoning_round_trip) {}
 
   void write(const json::object& request, const json::array& input) {
     out_.raw("[");
@@ -413,7 +433,7 @@ class MessagesWriter {
         text_.push_back(piece);
       } else if (type == "tool_use") {
         tool_uses_.push_back(block);
-      } else if (type == "thinking" &&
+      } else if (type == "thinking" && reasoning_round_trip_ &&
                  is_own_thinking_signature(string_or_empty(*block, "signature"))) {
         // Our blocks are pieces of one reasoning_content, cut where text came between.
         const std::string_view piece = string_or_empty(*block, "thinking");
@@ -454,6 +474,7 @@ class MessagesWriter {
   }
 
   JsonText& out_;
+  const bool reasoning_round_trip_;
   bool first_ = true;
   bool conversation_ = false;
   Parts parts_;       // the current user message's
@@ -479,7 +500,7 @@ void write_tool_choice(JsonText& out, const json::object& choice) {
   }
 }
 
-void write_tools(JsonText& out, const json::object& request) {
+void write_tools(JsonText& out, const json::object& request, const ModelQuirks& quirks) {
   const auto* tools = array_at(request, "tools");
   if (tools == nullptr) return;
   const std::size_t start = out.size();
@@ -502,10 +523,10 @@ void write_tools(JsonText& out, const json::object& request) {
   if (!any) return out.truncate(start);
   out.raw("]");
   const auto* choice = object_at(request, "tool_choice");
-  if (choice == nullptr) return;
+  if (choice == nullptr || !quirks.tool_choice) return;
   write_tool_choice(out, *choice);
   if (const auto* disable = choice->if_contains("disable_parallel_tool_use");
-      disable && disable->is_bool() && disable->get_bool()) {
+      quirks.parallel_tool_calls && disable && disable->is_bool() && disable->get_bool()) {
     out.raw(R"(,"parallel_tool_calls":false)");
   }
 }
@@ -757,9 +778,14 @@ void check_sampling(const json::object& request) {
       "with no Chat Completions counterpart, such as thinking or server tool results)");
 }
 
-std::int64_t clamped(std::int64_t tokens, const RequestOptions& options) {
+// MIN/MAX_TOKENS_LIMIT, then the model's own ceiling, which wins: above it the upstream answers
+// 400 whatever the deployment asked for.
+std::int64_t clamped(std::int64_t tokens, const RequestOptions& options,
+                     const ModelQuirks& quirks) {
   if (options.min_tokens_limit) tokens = std::max(tokens, *options.min_tokens_limit);
   if (options.max_tokens_limit) tokens = std::min(tokens, *options.max_tokens_limit);
+  if (quirks.max_output_tokens && *quirks.max_output_tokens >= 1)
+    tokens = std::min(tokens, *quirks.max_output_tokens);
   return tokens;
 }
 
@@ -784,26 +810,28 @@ void write_number(JsonText& out, const json::object& request, std::string_view k
 }  // namespace
 
 TranslatedRequest to_openai_request(const json::value& anthropic_request,
-                                    const RequestOptions& options, std::size_t request_size) {
+                                    const RequestOptions& options, const UpstreamModel& target,
+                                    std::size_t request_size) {
   const auto* request = anthropic_request.if_object();
   if (request == nullptr) reject("request body must be a JSON object");
 
+  const ModelQuirks& quirks = target.quirks;
   TranslatedRequest translated;
   translated.client_model = check_model(*request);
-  const std::int64_t max_tokens = clamped(check_max_tokens(*request), options);
+  const std::int64_t max_tokens = clamped(check_max_tokens(*request), options, quirks);
   const json::array& input_messages = check_messages(*request);
   check_system(*request);
   check_tools(*request);
   check_tool_choice(*request);
   check_sampling(*request);
-  translated.upstream_model = options.models.upstream_for(translated.client_model);
-  const bool reasoning_model = options.reasoning.matches(translated.upstream_model);
+  translated.upstream_model = target.name;
+  const bool reasoning_model = quirks.reasoning;
 
   // The OpenAI body is about as long as the request: one allocation, not a doubling series.
   translated.body.reserve(request_size + request_size / 8 + 256);
   JsonText out(translated.body);
   out.raw(R"({"model":)").string(translated.upstream_model).raw(R"(,"messages":)");
-  MessagesWriter messages(out);
+  MessagesWriter messages(out, quirks.reasoning_round_trip);
   messages.write(*request, input_messages);
   if (!messages.wrote_conversation()) reject_nothing_to_send();
   out.raw(reasoning_model ? R"(,"max_completion_tokens":)" : R"(,"max_tokens":)")
@@ -825,7 +853,7 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
       out.raw(R"(,"user":)").string(*user);
     }
   }
-  write_tools(out, *request);
+  write_tools(out, *request, quirks);
   if (reasoning_model) {
     if (auto effort = reasoning_effort(*request))
       out.raw(R"(,"reasoning_effort":)").string(*effort);
@@ -833,10 +861,20 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
   if (const auto* stream = request->if_contains("stream");
       stream && stream->is_bool() && stream->get_bool()) {
     translated.stream = true;
-    out.raw(R"(,"stream":true,"stream_options":{"include_usage":true})");
+    out.raw(R"(,"stream":true)");
+    if (quirks.stream_options) out.raw(R"(,"stream_options":{"include_usage":true})");
   }
   out.raw("}");
   return translated;
+}
+
+TranslatedRequest to_openai_request(const json::value& anthropic_request,
+                                    const RequestOptions& options, std::size_t request_size) {
+  UpstreamModel target;
+  if (const auto* request = anthropic_request.if_object())
+    target.name = options.models.upstream_for(string_or_empty(*request, "model"));
+  target.quirks.reasoning = options.reasoning.matches(target.name);
+  return to_openai_request(anthropic_request, options, target, request_size);
 }
 
 void validate_count_tokens_request(const json::value& anthropic_request) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "translate/model_map.hpp"
+#include "translate/model_quirks.hpp"
 
 namespace ccgate::translate {
 
@@ -26,6 +27,7 @@ class InvalidRequest : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The global clamps. models and reasoning serve only the wrapper without an UpstreamModel.
 struct RequestOptions {
   ModelMap models;
   ReasoningModels reasoning;
@@ -41,8 +43,15 @@ struct TranslatedRequest {
   std::vector<std::string> stop_sequences;  // to report stop_reason "stop_sequence"
 };
 
-// request_size: the request body's length in bytes, to size the output at once. Throws
-// InvalidRequest.
+// The request for one attempt at target: its name is the body's model, its quirks shape the
+// body (see request.cpp). request_size: the request body's length in bytes, to size the output at
+// once. Throws InvalidRequest.
+TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
+                                    const RequestOptions& options, const UpstreamModel& target,
+                                    std::size_t request_size = 0);
+
+// The target from options.models and options.reasoning, as before routing. (Goes when the proxy
+// door routes.)
 TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
                                     const RequestOptions& options, std::size_t request_size = 0);
 

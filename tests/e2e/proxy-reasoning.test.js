@@ -96,6 +96,29 @@ describe('proxy door: reasoning round trip', () => {
     assert.deepEqual(assistant.tool_calls, [toolCall('call_paris', 'get_weather', { city: 'Paris' })]);
   });
 
+  // DeepSeek's thinking mode: the reasoning of a turn that called tools must go back in every
+  // later request, not only within the current tool loop (a new user question does not end it).
+  test('the reasoning of an earlier tool loop still goes back after a new user question', async () => {
+    proxy.mock.enqueue({ json: completion({ finishReason: 'tool_calls', reasoningContent: 'Look up Rome.', toolCalls: [toolCall('call_rome', 'get_weather', { city: 'Rome' })] }) });
+    const first = await client.messages.create({ model, max_tokens: 64, tools: [weatherTool], messages: [user('Rome?')] });
+    proxy.mock.enqueue({ json: completion({ content: 'Warm.' }) });
+    await client.messages.create({
+      model,
+      max_tokens: 64,
+      tools: [weatherTool],
+      messages: [
+        user('Rome?'),
+        { role: 'assistant', content: first.content },
+        user([{ type: 'tool_result', tool_use_id: 'call_rome', content: 'warm' }]),
+        { role: 'assistant', content: [{ type: 'text', text: 'Warm.' }] },
+        user('And tomorrow?'),
+      ],
+    });
+    const [loop, answer] = assistantMessages(proxy.mock.requests[1]);
+    assert.equal(loop.reasoning_content, 'Look up Rome.');
+    assert.ok(!('reasoning_content' in answer));
+  });
+
   test('a thinking block ccgate did not make is dropped, beside one it did', async () => {
     proxy.mock.enqueue({ json: completion({ finishReason: 'tool_calls', reasoningContent: 'ours', toolCalls: [toolCall('call_1', 'get_weather', { city: 'Oslo' })] }) });
     const ours = await client.messages.create({ model, max_tokens: 64, tools: [weatherTool], messages: [user('Oslo?')] });

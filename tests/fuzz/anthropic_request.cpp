@@ -5,8 +5,11 @@
 // JSON; every message says something (providers reject empty content); and a tool_use/tool_result
 // pairing of the input survives: each tool message names a call of an earlier assistant message,
 // and when the input answered the calls right after making them, the tool messages follow that
-// assistant message directly, as OpenAI requires.
+// assistant message directly, as OpenAI requires. The target model's quirks come from a hash of
+// the input (the input stays a JSON body, so the seeds keep parsing; every change of a byte may
+// pick other quirks), and what each quirk forbids is absent from the body.
 
+#include <array>
 #include <set>
 
 #include "fuzz_support.hpp"
@@ -20,11 +23,27 @@ namespace {
 namespace json = boost::json;
 using ccgate::fuzz::require;
 
+constexpr std::int64_t kMaxTokensLimit = 64000;
+
 ccgate::translate::RequestOptions options() {
   ccgate::translate::RequestOptions options;
-  options.models.aliases = {{"reasoner", "o3-mini"}, {"local", "ollama/qwen3"}};
-  options.max_tokens_limit = 64000;
+  options.max_tokens_limit = kMaxTokensLimit;
   return options;
+}
+
+// The quirks of the target, from the input's FNV-1a hash: five flags and one of four ceilings.
+ccgate::translate::UpstreamModel target_for(std::string_view input) {
+  std::uint32_t hash = 2166136261u;
+  for (const char byte : input) hash = (hash ^ static_cast<std::uint8_t>(byte)) * 16777619u;
+  ccgate::translate::ModelQuirks quirks;
+  quirks.reasoning = (hash & 1u) != 0;
+  quirks.tool_choice = (hash & 2u) != 0;
+  quirks.parallel_tool_calls = (hash & 4u) != 0;
+  quirks.stream_options = (hash & 8u) != 0;
+  quirks.reasoning_round_trip = (hash & 16u) != 0;
+  constexpr std::array<std::optional<std::int64_t>, 4> kCeilings{std::nullopt, 1, 8192, 100000};
+  quirks.max_output_tokens = kCeilings[(hash >> 5) & 3u];
+  return {quirks.reasoning ? "o3-mini" : "ollama/qwen3", quirks};
 }
 
 std::string_view string_or_empty(const json::object& object, std::string_view key) {
@@ -177,6 +196,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ccgate::fuzz::parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!body) return 0;  // the door answers 400 before translating
   if (!ccgate::translate::numbers_are_finite(*body)) return 0;  // the door's 400 for 1e999
+  const auto target = target_for(std::string_view(reinterpret_cast<const char*>(data), size));
+  const auto& quirks = target.quirks;
 
   require(ccgate::translate::estimate_input_tokens(*body) >= 0, "token estimates are ≥ 0");
 
@@ -186,14 +207,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string oracle_error;
   try {
     oracle_body = json::serialize(
-        ccgate::translate::dom_oracle::to_openai_request_dom(*body, options()).body);
+        ccgate::translate::dom_oracle::to_openai_request_dom(*body, options(), target).body);
   } catch (const ccgate::translate::InvalidRequest& invalid) {
     oracle_error = invalid.what();
   }
 
   ccgate::translate::TranslatedRequest translated;
   try {
-    translated = ccgate::translate::to_openai_request(*body, options(), size);
+    translated = ccgate::translate::to_openai_request(*body, options(), target, size);
   } catch (const ccgate::translate::InvalidRequest& invalid) {
     require(std::string_view(invalid.what()).size() > 0, "an InvalidRequest says why");
     require(invalid.what() == oracle_error, "rejected with the DOM path's message", invalid.what());
@@ -211,10 +232,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& message : messages->get_array()) check_message(message);
   check_pairing(body->at("messages").get_array(), messages->get_array());
 
-  const auto* max_tokens = upstream.if_contains("max_tokens");
-  if (max_tokens == nullptr) max_tokens = upstream.if_contains("max_completion_tokens");
+  require(translated.upstream_model == target.name, "the target names the upstream model");
+  const std::string_view tokens_key = quirks.reasoning ? "max_completion_tokens" : "max_tokens";
+  const auto* max_tokens = upstream.if_contains(tokens_key);
+  const std::int64_t ceiling =
+      std::min(kMaxTokensLimit, quirks.max_output_tokens.value_or(kMaxTokensLimit));
   require(max_tokens != nullptr && max_tokens->is_int64() && max_tokens->get_int64() >= 1 &&
-              max_tokens->get_int64() <= 64000,
-          "max_tokens is sent, ≥ 1 and clamped to MAX_TOKENS_LIMIT");
+              max_tokens->get_int64() <= ceiling,
+          "the model's token key is sent, ≥ 1 and clamped to MAX_TOKENS_LIMIT and the model's "
+          "ceiling",
+          translated.body);
+  if (quirks.reasoning) {
+    require(!upstream.contains("max_tokens") && !upstream.contains("temperature") &&
+                !upstream.contains("top_p"),
+            "a reasoning model gets no max_tokens, temperature or top_p", translated.body);
+  } else {
+    require(!upstream.contains("reasoning_effort"), "only reasoning models get reasoning_effort",
+            translated.body);
+  }
+  if (!quirks.tool_choice)
+    require(!upstream.contains("tool_choice"), "no tool_choice for a model without it");
+  if (!quirks.tool_choice || !quirks.parallel_tool_calls)
+    require(!upstream.contains("parallel_tool_calls"), "no parallel_tool_calls where refused");
+  if (!quirks.stream_options)
+    require(!upstream.contains("stream_options"), "no stream_options where refused");
+  if (!quirks.reasoning_round_trip) {
+    for (const auto& message : messages->get_array())
+      require(!message.get_object().contains("reasoning_content"),
+              "no reasoning_content for a model without the round trip", translated.body);
+  }
   return 0;
 }

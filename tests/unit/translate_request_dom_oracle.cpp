@@ -587,6 +587,24 @@ std::int64_t clamped(std::int64_t tokens, const RequestOptions& options) {
   return tokens;
 }
 
+// The target's quirks, applied to the finished body by taking out what the model does not
+// accept (stable_erase keeps the order of the keys left).
+void apply_quirks(const ModelQuirks& quirks, json::object& body) {
+  if (quirks.max_output_tokens && *quirks.max_output_tokens >= 1) {
+    for (const std::string_view key : {"max_tokens", "max_completion_tokens"}) {
+      if (auto* tokens = body.if_contains(key))
+        *tokens = std::min(tokens->as_int64(), *quirks.max_output_tokens);
+    }
+  }
+  if (!quirks.tool_choice) body.stable_erase("tool_choice");
+  if (!quirks.tool_choice || !quirks.parallel_tool_calls) body.stable_erase("parallel_tool_calls");
+  if (!quirks.stream_options) body.stable_erase("stream_options");
+  if (!quirks.reasoning_round_trip) {
+    for (auto& message : body["messages"].as_array())
+      message.as_object().stable_erase("reasoning_content");
+  }
+}
+
 std::vector<std::string> stop_sequences_of(const json::object& request) {
   std::vector<std::string> sequences;
   if (const auto* stops = array_at(request, "stop_sequences")) {
@@ -608,7 +626,8 @@ void copy_number(const json::object& request, std::string_view key, json::object
 }  // namespace
 
 DomTranslatedRequest to_openai_request_dom(const json::value& anthropic_request,
-                                           const RequestOptions& options) {
+                                           const RequestOptions& options,
+                                           const UpstreamModel& target) {
   const auto* request = anthropic_request.if_object();
   if (request == nullptr) reject("request body must be a JSON object");
 
@@ -620,8 +639,8 @@ DomTranslatedRequest to_openai_request_dom(const json::value& anthropic_request,
   check_tools(*request);
   check_tool_choice(*request);
   check_sampling(*request);
-  translated.upstream_model = options.models.upstream_for(translated.client_model);
-  const bool reasoning_model = options.reasoning.matches(translated.upstream_model);
+  translated.upstream_model = target.name;
+  const bool reasoning_model = target.quirks.reasoning;
 
   json::object& body = translated.body;
   body["model"] = translated.upstream_model;
@@ -652,6 +671,7 @@ DomTranslatedRequest to_openai_request_dom(const json::value& anthropic_request,
     body["stream"] = true;
     body["stream_options"] = json::object{{"include_usage", true}};
   }
+  apply_quirks(target.quirks, body);
   return translated;
 }
 

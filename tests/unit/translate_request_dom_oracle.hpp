@@ -18,8 +18,10 @@ struct DomTranslatedRequest {
   std::vector<std::string> stop_sequences;
 };
 
-// Throws InvalidRequest, with the messages the API uses.
+// The request for target (its name and quirks). Throws InvalidRequest, with the messages the API
+// uses.
 DomTranslatedRequest to_openai_request_dom(const boost::json::value& anthropic_request,
-                                           const RequestOptions& options);
+                                           const RequestOptions& options,
+                                           const UpstreamModel& target);
 
 }  // namespace ccgate::translate::dom_oracle

@@ -36,18 +36,36 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
-// The options a deployment might set: plain, a reasoning model, token limits.
-std::vector<RequestOptions> option_sets() {
+// One attempt: the deployment's clamps and the target model with its quirks.
+struct Case {
+  RequestOptions options;
+  UpstreamModel target;
+};
+
+// What a deployment might set, and targets whose quirks between them turn every flag: plain, a
+// reasoning model, token limits, a DeepSeek-like reasoner (a low ceiling, no tool_choice), a
+// model without parallel_tool_calls and stream_options, and one without the round trip whose
+// ceiling is below MIN_TOKENS_LIMIT.
+std::vector<Case> cases() {
   RequestOptions plain;
-  plain.models.aliases = {{"reasoner", "o3-mini"}};
-  RequestOptions reasoning = plain;
-  reasoning.models.big_model = "o3-mini";
-  reasoning.models.middle_model = "o3-mini";
-  reasoning.models.small_model = "o3-mini";
-  RequestOptions limited = plain;
+  RequestOptions limited;
   limited.max_tokens_limit = 4096;
   limited.min_tokens_limit = 2000;
-  return {plain, reasoning, limited};
+  const ModelQuirks defaults;
+  ModelQuirks reasoner;
+  reasoner.reasoning = true;
+  ModelQuirks deepseek = reasoner;
+  deepseek.max_output_tokens = 8192;
+  deepseek.tool_choice = false;
+  ModelQuirks terse;
+  terse.parallel_tool_calls = false;
+  terse.stream_options = false;
+  ModelQuirks no_round_trip = reasoner;
+  no_round_trip.max_output_tokens = 1000;
+  no_round_trip.reasoning_round_trip = false;
+  return {{plain, {"gpt-4o", defaults}},         {plain, {"o3-mini", reasoner}},
+          {limited, {"gpt-4o", defaults}},       {plain, {"deepseek-reasoner", deepseek}},
+          {plain, {"meta/llama-3.1-8b", terse}}, {limited, {"deepseek-r1", no_round_trip}}};
 }
 
 struct Outcome {
@@ -60,9 +78,9 @@ struct Outcome {
   bool operator==(const Outcome&) const = default;
 };
 
-Outcome direct(const json::value& request, const RequestOptions& options, std::size_t size) {
+Outcome direct(const json::value& request, const Case& test, std::size_t size) {
   try {
-    auto translated = to_openai_request(request, options, size);
+    auto translated = to_openai_request(request, test.options, test.target, size);
     return {std::move(translated.body),
             {},
             std::move(translated.client_model),
@@ -74,9 +92,9 @@ Outcome direct(const json::value& request, const RequestOptions& options, std::s
   }
 }
 
-Outcome through_dom(const json::value& request, const RequestOptions& options) {
+Outcome through_dom(const json::value& request, const Case& test) {
   try {
-    auto translated = dom_oracle::to_openai_request_dom(request, options);
+    auto translated = dom_oracle::to_openai_request_dom(request, test.options, test.target);
     return {json::serialize(translated.body),
             {},
             std::move(translated.client_model),
@@ -98,21 +116,24 @@ std::optional<json::value> parse_request(std::string_view text) {
   return value;
 }
 
-// Both paths over one request text, with every option set; returns how many were valid.
+// Both paths over one request text, in every case; returns in how many it was valid.
 int expect_same(std::string_view text, const std::string& name) {
   const auto request = parse_request(text);
   if (!request) return 0;
   int valid = 0;
-  for (const auto& options : option_sets()) {
-    const Outcome expected = through_dom(*request, options);
-    const Outcome actual = direct(*request, options, text.size());
-    EXPECT_EQ(actual.body, expected.body) << name;
-    EXPECT_EQ(actual.error, expected.error) << name;
-    EXPECT_EQ(actual, expected) << name;
+  for (const auto& test : cases()) {
+    const std::string label = name + " → " + test.target.name;
+    const Outcome expected = through_dom(*request, test);
+    const Outcome actual = direct(*request, test, text.size());
+    EXPECT_EQ(actual.body, expected.body) << label;
+    EXPECT_EQ(actual.error, expected.error) << label;
+    EXPECT_EQ(actual, expected) << label;
     if (expected.error.empty()) ++valid;
   }
   return valid;
 }
+
+const int kCases = static_cast<int>(cases().size());
 
 TEST(RequestEquivalence, EveryRecordedRequestTranslatesAsTheDomPathDid) {
   ASSERT_TRUE(fs::is_directory(kCorpus)) << kCorpus;
@@ -125,6 +146,41 @@ TEST(RequestEquivalence, EveryRecordedRequestTranslatesAsTheDomPathDid) {
   // The seeds hold real Claude Code turns and the unit tests' bodies, valid and invalid.
   EXPECT_GE(files, 100);
   EXPECT_GE(valid, 100);
+}
+
+// The signature without a target (kept until the proxy door routes) is the one with the target
+// that MODEL_MAP and REASONING_MODELS make of the request's model.
+TEST(RequestEquivalence, TheWrapperTranslatesForTheTargetTheModelMapNames) {
+  RequestOptions options;
+  options.models.big_model = "o3-mini";
+  options.models.aliases = {{"reasoner", "deepseek-reasoner"}};
+  options.reasoning.prefixes = {"o3", "deepseek-reasoner"};
+  options.max_tokens_limit = 50000;
+  int compared = 0;
+  for (const auto& entry : fs::directory_iterator(kCorpus)) {
+    const std::string text = read_file(entry.path());
+    const auto request = parse_request(text);
+    if (!request) continue;
+    UpstreamModel target;
+    if (const auto* object = request->if_object())
+      target.name = options.models.upstream_for(string_or_empty(*object, "model"));
+    target.quirks.reasoning = options.reasoning.matches(target.name);
+    Outcome wrapped;
+    try {
+      auto translated = to_openai_request(*request, options, text.size());
+      wrapped = {std::move(translated.body),
+                 {},
+                 std::move(translated.client_model),
+                 std::move(translated.upstream_model),
+                 translated.stream,
+                 std::move(translated.stop_sequences)};
+    } catch (const InvalidRequest& invalid) {
+      wrapped.error = invalid.what();
+    }
+    EXPECT_EQ(wrapped, direct(*request, {options, target}, text.size())) << entry.path();
+    ++compared;
+  }
+  EXPECT_GE(compared, 100);
 }
 
 // Each recorded request once more with the keys that switch paths on: streaming, sampling,
@@ -200,7 +256,7 @@ std::string bench_body(std::size_t bytes) {
 TEST(RequestEquivalence, BenchShapedTurnsUpToTwoMegabytes) {
   for (const std::size_t kb : {1, 32, 256, 1024, 2048}) {
     const std::string body = bench_body(kb * 1024);
-    EXPECT_EQ(expect_same(body, std::to_string(kb) + " KB"), 3) << kb << " KB";
+    EXPECT_EQ(expect_same(body, std::to_string(kb) + " KB"), kCases) << kb << " KB";
   }
 }
 
@@ -233,7 +289,7 @@ TEST(RequestEquivalence, StringsNeedingEscapesAreWrittenAsBoostWritesThem) {
       s + R"(},
       {"type":"document","title":)" +
       s + R"(,"source":{"type":"url","url":)" + s + R"(}}]}]})";
-  EXPECT_EQ(expect_same(request, "escapes"), 3);
+  EXPECT_EQ(expect_same(request, "escapes"), kCases);
 }
 
 TEST(JsonText, WritesValuesAsSerializeDoes) {

@@ -418,6 +418,138 @@ TEST(RequestTools, DisableParallelToolUseTurnsParallelCallsOff) {
   EXPECT_FALSE(body.contains("parallel_tool_calls"));
 }
 
+// ---- the target model and its quirks ----
+
+Translated translate_for(const json::object& request, const UpstreamModel& target,
+                         const RequestOptions& options = {}) {
+  TranslatedRequest translated = to_openai_request(request, options, target);
+  return {parse_object(translated.body), std::move(translated.client_model),
+          std::move(translated.upstream_model), translated.stream,
+          std::move(translated.stop_sequences)};
+}
+
+UpstreamModel target_with(const ModelQuirks& quirks, std::string name = "target-model") {
+  return {std::move(name), quirks};
+}
+
+constexpr std::string_view kToolKeys =
+    R"("tools":[{"name":"T","input_schema":{"type":"object"}}],
+       "tool_choice":{"type":"any","disable_parallel_tool_use":true})";
+
+TEST(RequestTarget, NamesTheUpstreamModelWhateverTheModelMapSays) {
+  const auto translated =
+      translate_for(request_with(), target_with({}, "deepseek-chat"), default_options());
+  EXPECT_EQ(translated.client_model, "claude-sonnet-4-5");
+  EXPECT_EQ(translated.upstream_model, "deepseek-chat");
+  EXPECT_EQ(translated.body.at("model"), "deepseek-chat");
+}
+
+TEST(RequestTarget, DefaultQuirksSendEverythingAsBefore) {
+  const auto body =
+      translate_for(request_with(std::string(kToolKeys) + R"(,"stream":true,"temperature":0.5)"),
+                    target_with({}))
+          .body;
+  EXPECT_EQ(body.at("max_tokens"), 1000);
+  EXPECT_EQ(body.at("temperature"), 0.5);
+  EXPECT_EQ(body.at("tool_choice"), "required");
+  EXPECT_EQ(body.at("parallel_tool_calls"), false);
+  EXPECT_EQ(json::value(body.at("stream_options")), parse_json(R"({"include_usage":true})"));
+}
+
+TEST(RequestQuirks, ReasoningDecidesByTheQuirkNotByTheName) {
+  const auto request = request_with(
+      R"("temperature":0.2,"top_p":0.9,"thinking":{"type":"enabled","budget_tokens":20000})");
+  const auto reasoning = translate_for(request, target_with({.reasoning = true}, "my-model")).body;
+  EXPECT_EQ(reasoning.at("max_completion_tokens"), 1000);
+  EXPECT_EQ(reasoning.at("reasoning_effort"), "high");
+  for (const char* key : {"max_tokens", "temperature", "top_p"})
+    EXPECT_FALSE(reasoning.contains(key)) << key;
+  const auto ordinary = translate_for(request, target_with({}, "o3-mini")).body;
+  EXPECT_EQ(ordinary.at("max_tokens"), 1000);
+  EXPECT_EQ(ordinary.at("temperature"), 0.2);
+  EXPECT_FALSE(ordinary.contains("reasoning_effort"));
+}
+
+// Claude Code asks for 32k and more; DeepSeek's chat model answers 400 above 8k.
+TEST(RequestQuirks, MaxOutputTokensClampsMaxTokensDown) {
+  auto request = request_with();
+  request["max_tokens"] = 32000;
+  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
+            8192);
+  request["max_tokens"] = 1000;
+  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
+            1000);
+  request["max_tokens"] = 64000;
+  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 32768, .reasoning = true}))
+                .body.at("max_completion_tokens"),
+            32768);
+}
+
+TEST(RequestQuirks, TheModelsCeilingWinsOverMinTokensLimitAndBothLimitsApplyFirst) {
+  RequestOptions options;
+  options.min_tokens_limit = 16000;
+  auto request = request_with();
+  request["max_tokens"] = 100;
+  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192}), options)
+                .body.at("max_tokens"),
+            8192);
+  options = {};
+  options.max_tokens_limit = 4096;
+  request["max_tokens"] = 32000;
+  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192}), options)
+                .body.at("max_tokens"),
+            4096);
+}
+
+TEST(RequestQuirks, WithoutToolChoiceNeitherToolChoiceNorParallelToolCallsIsSent) {
+  const auto body =
+      translate_for(request_with(kToolKeys), target_with({.tool_choice = false})).body;
+  EXPECT_EQ(body.at("tools").as_array().size(), 1u);
+  EXPECT_FALSE(body.contains("tool_choice"));
+  EXPECT_FALSE(body.contains("parallel_tool_calls"));
+}
+
+TEST(RequestQuirks, WithoutParallelToolCallsTheChoiceIsStillSent) {
+  const auto body =
+      translate_for(request_with(kToolKeys), target_with({.parallel_tool_calls = false})).body;
+  EXPECT_EQ(body.at("tool_choice"), "required");
+  EXPECT_FALSE(body.contains("parallel_tool_calls"));
+}
+
+TEST(RequestQuirks, WithoutStreamOptionsTheStreamAsksForNoUsage) {
+  const auto translated =
+      translate_for(request_with(R"("stream":true)"), target_with({.stream_options = false}));
+  EXPECT_TRUE(translated.stream);
+  EXPECT_EQ(translated.body.at("stream"), true);
+  EXPECT_FALSE(translated.body.contains("stream_options"));
+}
+
+TEST(RequestQuirks, OwnThinkingGoesBackUnlessTheModelRefusesTheRoundTrip) {
+  const auto request = parse_object(R"({"model":"m","max_tokens":10,"tools":[
+      {"name":"ls","input_schema":{"type":"object"}}],"messages":[
+    {"role":"user","content":"list"},
+    {"role":"assistant","content":[
+      {"type":"thinking","thinking":"Use ls.","signature":"ccgate:reasoning_content"},
+      {"type":"tool_use","id":"t1","name":"ls","input":{}}]},
+    {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"a.txt"}]},
+    {"role":"assistant","content":[
+      {"type":"thinking","thinking":"Done.","signature":"ccgate:reasoning_content"},
+      {"type":"text","text":"a.txt"}]},
+    {"role":"user","content":"thanks"}]})");
+  // Every earlier assistant message, not only the current tool loop's (see request.cpp).
+  const auto kept = translate_for(request, target_with({})).body.at("messages").as_array();
+  EXPECT_EQ(kept[1].at("reasoning_content"), "Use ls.");
+  EXPECT_EQ(kept[3].at("reasoning_content"), "Done.");
+  const auto dropped = translate_for(request, target_with({.reasoning_round_trip = false}))
+                           .body.at("messages")
+                           .as_array();
+  ASSERT_EQ(dropped.size(), 5u);
+  for (const auto& message : dropped)
+    EXPECT_FALSE(message.as_object().contains("reasoning_content")) << message;
+  EXPECT_EQ(dropped[1].at("tool_calls").as_array().size(), 1u);
+  EXPECT_EQ(dropped[3].at("content"), "a.txt");
+}
+
 // ---- thinking → reasoning_effort ----
 
 struct ThinkingCase {
