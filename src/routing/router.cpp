@@ -87,7 +87,7 @@ bool needs_token_estimate(const Catalog& catalog) {
 Decision decide(const Catalog& catalog, const translate::RouteTraits& traits,
                 std::optional<std::int64_t> input_tokens) {
   const Routes& routes = catalog.routes;
-  if (auto target = direct_target(catalog, traits.model)) {
+  if (auto target = routes.direct_selection ? direct_target(catalog, traits.model) : std::nullopt) {
     return {"direct", {std::move(*target)}};
   }
   if (const Chain* chain = model_route(routes, traits.model)) return {"model", *chain};

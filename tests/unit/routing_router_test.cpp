@@ -121,6 +121,17 @@ TEST(RouterTest, DirectSelectionWithSlashOrComma) {
               ElementsAre(Target{kDeepseek, "deepseek-chat"}));
 }
 
+TEST(RouterTest, WithoutDirectSelectionAProviderPrefixIsPartOfTheName) {
+  // The implicit catalog (no file): one provider named "openai" in front of, say, Groq.
+  Catalog catalog = providers_only();
+  catalog.routes.fallback = {{kOpenai, "gpt-4.1"}};
+  catalog.routes.direct_selection = false;
+  const Decision decision = decide_for(catalog, "openai/gpt-oss-120b");
+  EXPECT_EQ(decision.route, "passthrough");
+  EXPECT_THAT(decision.chain, ElementsAre(Target{kOpenai, "openai/gpt-oss-120b"}));
+  EXPECT_EQ(decide_for(catalog, "groq,llama3").route, "passthrough");
+}
+
 TEST(RouterTest, DirectSelectionWinsOverModelRoutesAndScenarios) {
   Catalog catalog = every_route();
   catalog.routes.models.push_back({"groq/x", {{kOpenai, "aliased"}}});
