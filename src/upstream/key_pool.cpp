@@ -29,10 +29,14 @@ std::optional<std::size_t> KeyPool::next(Clock::time_point now) {
   return std::nullopt;
 }
 
-// Two 429s racing keep the later deadline: a shorter Retry-After must not end a longer wait.
+// Two 429s racing keep the later deadline: a shorter Retry-After must not end a longer wait. The
+// wait is bounded so that an upstream's absurd Retry-After cannot overflow the clock (the caller
+// applies its own, shorter limit).
 void KeyPool::cool(std::size_t key, std::chrono::milliseconds wait, Clock::time_point now) {
   if (key >= size_) return;
-  const Clock::rep until = ticks(now + std::max(wait, std::chrono::milliseconds::zero()));
+  constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24);
+  const Clock::rep until =
+      ticks(now + std::clamp(wait, std::chrono::milliseconds::zero(), kLongestWait));
   auto& cool_until = slots_[key].cool_until;
   Clock::rep current = cool_until.load(std::memory_order_relaxed);
   while (current < until &&

@@ -21,7 +21,7 @@ class KeyPool {
 
   // The next usable key's index in round-robin order; nullopt when every key cools or is out.
   std::optional<std::size_t> next(Clock::time_point now = Clock::now());
-  // 429: the key is skipped until now + wait.
+  // 429: the key is skipped until now + wait (at most a day; a later deadline already set stays).
   void cool(std::size_t key, std::chrono::milliseconds wait, Clock::time_point now = Clock::now());
   // 401/403: the key is out. True only the first time (so it is logged once).
   bool take_out(std::size_t key);

@@ -68,6 +68,13 @@ TEST(KeyPoolTest, ALongerCoolingIsNotShortenedByALaterShorterOne) {
   EXPECT_EQ(pool.next(t0 + 61s), 0u);
 }
 
+TEST(KeyPoolTest, AnAbsurdWaitIsBoundedToADay) {
+  KeyPool pool(1);
+  pool.cool(0, std::chrono::milliseconds::max(), t0);
+  EXPECT_EQ(pool.next_ready(t0), t0 + 24h);
+  EXPECT_EQ(pool.next(t0 + 24h), 0u);
+}
+
 TEST(KeyPoolTest, TakenOutKeyIsOutOnceAndForGood) {
   KeyPool pool(2);
   EXPECT_TRUE(pool.take_out(0));
