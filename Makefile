@@ -8,7 +8,7 @@ BUILD ?= build
 TEST_BUILD ?= build-test
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test test-build unit e2e fault-suite fuzz fuzz-smoke bench bench-full bench-compilers bench-tools soak format format-check clean
+.PHONY: all deps test-deps build run test test-build unit e2e fault-suite fuzz fuzz-smoke bench bench-full bench-compilers bench-tools bench-route soak format format-check clean
 
 all: build
 
@@ -72,6 +72,17 @@ bench: bench-tools
 
 bench-full: bench-tools
 	node bench/run.mjs --suite full --build $(BUILD)
+
+# The routing decision's cost per request (BENCHMARKS.md, "Routing decision"): seconds, one core.
+# The request is bench/lib/bodies.mjs's Claude Code-shaped body of 49 KB.
+ROUTE_BODY = $(BUILD)/bench-route-body.json
+
+bench-route:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) --target ccgate-bench-route -j $(JOBS)
+	@node --input-type=module -e "import { anthropicBody } from './bench/lib/bodies.mjs'; \
+		process.stdout.write(anthropicBody(49 * 1024, 'MOCK[]'))" > $(ROUTE_BODY)
+	./$(BUILD)/bench/ccgate-bench-route --body $(ROUTE_BODY)
 
 # Compilers compared (BENCHMARKS.md): the clang build's ccgate and a GCC RelWithDebInfo build's
 # (in $(GCC_BUILD), the arm ccgate-gcc12) in the same rounds of S1 and S4, with direct and nginx.

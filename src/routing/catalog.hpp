@@ -53,6 +53,10 @@ struct Routes {
   std::int64_t long_context_threshold = 60'000;
   // Exact client model names (case-insensitive): MODEL_MAP's aliases, the file's `models:`.
   std::vector<std::pair<std::string, Chain>> models;
+  // "provider/model" and "provider,model" select a target. Off for the implicit catalog (no
+  // file): its provider is named "openai", and there "openai/gpt-oss-120b" (Groq, OpenRouter)
+  // is a model name that today's variables pass on unchanged.
+  bool direct_selection = true;
 };
 
 struct Catalog {

@@ -40,12 +40,17 @@ std::vector<std::pair<std::string, std::string>> parse_model_aliases(std::string
   return aliases;
 }
 
-bool ReasoningModels::matches(std::string_view upstream_model) const {
-  std::string name = to_lower(upstream_model);
-  if (const auto slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
+bool has_reasoning_prefix(const std::vector<std::string>& prefixes, std::string_view model) {
+  if (const auto slash = model.rfind('/'); slash != std::string_view::npos) {
+    model.remove_prefix(slash + 1);
+  }
   return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& prefix) {
-    return !prefix.empty() && name.starts_with(to_lower(prefix));
+    return !prefix.empty() && starts_with_ignoring_case(model, prefix);
   });
+}
+
+bool ReasoningModels::matches(std::string_view upstream_model) const {
+  return has_reasoning_prefix(prefixes, upstream_model);
 }
 
 }  // namespace ccgate::translate

@@ -23,6 +23,10 @@ struct ModelMap {
 // Parses "a=b,c=d" (spaces around items ignored). Throws std::invalid_argument naming the bad item.
 std::vector<std::pair<std::string, std::string>> parse_model_aliases(std::string_view text);
 
+// Whether model, with any "provider/" prefix removed, starts with one of prefixes (ASCII case
+// ignored; an empty prefix matches nothing).
+bool has_reasoning_prefix(const std::vector<std::string>& prefixes, std::string_view model);
+
 struct ReasoningModels {
   // A model is a reasoning model when its name, lower-cased and with any "provider/" prefix
   // removed, starts with one of these.

@@ -9,6 +9,9 @@ namespace ccgate::translate {
 
 std::string to_lower(std::string_view text);
 bool equals_ignoring_case(std::string_view a, std::string_view b);
+// ASCII case-insensitive, without allocating (model names are matched per request).
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix);
+bool contains_ignoring_case(std::string_view text, std::string_view part);
 std::string_view trim(std::string_view text);  // spaces, tabs, CR, LF
 
 // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,

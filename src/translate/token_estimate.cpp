@@ -18,17 +18,31 @@ constexpr std::int64_t kAsciiBytesPerToken = 4;
 // character, so counting their bytes / 4 would under-count them several times over.
 class Tally {
  public:
+  // Branch-free with narrow local sums, so that the compiler vectorises it 16 bytes at a time
+  // (requests are mostly text, and a long_context route estimates every request). Local sums
+  // also because the text's chars could alias the members.
   void text(std::string_view text) {
-    for (const char c : text) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (byte < 0x80) {
-        ++ascii_bytes_;
-      } else if ((byte & 0xC0) != 0x80) {  // the lead byte of a multi-byte character
-        ++non_ascii_characters_;
+    constexpr std::size_t kBlock = 255;  // the most a byte-wide sum can count
+    for (std::size_t begin = 0; begin < text.size(); begin += kBlock) {
+      const std::string_view block = text.substr(begin, kBlock);
+      std::uint8_t ascii = 0;
+      std::uint8_t lead = 0;  // lead bytes of multi-byte characters
+      for (const char c : block) {
+        const auto byte = static_cast<unsigned char>(c);
+        ascii += byte < 0x80;
+        lead += byte >= 0xC0;
       }
+      ascii_bytes_ += ascii;
+      non_ascii_characters_ += lead;
     }
   }
-  void compact_json(const json::value& value) { text(json::serialize(value)); }
+  // Serialised piece by piece into a buffer on the stack: no string per value.
+  void compact_json(const json::value& value) {
+    json::serializer serializer;
+    serializer.reset(&value);
+    char buffer[1024];
+    while (!serializer.done()) text(serializer.read(buffer));
+  }
   void image() { ++images_; }
   void message() { ++messages_; }
 

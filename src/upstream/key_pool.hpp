@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace ccgate::upstream {
 
@@ -20,7 +21,7 @@ class KeyPool {
 
   // The next usable key's index in round-robin order; nullopt when every key cools or is out.
   std::optional<std::size_t> next(Clock::time_point now = Clock::now());
-  // 429: the key is skipped until now + wait.
+  // 429: the key is skipped until now + wait (at most a day; a later deadline already set stays).
   void cool(std::size_t key, std::chrono::milliseconds wait, Clock::time_point now = Clock::now());
   // 401/403: the key is out. True only the first time (so it is logged once).
   bool take_out(std::size_t key);
@@ -44,15 +45,44 @@ class KeyPool {
 // At most `cap` requests in flight to one provider (0: no cap), across every event loop.
 class ConcurrencyCap {
  public:
+  class Permit;
+
   explicit ConcurrencyCap(std::size_t cap) : cap_(cap) {}
   bool try_acquire();  // false: at the cap
   void release();
+  // try_acquire with an owner: the place is released when the permit is destroyed. Empty (false)
+  // at the cap. The cap must outlive the permit.
+  Permit try_permit();
   std::size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   std::size_t cap() const { return cap_; }
 
  private:
   std::size_t cap_;
   std::atomic<std::size_t> in_flight_{0};
+};
+
+class ConcurrencyCap::Permit {
+ public:
+  Permit() = default;
+  Permit(Permit&& other) noexcept : cap_(std::exchange(other.cap_, nullptr)) {}
+  Permit& operator=(Permit&& other) noexcept {
+    if (this != &other) {
+      reset();
+      cap_ = std::exchange(other.cap_, nullptr);
+    }
+    return *this;
+  }
+  ~Permit() { reset(); }
+
+  explicit operator bool() const { return cap_ != nullptr; }
+  void reset() {
+    if (cap_ != nullptr) std::exchange(cap_, nullptr)->release();
+  }
+
+ private:
+  friend class ConcurrencyCap;
+  explicit Permit(ConcurrencyCap* cap) : cap_(cap) {}
+  ConcurrencyCap* cap_ = nullptr;
 };
 
 }  // namespace ccgate::upstream

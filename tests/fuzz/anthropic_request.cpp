@@ -15,6 +15,7 @@
 #include "fuzz_support.hpp"
 #include "translate/json_access.hpp"
 #include "translate/request.hpp"
+#include "translate/route_traits.hpp"
 #include "translate/token_estimate.hpp"
 #include "translate_request_dom_oracle.hpp"
 
@@ -200,6 +201,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& quirks = target.quirks;
 
   require(ccgate::translate::estimate_input_tokens(*body) >= 0, "token estimates are ≥ 0");
+  // Routing reads any shape before validation: a model it reports is the body's own string.
+  const auto traits = ccgate::translate::route_traits(*body);
+  require(traits.model.empty() || (body->is_object() && body->as_object().contains("model")),
+          "route_traits reads the model field");
 
   // The body is written straight into a string; the DOM path it replaced must agree byte for
   // byte, and reject with the same message.

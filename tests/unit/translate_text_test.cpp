@@ -41,5 +41,16 @@ TEST(Utf8Prefix, NeverEndsInsideACharacter) {
   EXPECT_EQ(utf8_prefix("\U0001F600", 4), "\U0001F600");
 }
 
+TEST(IgnoringCase, StartsWithAndContainsCompareAsciiLetters) {
+  EXPECT_TRUE(starts_with_ignoring_case("GPT-5-mini", "gpt-5"));
+  EXPECT_FALSE(starts_with_ignoring_case("gpt", "gpt-5"));
+  EXPECT_TRUE(starts_with_ignoring_case("x", ""));
+  EXPECT_TRUE(contains_ignoring_case("claude-3-5-HAIKU-2024", "haiku"));
+  EXPECT_FALSE(contains_ignoring_case("claude-3-5-haik", "haiku"));
+  EXPECT_TRUE(contains_ignoring_case("", ""));
+  EXPECT_FALSE(contains_ignoring_case("", "a"));
+  EXPECT_FALSE(contains_ignoring_case("caf\xC3\xA9", "CAF\xC3\x89"));  // ASCII only
+}
+
 }  // namespace
 }  // namespace ccgate::translate

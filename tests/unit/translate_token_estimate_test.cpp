@@ -37,6 +37,20 @@ TEST(TokenEstimate, NonAsciiCountsOnePerCharacter) {
   EXPECT_EQ(content_cost(R"("héllo")"), 1 + 1);  // 4 ASCII bytes → 1, é → 1
 }
 
+// Long text is counted in blocks; the count must not depend on where a block ends.
+TEST(TokenEstimate, LongMixedTextCountsEveryByte) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "ab\u00e9c\u4e16";  // 3 ASCII bytes, 2 characters
+  EXPECT_EQ(content_cost('"' + text + '"'), 3000 / 4 + 2000);
+  EXPECT_EQ(content_cost('"' + std::string(100'000, 'x') + '"'), 25'000);
+}
+
+TEST(TokenEstimate, LongToolInputIsCountedWhole) {
+  const std::string input = R"({"path":")" + std::string(4000, 'p') + R"("})";
+  EXPECT_GE(content_cost(R"([{"type":"tool_use","id":"t","name":"","input":)" + input + "}]"),
+            1000);
+}
+
 TEST(TokenEstimate, EachMessageAddsAnOverhead) {
   const auto one = estimate(R"({"messages":[{"role":"user","content":""}]})");
   const auto two =
