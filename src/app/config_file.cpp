@@ -435,7 +435,8 @@ constexpr std::string_view kRouteKeys =
     "default, opus, sonnet, haiku, background, think, long_context, long_context_threshold, "
     "web_search, models";
 
-routing::Routes read_routes(const Parser& parse, const YAML::Node& node,
+// key: the "routes" key itself, where a missing default is reported.
+routing::Routes read_routes(const Parser& parse, const YAML::Node& key, const YAML::Node& node,
                             const std::vector<routing::Provider>& providers) {
   routing::Routes routes;
   bool has_default = false;
@@ -481,7 +482,7 @@ routing::Routes read_routes(const Parser& parse, const YAML::Node& node,
         }
         return true;
       });
-  if (!has_default) parse.fail(node, "routes.default", "is required");
+  if (!has_default) parse.fail(key, "routes.default", "is required");
   return routes;
 }
 
@@ -540,9 +541,12 @@ routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& 
   const YAML::Node& root = file.root;
   routing::Catalog catalog;
   catalog.providers = read_providers(parse, root["providers"], defaults);
-  if (!root["routes"])
-    parse.fail(root["providers"], "routes", "required with providers: (routes.default at least)");
-  catalog.routes = read_routes(parse, root["routes"], catalog.providers);
+  for (const auto& entry : root)
+    if (entry.first.Scalar() == "routes") {
+      catalog.routes = read_routes(parse, entry.first, entry.second, catalog.providers);
+      return catalog;
+    }
+  parse.fail(root["providers"], "routes", "required with providers: (routes.default at least)");
   return catalog;
 }
 
