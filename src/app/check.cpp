@@ -55,12 +55,12 @@ std::string without_keys(std::string text, const upstream::Settings& settings) {
   return text;
 }
 
-asio::awaitable<std::string> call_provider(const upstream::Settings& settings,
-                                           const std::string& body, const std::string& model,
-                                           http::Client& client) {
+// settings and model outlive the call (the caller's Probe); body is the coroutine's own.
+asio::awaitable<std::string> call_provider(const upstream::Settings& settings, std::string body,
+                                           const std::string& model, http::Client& client) {
   upstream::Provider provider(settings, client);
   const auto started = std::chrono::steady_clock::now();
-  http::Response response = co_await provider.chat(body, model);
+  http::Response response = co_await provider.chat(std::move(body), model);
   std::string answer_text = co_await response.read_all(1024 * 1024);
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

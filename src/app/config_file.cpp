@@ -488,6 +488,14 @@ routing::Routes read_routes(const Parser& parse, const YAML::Node& key, const YA
 
 constexpr std::string_view kTopKeys = "settings, providers, routes";
 
+// The key node of a top-level entry (a mapping's value is marked at its first line, the key at
+// the line an error about the entry as a whole should name).
+YAML::Node top_key(const YAML::Node& root, std::string_view name) {
+  for (const auto& entry : root)
+    if (entry.first.Scalar() == name) return entry.first;
+  return YAML::Node();
+}
+
 }  // namespace
 
 bool ConfigFile::has_providers() const {
@@ -520,7 +528,7 @@ ConfigFile parse_config_file(std::string_view text, std::string name, const Envi
                return key == "settings" || key == "providers" || key == "routes";
              });
   if (root.IsMap() && root["routes"] && !root["providers"])
-    parse.fail(root["routes"], "routes",
+    parse.fail(top_key(root, "routes"), "routes",
                "needs providers: in the same file (without them the variables name one "
                "provider and its routes)");
   return file;
@@ -541,12 +549,10 @@ routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& 
   const YAML::Node& root = file.root;
   routing::Catalog catalog;
   catalog.providers = read_providers(parse, root["providers"], defaults);
-  for (const auto& entry : root)
-    if (entry.first.Scalar() == "routes") {
-      catalog.routes = read_routes(parse, entry.first, entry.second, catalog.providers);
-      return catalog;
-    }
-  parse.fail(root["providers"], "routes", "required with providers: (routes.default at least)");
+  if (!root["routes"])
+    parse.fail(top_key(root, "providers"), "routes",
+               "required with providers: (routes.default at least)");
+  catalog.routes = read_routes(parse, top_key(root, "routes"), root["routes"], catalog.providers);
   return catalog;
 }
 

@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"settings:\n  PORT: 1\n  PORT: 2\n", "f.yaml:3: settings.PORT: given twice"},
         BadFile{"settings:\n  PORT: [1]\n", "f.yaml:2: settings.PORT: expected a single value"},
         BadFile{"settings:\n  CCGATE_CONFIG: x\n", "f.yaml:2: settings.CCGATE_CONFIG: names"},
-        BadFile{"routes:\n  default: a/m\n", "f.yaml:2: routes: needs providers:"},
+        BadFile{"routes:\n  default: a/m\n", "f.yaml:1: routes: needs providers:"},
         BadFile{"providers: []\n", "f.yaml:1: providers: expected a list of providers"},
         BadFile{"providers:\n  - base_url: http://x/v1\nroutes: {default: a/m}\n",
                 "f.yaml:2: providers[0]: name: is required"},
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "f.yaml:5: providers[0].models.m.max_tokens: unknown key (expected one of: "
                 "max_output_tokens, reasoning"},
         BadFile{"providers:\n  - name: a\n    base_url: http://x/v1\n",
-                "f.yaml:2: routes: required with providers:"},
+                "f.yaml:1: routes: required with providers:"},
         BadFile{"providers:\n  - name: a\n    base_url: http://x/v1\nroutes:\n  opus: a/m\n",
                 "f.yaml:4: routes.default: is required"},
         BadFile{"providers:\n  - name: a\n    base_url: http://x/v1\nroutes:\n  default: b/m\n",
