@@ -18,11 +18,13 @@ namespace json = boost::json;
 
 namespace {
 
-// The model a provider is tried with: the first a route names for it, else its first listed one.
+// The model a provider is tried with: the first a route names for it, the cheap tiers first (haiku
+// is SMALL_MODEL for the variables' provider, as ccgate check always used), else its first
+// listed one.
 std::string probe_model(const routing::Catalog& catalog, std::size_t provider) {
   const auto& routes = catalog.routes;
   for (const routing::Chain* chain :
-       {&routes.fallback, &routes.opus, &routes.sonnet, &routes.haiku, &routes.background,
+       {&routes.haiku, &routes.background, &routes.fallback, &routes.sonnet, &routes.opus,
         &routes.think, &routes.long_context, &routes.web_search})
     for (const auto& target : *chain)
       if (target.provider == provider) return target.model;

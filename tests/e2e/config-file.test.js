@@ -138,13 +138,13 @@ describe('ccgate check', () => {
     bad.enqueue({ status: 401, json: { error: { message: 'Incorrect API key provided: sk-beta-secret', type: 'invalid_request_error' } } });
     const result = await runCcgate(['--config', 'ccgate.yaml', 'check'], { env, files: { 'ccgate.yaml': yaml() } });
     assert.equal(result.code, 1, `exit code\n${result.stdout}${result.stderr}`);
-    assert.match(result.stdout, /^ok alpha: model alpha-model at .* ms$/m);
+    assert.match(result.stdout, /^ok alpha: model alpha-small at .* ms$/m); // haiku first: the cheap tier
     assert.match(result.stdout, /^failed beta: model beta-small at .*HTTP 401/m);
     assert.doesNotMatch(result.stdout + result.stderr, /sk-alpha-secret|sk-beta-secret|sk-beta-second/);
     assert.equal(good.requests.length, 1);
     assert.equal(bad.requests.length, 1);
     assert.equal(good.requests[0].headers.authorization, 'Bearer sk-alpha-secret');
-    assert.equal(good.requests[0].body.model, 'alpha-model');
+    assert.equal(good.requests[0].body.model, 'alpha-small');
     assert.equal(bad.requests[0].body.model, 'beta-small');
   });
 
