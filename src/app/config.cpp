@@ -293,7 +293,8 @@ void load_client(const Reader& read, Config& config) {
 
   auto& proxy = config.client.proxy;
   auto either = [&](const char* upper, const char* lower) {
-    return read.has(lower) ? read.text(lower) : read.text(upper);
+    const std::string upper_value = read.text(upper);  // both read: both are known names
+    return read.has(lower) ? read.text(lower) : upper_value;
   };
   proxy.https_proxy = either("HTTPS_PROXY", "https_proxy");
   proxy.http_proxy = either("HTTP_PROXY", "http_proxy");

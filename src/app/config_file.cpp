@@ -49,6 +49,11 @@ bool http_url(std::string_view text) {
          !parsed->host().empty();
 }
 
+// A URL's user and password are never shown; text that is no URL at all is shown as it is.
+std::string url_as_shown(const std::string& text) {
+  return boost::urls::parse_uri(text) ? shown_url(text) : text;
+}
+
 // Reads one file's nodes: each value interpolated, each error with the file, line and key path.
 class Parser {
  public:
@@ -340,7 +345,7 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
           if (!http_url(provider.settings.base_url))
             parse.fail(value, key_path,
                        fmt::format("{}: expected an http:// or https:// URL",
-                                   quoted_value(shown_url(provider.settings.base_url))));
+                                   quoted_value(url_as_shown(provider.settings.base_url))));
         } else if (key == "api_key") {
           if (node["keys"]) parse.fail(at, key_path, "give api_key or keys, not both");
           provider.settings.api_keys = {parse.non_empty(value, key_path)};

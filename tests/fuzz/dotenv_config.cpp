@@ -23,8 +23,8 @@ void positive(milliseconds value, std::string_view name) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto env =
-      ccgate::app::parse_dotenv(std::string_view(reinterpret_cast<const char*>(data), size));
+  auto env = ccgate::app::parse_dotenv(std::string_view(reinterpret_cast<const char*>(data), size));
+  env.erase("CCGATE_CONFIG");  // a path to any file (/dev/zero): not what this target explores
   for (const auto& [key, value] : env) {
     require(!key.empty(), "a .env key is never empty");
     require(key.find('=') == std::string::npos, "a .env key holds no '='", key);

@@ -363,6 +363,33 @@ TEST(ConfigFile, ASettingNoPartOfCcgateReadsIsAnError) {
   }
 }
 
+TEST(ConfigFile, ReloadReadsTheFileAgainAndReturnsAnErrorAsItsMessage) {
+  const TempFile file(kOneProvider);
+  const ConfigSources sources{.env_file = "/nonexistent/.env", .config_file = file.path()};
+  const auto first = reload_config(sources);
+  ASSERT_TRUE(std::holds_alternative<Config>(first));
+  EXPECT_EQ(std::get<Config>(first).config_file, file.path());
+  EXPECT_EQ(std::get<Config>(first).sources.config_file, file.path());
+
+  std::ofstream(file.path()) << "providers:\n  - name: a\n    base_url: nope\n";
+  const auto second = reload_config(std::get<Config>(first).sources);
+  ASSERT_TRUE(std::holds_alternative<std::string>(second));
+  EXPECT_EQ(
+      std::get<std::string>(second),
+      file.path() + ":3: providers[0].base_url: \"nope\": expected an http:// or https:// URL");
+}
+
+TEST(ConfigFile, EveryVariableOfTheTableIsASetting) {
+  const TempFile file(
+      "settings:\n  HTTPS_PROXY: http://127.0.0.1:3128\n  GATEWAY_SYSTEM_PROMPT: be brief\n"
+      "  IDLE_TIMEOUT: 5\n  UPSTREAM_MAX_IDLE: 3\n  CUSTOM_HEADER_X_A: b\n");
+  const Config config =
+      load_config({{"CCGATE_CONFIG", file.path()}, {"https_proxy", "http://h:1"}});
+  EXPECT_EQ(config.client.proxy.https_proxy, "http://h:1");  // the environment's, lower case
+  EXPECT_EQ(config.gateway.system_prompt, "be brief");
+  EXPECT_EQ(config.upstream_max_idle, 3u);
+}
+
 TEST(ConfigFile, AMissingFileIsAnError) {
   EXPECT_THROW(load_config({{"CCGATE_CONFIG", "/nonexistent/ccgate.yaml"}}), ConfigError);
   const auto reloaded = reload_config({.config_file = "/nonexistent/ccgate.yaml"});
