@@ -256,27 +256,43 @@ void read_models(const Parser& parse, const YAML::Node& node, const std::string&
       });
 }
 
+bool control_character(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+}
+
+// A key goes into a header line: a line break in it (a .env or secret file's trailing newline)
+// would end the header. Never shown.
+std::string api_key(const Parser& parse, const YAML::Node& node, const std::string& path) {
+  std::string key = parse.non_empty(node, path);
+  if (std::any_of(key.begin(), key.end(), control_character))
+    parse.fail(node, path, "the key holds a line break or another control character");
+  return key;
+}
+
 void read_keys(const Parser& parse, const YAML::Node& node, const std::string& path,
                std::vector<std::string>& keys) {
   if (!node.IsSequence() || node.size() == 0)
     parse.fail(node, path, "expected a list of keys (leave it out for a provider without a key)");
   for (std::size_t i = 0; i < node.size(); ++i)
-    keys.push_back(parse.non_empty(node[i], fmt::format("{}[{}]", path, i)));
+    keys.push_back(api_key(parse, node[i], fmt::format("{}[{}]", path, i)));
 }
 
 void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
                   upstream::Headers& headers) {
-  parse.each(
-      node, path, "", [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
-        const std::string header_path = path + "." + name;
-        if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
-        std::string text = parse.text(value, header_path);
-        // The value is never shown: headers carry credentials.
-        if (text.find_first_of("\r\n") != std::string::npos || text.find('\0') != std::string::npos)
-          parse.fail(value, header_path, "the value holds a line break or a NUL byte");
-        headers.emplace_back(name, std::move(text));
-        return true;
-      });
+  parse.each(node, path, "",
+             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
+               const std::string header_path = path + "." + name;
+               if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
+               std::string text = parse.text(value, header_path);
+               // The value is never shown: headers carry credentials.
+               // RFC 9110 allows HTAB in a field value, no other control character.
+               if (std::any_of(text.begin(), text.end(),
+                               [](char c) { return c != '\t' && control_character(c); }))
+                 parse.fail(value, header_path,
+                            "the value holds a line break or another control character");
+               headers.emplace_back(name, std::move(text));
+               return true;
+             });
 }
 
 void read_timeouts(const Parser& parse, const YAML::Node& node, const std::string& path,
@@ -348,7 +364,7 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
                                    quoted_value(url_as_shown(provider.settings.base_url))));
         } else if (key == "api_key") {
           if (node["keys"]) parse.fail(at, key_path, "give api_key or keys, not both");
-          provider.settings.api_keys = {parse.non_empty(value, key_path)};
+          provider.settings.api_keys = {api_key(parse, value, key_path)};
         } else if (key == "keys") {
           read_keys(parse, value, key_path, provider.settings.api_keys);
         } else if (key == "azure_api_version") {

@@ -95,6 +95,25 @@ TEST(ConfigFileInterpolation, AnUnsetOrEmptyVariableIsAnErrorNamingIt) {
   EXPECT_THAT(error_of("settings:\n  PORT: ${1X}\n"), HasSubstr("not a variable name"));
 }
 
+TEST(ConfigFileInterpolation, AKeyOrHeaderWithALineBreakIsRefusedWithoutShowingIt) {
+  const Environment env{{"K", "sk-secret\n"}, {"H", "v\r\nX-Evil: 1"}};
+  const std::string key_error = error_of(
+      "providers:\n  - name: a\n    base_url: http://x/v1\n    keys:\n      - ok\n      - ${K}\n"
+      "routes: {default: a/m}\n",
+      env);
+  EXPECT_EQ(
+      key_error,
+      "f.yaml:6: providers[0].keys[1]: the key holds a line break or another control character");
+  const std::string header_error = error_of(
+      "providers:\n  - name: a\n    base_url: http://x/v1\n    headers:\n      X-Team: ${H}\n"
+      "routes: {default: a/m}\n",
+      env);
+  EXPECT_EQ(
+      header_error,
+      "f.yaml:5: providers[0].headers.X-Team: the value holds a line break or another control "
+      "character");
+}
+
 struct BadFile {
   std::string yaml;
   std::string error;  // the start of the message
