@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(
   clang-16 libclang-rt-16-dev cmake make pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
+  libssl-dev libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   nodejs npm
 )
 mode=${1:-}

@@ -1,5 +1,6 @@
 #pragma once
-// `ccgate check`: one real upstream call with SMALL_MODEL, reported in plain words.
+// `ccgate check`: the configuration is valid (it loaded), then one tiny real chat request to each
+// provider, all at once, reported one line per provider. Exit 0 only if every provider answered.
 
 #include "app/config.hpp"
 

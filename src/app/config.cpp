@@ -8,6 +8,9 @@
 #include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
+#include <set>
+
+#include "app/config_file.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -16,9 +19,11 @@ using std::chrono::milliseconds;
 
 class Reader {
  public:
-  explicit Reader(const Environment& env) : env_(env) {}
+  // file: the configuration file whose settings: are in env (their errors name its line).
+  Reader(const Environment& env, const ConfigFile* file) : env_(env), file_(file) {}
 
   std::string text(std::string_view name, std::string fallback = {}) const {
+    asked_.emplace(name);
     const auto found = env_.find(name);
     if (found == env_.end() || found->second.empty()) return fallback;
     return found->second;
@@ -32,8 +37,8 @@ class Reader {
     long long parsed = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
-      throw ConfigError(fmt::format("{}={}: expected a whole number from {} to {}", name,
-                                    quoted_value(value), min, max));
+      throw ConfigError(fmt::format("{}{}={}: expected a whole number from {} to {}", origin(name),
+                                    name, quoted_value(value), min, max));
     return parsed;
   }
 
@@ -51,8 +56,8 @@ class Reader {
       parsed = std::strtod(value.c_str(), &end);
       if (end != value.c_str() + value.size() || !std::isfinite(parsed) || parsed <= 0 ||
           parsed > 86400.0 * 7)
-        throw ConfigError(fmt::format("{}={}: expected a number of seconds greater than 0", name,
-                                      quoted_value(value)));
+        throw ConfigError(fmt::format("{}{}={}: expected a number of seconds greater than 0",
+                                      origin(name), name, quoted_value(value)));
     }
     // Rounded up: 0.0001 s must not become a zero timeout (a ping loop would spin).
     return milliseconds(static_cast<long long>(std::ceil(parsed * 1000.0)));
@@ -60,8 +65,23 @@ class Reader {
 
   const Environment& env() const { return env_; }
 
+  // "FILE:LINE: settings.NAME: " when the value read for NAME is the file's.
+  std::string origin(std::string_view name) const {
+    if (!file_) return {};
+    const auto found = env_.find(name);
+    const auto setting = file_->settings.find(name);
+    if (found == env_.end() || setting == file_->settings.end() ||
+        found->second != setting->second.value)
+      return {};
+    return file_->origin(name);
+  }
+
+  bool asked(std::string_view name) const { return asked_.contains(name); }
+
  private:
   const Environment& env_;
+  const ConfigFile* file_;
+  mutable std::set<std::string, std::less<>> asked_;  // every name read: the known variables
 };
 
 std::string log_level_from(const Reader& read) {
@@ -74,9 +94,9 @@ std::string log_level_from(const Reader& read) {
                                                  "error", "critical", "off"};
   for (auto level : kLevels)
     if (value == level) return value;
-  throw ConfigError(
-      fmt::format("LOG_LEVEL={}: expected one of trace, debug, info, warning, error, critical, off",
-                  quoted_value(read.text("LOG_LEVEL"))));
+  throw ConfigError(fmt::format(
+      "{}LOG_LEVEL={}: expected one of trace, debug, info, warning, error, critical, off",
+      read.origin("LOG_LEVEL"), quoted_value(read.text("LOG_LEVEL"))));
 }
 
 std::string http_url(const Reader& read, std::string_view name, std::string fallback) {
@@ -84,8 +104,8 @@ std::string http_url(const Reader& read, std::string_view name, std::string fall
   auto parsed = boost::urls::parse_uri(value);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
       parsed->host().empty())
-    throw ConfigError(
-        fmt::format("{}={}: expected an http:// or https:// URL", name, quoted_value(value)));
+    throw ConfigError(fmt::format("{}{}={}: expected an http:// or https:// URL", read.origin(name),
+                                  name, quoted_value(value)));
   return value;
 }
 
@@ -153,22 +173,119 @@ void warn_about_open_doors(Config& config) {
   if (config.gateway.api_key.empty()) warn("gateway", "GATEWAY_API_KEY");
 }
 
-void load_upstream(const Reader& read, Config& config) {
-  auto& up = config.upstream;
-  up.base_url = http_url(read, "OPENAI_BASE_URL", "https://api.openai.com/v1");
-  if (read.has("OPENAI_API_KEY")) up.api_keys = {read.text("OPENAI_API_KEY")};
-  up.azure_api_version = read.text("AZURE_API_VERSION");
-  up.custom_headers = custom_headers(read.env());
+// What a provider does not say for itself: the timeouts and retries of the variables.
+upstream::Settings provider_defaults(const Reader& read) {
+  upstream::Settings up;
   up.max_retries = static_cast<int>(read.integer("MAX_RETRIES", 2, 0, 10));
   const auto request_timeout = read.seconds("REQUEST_TIMEOUT", 90);
   up.timeouts.connect = read.seconds("CONNECT_TIMEOUT", 10);
   up.timeouts.first_byte = request_timeout;
   up.timeouts.idle = read.has("IDLE_TIMEOUT") ? read.seconds("IDLE_TIMEOUT", 90) : request_timeout;
   up.timeouts.total = read.seconds("TOTAL_TIMEOUT", 3600);
+  return up;
+}
+
+// Without providers: in a file, the single-provider variables are one provider named "openai"
+// with the three model tiers and MODEL_MAP's aliases as its routes: ccgate as it always was.
+routing::Catalog implicit_catalog(const Reader& read, upstream::Settings defaults, Config& config) {
+  routing::Provider provider;
+  provider.name = "openai";
+  provider.settings = std::move(defaults);
+  auto& up = provider.settings;
+  up.base_url = http_url(read, "OPENAI_BASE_URL", "https://api.openai.com/v1");
+  if (read.has("OPENAI_API_KEY")) up.api_keys = {read.text("OPENAI_API_KEY")};
+  up.azure_api_version = read.text("AZURE_API_VERSION");
+  up.custom_headers = custom_headers(read.env());
   if (up.api_keys.empty())
     config.warnings.push_back(
         "OPENAI_API_KEY is not set: upstream requests carry no key (fine for a local Ollama)");
+  provider.reasoning_prefixes = translate::ReasoningModels{}.prefixes;
+  if (read.has("REASONING_MODELS"))
+    provider.reasoning_prefixes = comma_list(read.text("REASONING_MODELS"));
 
+  const std::string big = read.text("BIG_MODEL", "gpt-4o");
+  const std::string middle = read.text("MIDDLE_MODEL", big);
+  const std::string small = read.text("SMALL_MODEL", "gpt-4o-mini");
+  std::vector<std::pair<std::string, std::string>> aliases;
+  try {
+    aliases = translate::parse_model_aliases(read.text("MODEL_MAP"));
+  } catch (const std::invalid_argument& bad) {
+    throw ConfigError(fmt::format("{}MODEL_MAP: {}", read.origin("MODEL_MAP"), bad.what()));
+  }
+  routing::Catalog catalog;
+  catalog.providers.push_back(std::move(provider));
+  auto& routes = catalog.routes;
+  routes.opus = {{0, big}};
+  routes.sonnet = {{0, middle}};
+  routes.haiku = {{0, small}};
+  routes.fallback = {{0, middle}};
+  for (auto& [client, upstream_model] : aliases)
+    routes.models.emplace_back(std::move(client), routing::Chain{{0, std::move(upstream_model)}});
+  return catalog;
+}
+
+constexpr std::string_view kSingleProviderVariables[] = {
+    "OPENAI_BASE_URL", "OPENAI_API_KEY", "AZURE_API_VERSION", "BIG_MODEL",
+    "MIDDLE_MODEL",    "SMALL_MODEL",    "MODEL_MAP",         "REASONING_MODELS"};
+
+bool single_provider_variable(std::string_view name) {
+  return name.starts_with("CUSTOM_HEADER_") ||
+         std::find(std::begin(kSingleProviderVariables), std::end(kSingleProviderVariables),
+                   name) != std::end(kSingleProviderVariables);
+}
+
+// With providers: in the file, the single-provider variables do nothing: told once, by name
+// (their values may be keys).
+void warn_about_unused_variables(const Reader& read, const ConfigFile& file, Config& config) {
+  std::vector<std::string> unused;
+  for (const auto& [name, value] : read.env())
+    if (single_provider_variable(name) && !value.empty()) unused.push_back(name);
+  if (unused.empty()) return;
+  config.warnings.push_back(fmt::format(
+      "{} has providers:, so {} {} not used (each provider of the file has its own settings)",
+      file.name, boost::algorithm::join(unused, ", "), unused.size() == 1 ? "is" : "are"));
+}
+
+// A setting of the file that no part of ccgate read is a typo (or a variable that does not
+// apply): an error, not silence.
+void refuse_unknown_settings(const Reader& read, const ConfigFile& file) {
+  const bool providers = file.has_providers();
+  for (const auto& [name, setting] : file.settings) {
+    if (read.asked(name)) continue;
+    if (!providers && name.starts_with("CUSTOM_HEADER_") && name.size() > 14) continue;
+    if (providers && single_provider_variable(name))
+      throw ConfigError(fmt::format(
+          "{}not used with providers: (give each provider its base_url, api_key, headers and "
+          "models, and the routes their targets)",
+          file.origin(name)));
+    throw ConfigError(
+        fmt::format("{}not a ccgate variable (the README's configuration table "
+                    "lists them)",
+                    file.origin(name)));
+  }
+}
+
+// The proxy door still maps model names with translate::ModelMap and one provider until it
+// routes each request: the routes of the catalog as that map.
+void bridge_translation(const routing::Catalog& catalog, translate::RequestOptions& translation) {
+  const auto& routes = catalog.routes;
+  const auto first = [&](const routing::Chain& chain) {
+    return chain.empty() ? routes.fallback.front().model : chain.front().model;
+  };
+  auto& models = translation.models;
+  models.big_model = first(routes.opus);
+  models.middle_model = first(routes.sonnet);
+  models.small_model = first(routes.haiku);
+  models.aliases.clear();
+  for (const auto& [client, chain] : routes.models)
+    models.aliases.emplace_back(client, chain.front().model);
+  const auto& provider = catalog.providers[routes.fallback.front().provider];
+  translation.reasoning.prefixes = provider.reasoning_prefixes;
+  for (const auto& [model, quirks] : provider.models)
+    if (quirks.reasoning) translation.reasoning.prefixes.push_back(model);
+}
+
+void load_client(const Reader& read, Config& config) {
   if (read.has("UPSTREAM_MAX_IDLE"))
     config.upstream_max_idle =
         static_cast<std::size_t>(read.integer("UPSTREAM_MAX_IDLE", 0, 0, 10'000'000));
@@ -176,7 +293,8 @@ void load_upstream(const Reader& read, Config& config) {
 
   auto& proxy = config.client.proxy;
   auto either = [&](const char* upper, const char* lower) {
-    return read.has(lower) ? read.text(lower) : read.text(upper);
+    const std::string upper_value = read.text(upper);  // both read: both are known names
+    return read.has(lower) ? read.text(lower) : upper_value;
   };
   proxy.https_proxy = either("HTTPS_PROXY", "https_proxy");
   proxy.http_proxy = either("HTTP_PROXY", "http_proxy");
@@ -185,17 +303,7 @@ void load_upstream(const Reader& read, Config& config) {
 
 void load_translation(const Reader& read, Config& config) {
   auto& translation = config.proxy.translation;
-  auto& models = translation.models;
-  models.big_model = read.text("BIG_MODEL", "gpt-4o");
-  models.middle_model = read.text("MIDDLE_MODEL", models.big_model);
-  models.small_model = read.text("SMALL_MODEL", "gpt-4o-mini");
-  try {
-    models.aliases = translate::parse_model_aliases(read.text("MODEL_MAP"));
-  } catch (const std::invalid_argument& bad) {
-    throw ConfigError(fmt::format("MODEL_MAP: {}", bad.what()));
-  }
-  if (read.has("REASONING_MODELS"))
-    translation.reasoning.prefixes = comma_list(read.text("REASONING_MODELS"));
+  bridge_translation(config.catalog, translation);
   translation.max_tokens_limit = read.optional_integer("MAX_TOKENS_LIMIT", 1, 100'000'000);
   translation.min_tokens_limit = read.optional_integer("MIN_TOKENS_LIMIT", 1, 100'000'000);
   if (translation.max_tokens_limit && translation.min_tokens_limit &&
@@ -210,7 +318,8 @@ bool on_off(const Reader& read, std::string_view name, bool fallback) {
   boost::algorithm::to_lower(value);
   if (value == "on" || value == "true" || value == "1" || value == "yes") return true;
   if (value == "off" || value == "false" || value == "0" || value == "no") return false;
-  throw ConfigError(fmt::format("{}={}: expected on or off", name, quoted_value(read.text(name))));
+  throw ConfigError(fmt::format("{}{}={}: expected on or off", read.origin(name), name,
+                                quoted_value(read.text(name))));
 }
 
 void load_gateway(const Reader& read, Config& config) {
@@ -247,20 +356,65 @@ void load_input_limits(const Reader& read, Config& config) {
 
 }  // namespace
 
-Config load_config(const Environment& env) {
-  Reader read(env);
+Config load_config(Environment env, const Environment& overrides) {
+  const auto named = [&](std::string_view name) {
+    const auto found = overrides.find(name);
+    if (found != overrides.end()) return found->second;
+    const auto in_env = env.find(name);
+    return in_env == env.end() ? std::string() : in_env->second;
+  };
   Config config;
+  config.config_file = named("CCGATE_CONFIG");
+  std::optional<ConfigFile> file;
+  if (!config.config_file.empty()) {
+    file = read_config_file(config.config_file, env);
+    for (const auto& [name, setting] : file->settings)
+      if (auto& value = env[name]; value.empty()) value = setting.value;
+  }
+  for (const auto& [name, value] : overrides) env.insert_or_assign(name, value);
+
+  Reader read(env, file ? &*file : nullptr);
   config.log_level = log_level_from(read);
   load_server(read, config);
-  load_upstream(read, config);
+  auto defaults = provider_defaults(read);
+  if (file && file->has_providers()) {
+    config.catalog = file_catalog(*file, defaults, env);
+    warn_about_unused_variables(read, *file, config);
+  } else {
+    config.catalog = implicit_catalog(read, std::move(defaults), config);
+  }
+  load_client(read, config);
   load_translation(read, config);
   config.proxy.api_key = read.text("ANTHROPIC_API_KEY");
   config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
   load_gateway(read, config);
   load_input_limits(read, config);
   load_access(read, config);
+  read.text("CCGATE_CONFIG");  // known, though read above
+  if (file) refuse_unknown_settings(read, *file);
   warn_about_open_doors(config);
   return config;
+}
+
+Config load_config_from(const ConfigSources& sources) {
+  Environment overrides = sources.flags;
+  if (!sources.config_file.empty())
+    overrides.insert_or_assign("CCGATE_CONFIG", sources.config_file);
+  Config config = load_config(load_environment(sources.env_file), overrides);
+  config.sources = sources;
+  return config;
+}
+
+std::variant<Config, std::string> reload_config(const ConfigSources& sources) {
+  try {
+    return load_config_from(sources);
+  } catch (const ConfigError& error) {
+    return std::string(error.what());
+  }
+}
+
+const routing::Provider& default_provider(const Config& config) {
+  return config.catalog.providers.at(config.catalog.routes.fallback.front().provider);
 }
 
 std::string shown_url(std::string_view text) {

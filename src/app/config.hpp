@@ -1,10 +1,15 @@
 #pragma once
-// ccgate's configuration, read from an Environment. Every variable is listed in the README's
-// configuration table; a bad value stops start-up with a ConfigError naming the variable.
+// ccgate's configuration, read from an Environment and the optional configuration file
+// (app/config_file). Every variable is listed in the README's configuration table; a bad value
+// stops start-up with a ConfigError naming the variable (and the file's line for a value from it).
+// Precedence, highest first: command-line flags, the process environment, the .env file, the
+// file's settings:, the defaults.
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "app/environment.hpp"
@@ -12,7 +17,7 @@
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "proxy/door.hpp"
-#include "upstream/settings.hpp"
+#include "routing/catalog.hpp"
 
 namespace ccgate::app {
 
@@ -27,6 +32,13 @@ struct AccessSettings {
   std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS, lower case; "*" allows every Host
 };
 
+// Where a configuration comes from; kept to load it again (reload_config).
+struct ConfigSources {
+  std::filesystem::path env_file = ".env";
+  std::string config_file;  // --config; empty: CCGATE_CONFIG, if set
+  Environment flags;        // the command-line flags as variables (HOST, PORT, LOG_LEVEL)
+};
+
 struct Config {
   http::ServerOptions server;  // max_connections 0: derived from the fd limit at start-up
   AccessSettings access;
@@ -34,14 +46,29 @@ struct Config {
   // UPSTREAM_MAX_IDLE, pooled upstream connections kept per event loop; unset: as many as the
   // loop's share of MAX_CONNECTIONS (the pool follows the load, and idle ones expire).
   std::optional<std::size_t> upstream_max_idle;
-  upstream::Settings upstream;
+  // The providers and routes: the file's providers:, or one provider "openai" from OPENAI_BASE_URL
+  // and the other single-provider variables.
+  routing::Catalog catalog;
   proxy::Settings proxy;
   gateway::Settings gateway;          // cli_base_url "self" and mcp_base_url are resolved at start
   std::string log_level = "info";     // spdlog level name
   std::vector<std::string> warnings;  // told once at start-up
+  std::string config_file;            // the file read ("": none)
+  ConfigSources sources;              // how it was loaded: reload_config(config.sources)
 };
 
-Config load_config(const Environment& env);
+// env: the process environment and the .env file. overrides: the flags, above everything; a
+// CCGATE_CONFIG among them names the file. Throws ConfigError.
+Config load_config(Environment env, const Environment& overrides = {});
+Config load_config_from(const ConfigSources& sources);
+
+// The same loading for a reload (SIGHUP): the .env file and the configuration file read again;
+// an error is returned as its message, and the running configuration is left alone.
+std::variant<Config, std::string> reload_config(const ConfigSources& sources);
+
+// The provider the proxy door sends every request to until it routes each request: the first
+// target of routes.default.
+const routing::Provider& default_provider(const Config& config);
 
 // A configured URL as ccgate shows it (/health, logs): without credentials, query or fragment.
 std::string shown_url(std::string_view url);

@@ -1,6 +1,6 @@
 // ccgate: one binary, two doors between the Anthropic and OpenAI API worlds.
 //   ccgate [serve]   run the server (default)
-//   ccgate check     validate the configuration and make one real upstream call
+//   ccgate check     validate the configuration and call every provider once
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -16,15 +16,16 @@ namespace {
 
 struct Flags {
   std::string env_file = ".env";
+  std::string config_file;
   std::string host, port, log_level;
 };
 
-ccgate::app::Environment environment_with_flags(const Flags& flags) {
-  auto env = ccgate::app::load_environment(flags.env_file);
-  if (!flags.host.empty()) env["HOST"] = flags.host;
-  if (!flags.port.empty()) env["PORT"] = flags.port;
-  if (!flags.log_level.empty()) env["LOG_LEVEL"] = flags.log_level;
-  return env;
+ccgate::app::ConfigSources sources_of(const Flags& flags) {
+  ccgate::app::ConfigSources sources{.env_file = flags.env_file, .config_file = flags.config_file};
+  if (!flags.host.empty()) sources.flags["HOST"] = flags.host;
+  if (!flags.port.empty()) sources.flags["PORT"] = flags.port;
+  if (!flags.log_level.empty()) sources.flags["LOG_LEVEL"] = flags.log_level;
+  return sources;
 }
 
 void set_up_logging(const std::string& level) {
@@ -40,11 +41,14 @@ void set_up_logging(const std::string& level) {
 int main(int argc, char** argv) {
   CLI::App cli{
       "ccgate: serves the Anthropic Messages API from any OpenAI-compatible provider.\n"
-      "Configuration comes from the environment and ./.env (see the README)."};
+      "Configuration comes from the flags, the environment, ./.env and the optional YAML file of\n"
+      "--config (see the README and ccgate.example.yaml)."};
   cli.set_version_flag("-V,--version", "ccgate " CCGATE_VERSION);
   Flags flags;
   cli.add_option("--env-file", flags.env_file, "file of KEY=VALUE lines read after the environment")
       ->capture_default_str();
+  cli.add_option("--config", flags.config_file,
+                 "YAML configuration file: settings, providers, routes (CCGATE_CONFIG)");
   cli.add_option("--host", flags.host,
                  "address to listen on (HOST, default 127.0.0.1: this machine only)");
   cli.add_option("--port", flags.port,
@@ -52,8 +56,8 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error (LOG_LEVEL)");
   auto* serve = cli.add_subcommand("serve", "run the server (the default)");
   auto* check = cli.add_subcommand("check",
-                                   "validate the configuration, then make one real "
-                                   "upstream call and report the result");
+                                   "validate the configuration, then call every provider once "
+                                   "and report one line each (exit 0 only if all answer)");
   cli.require_subcommand(0, 1);
   // "ccgate serve --port 0" means "ccgate --port 0 serve".
   serve->fallthrough();
@@ -62,7 +66,7 @@ int main(int argc, char** argv) {
 
   ccgate::app::Config config;
   try {
-    config = ccgate::app::load_config(environment_with_flags(flags));
+    config = ccgate::app::load_config_from(sources_of(flags));
   } catch (const ccgate::app::ConfigError& error) {
     std::fprintf(stderr, "ccgate: configuration error: %s\n", error.what());
     return 2;

@@ -45,7 +45,7 @@ json::value about() {
 }
 
 json::value health_report(const Config& config, std::chrono::seconds uptime) {
-  const auto& up = config.upstream;
+  const auto& up = default_provider(config).settings;
   return {{"status", "healthy"},
           {"version", CCGATE_VERSION},
           {"uptime_seconds", uptime.count()},

@@ -25,7 +25,7 @@ struct LoopState {
             boost::asio::io_context& loop, boost::asio::ssl::context& tls, gateway::Door& gateway,
             std::chrono::steady_clock::time_point started)
       : client(loop.get_executor(), tls, client_options),
-        provider(config.upstream, client),
+        provider(default_provider(config).settings, client),
         proxy(config.proxy, provider),
         routes(config, proxy, gateway, started) {}
 
@@ -132,7 +132,7 @@ int run_server(const Config& config) {
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {
     spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
-                 config.server.host, port, shown_url(config.upstream.base_url));
+                 config.server.host, port, shown_url(default_provider(config).settings.base_url));
   });
   spdlog::info("ccgate stopped");
   return 0;

@@ -37,12 +37,12 @@ TEST(Config, DefaultsMatchTheOriginalProxy) {
   EXPECT_EQ(config.server.max_connections, 0u);  // derived from the fd limit at start-up
   EXPECT_TRUE(config.access.cors_origins.empty());
   EXPECT_TRUE(config.access.allowed_hosts.empty());
-  EXPECT_EQ(config.upstream.base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(default_provider(config).settings.base_url, "https://api.openai.com/v1");
   EXPECT_EQ(config.proxy.translation.models.big_model, "gpt-4o");
   EXPECT_EQ(config.proxy.translation.models.middle_model, "gpt-4o");
   EXPECT_EQ(config.proxy.translation.models.small_model, "gpt-4o-mini");
-  EXPECT_EQ(config.upstream.max_retries, 2);
-  EXPECT_EQ(config.upstream.timeouts.first_byte, std::chrono::seconds(90));
+  EXPECT_EQ(default_provider(config).settings.max_retries, 2);
+  EXPECT_EQ(default_provider(config).settings.timeouts.first_byte, std::chrono::seconds(90));
   EXPECT_FALSE(config.proxy.translation.max_tokens_limit.has_value());
   EXPECT_FALSE(config.proxy.translation.min_tokens_limit.has_value());
   EXPECT_EQ(config.server.body_limit, 32u * 1024 * 1024);
@@ -81,22 +81,22 @@ TEST(Config, ReadsEveryVariable) {
                                      {"CORS_ORIGINS", "http://A.example/, *"},
                                      {"ALLOWED_HOSTS", "Box.Lan"}});
   EXPECT_TRUE(config.warnings.empty());
-  EXPECT_EQ(config.upstream.api_keys, std::vector<std::string>{"sk-x"});
-  EXPECT_TRUE(config.upstream.azure());
+  EXPECT_EQ(default_provider(config).settings.api_keys, std::vector<std::string>{"sk-x"});
+  EXPECT_TRUE(default_provider(config).settings.azure());
   EXPECT_EQ(config.proxy.api_key, "client-key");
   EXPECT_EQ(config.server.port, 0);
   EXPECT_EQ(config.log_level, "warn");
   EXPECT_EQ(config.proxy.translation.max_tokens_limit, 4096);
   EXPECT_EQ(config.proxy.translation.min_tokens_limit, 100);
-  EXPECT_EQ(config.upstream.timeouts.first_byte, std::chrono::milliseconds(1500));
-  EXPECT_EQ(config.upstream.timeouts.idle, std::chrono::milliseconds(1500));
-  EXPECT_EQ(config.upstream.max_retries, 0);
+  EXPECT_EQ(default_provider(config).settings.timeouts.first_byte, std::chrono::milliseconds(1500));
+  EXPECT_EQ(default_provider(config).settings.timeouts.idle, std::chrono::milliseconds(1500));
+  EXPECT_EQ(default_provider(config).settings.max_retries, 0);
   EXPECT_EQ(config.proxy.translation.models.upstream_for("claude-x"), "gpt-y");
   EXPECT_EQ(config.proxy.translation.reasoning.prefixes,
             (std::vector<std::string>{"o9", "deepseek-r"}));
   EXPECT_EQ(config.proxy.ping_interval, std::chrono::seconds(2));
-  ASSERT_EQ(config.upstream.custom_headers.size(), 1u);
-  EXPECT_EQ(config.upstream.custom_headers[0],
+  ASSERT_EQ(default_provider(config).settings.custom_headers.size(), 1u);
+  EXPECT_EQ(default_provider(config).settings.custom_headers[0],
             (std::pair<std::string, std::string>{"X-API-KEY", "v"}));
   EXPECT_EQ(config.client.proxy.https_proxy, "http://proxy:3128");
   EXPECT_EQ(config.client.proxy.no_proxy, "internal");

@@ -46,8 +46,9 @@ TEST(Config, ASubMillisecondDurationIsOneMillisecondNotZero) {
   const Config config = load_config({{"PING_INTERVAL", "0.0001"}, {"TOOL_CACHE_TTL", "1e-9"}});
   EXPECT_EQ(config.proxy.ping_interval, std::chrono::milliseconds(1));
   EXPECT_EQ(config.gateway.tool_cache_ttl, std::chrono::milliseconds(1));
-  EXPECT_EQ(load_config({{"REQUEST_TIMEOUT", "1.5"}}).upstream.timeouts.first_byte,
-            std::chrono::milliseconds(1500));
+  EXPECT_EQ(
+      default_provider(load_config({{"REQUEST_TIMEOUT", "1.5"}})).settings.timeouts.first_byte,
+      std::chrono::milliseconds(1500));
 }
 
 }  // namespace

@@ -1,0 +1,580 @@
+#include "app/config_file.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <boost/algorithm/string.hpp>
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "app/config.hpp"
+#include "routing/presets.hpp"
+#include "translate/model_map.hpp"
+#include "translate/request.hpp"
+
+namespace ccgate::app {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool variable_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool provider_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// RFC 9110 token characters: what a header name may hold.
+bool header_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool http_url(std::string_view text) {
+  auto parsed = boost::urls::parse_uri(text);
+  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https") &&
+         !parsed->host().empty();
+}
+
+// A URL's user and password are never shown; text that is no URL at all is shown as it is.
+std::string url_as_shown(const std::string& text) {
+  return boost::urls::parse_uri(text) ? shown_url(text) : text;
+}
+
+// Reads one file's nodes: each value interpolated, each error with the file, line and key path.
+class Parser {
+ public:
+  Parser(const std::string& file, const Environment& env) : file_(file), env_(env) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, std::string_view path, std::string_view what) const {
+    const YAML::Mark mark = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
+    // An empty value ("key:") is marked where the next token starts: its key's line is meant.
+    const int line = mark.is_null() || (at.IsNull() && key_line_ > 0) ? key_line_ : mark.line + 1;
+    throw ConfigError(fmt::format("{}:{}: {}: {}", file_, line, path, what));
+  }
+
+  std::string interpolate(const std::string& raw, const YAML::Node& at,
+                          std::string_view path) const {
+    std::string out;
+    for (std::size_t i = 0; i < raw.size();) {
+      if (raw.compare(i, 3, "$${") == 0) {
+        out += "${";
+        i += 3;
+        continue;
+      }
+      if (raw.compare(i, 2, "${") != 0) {
+        out.push_back(raw[i++]);
+        continue;
+      }
+      const auto close = raw.find('}', i + 2);
+      if (close == std::string::npos)
+        fail(at, path, "\"${\" without its \"}\" (write $${ for a literal ${)");
+      const std::string name = raw.substr(i + 2, close - i - 2);
+      if (!variable_name(name))
+        fail(at, path, fmt::format("${{{}}} is not a variable name", quoted_value(name)));
+      const auto found = env_.find(name);
+      if (found == env_.end()) fail(at, path, fmt::format("${{{}}}: {} is not set", name, name));
+      if (found->second.empty()) fail(at, path, fmt::format("${{{}}}: {} is empty", name, name));
+      out += found->second;
+      i = close + 1;
+    }
+    return out;
+  }
+
+  std::string text(const YAML::Node& node, std::string_view path) const {
+    if (!node.IsScalar())
+      fail(node, path, node.IsNull() ? "a value is required" : "expected a single value");
+    return interpolate(node.Scalar(), node, path);
+  }
+
+  std::string non_empty(const YAML::Node& node, std::string_view path) const {
+    std::string value = text(node, path);
+    if (value.empty()) fail(node, path, "must not be empty");
+    return value;
+  }
+
+  long long integer(const YAML::Node& node, std::string_view path, long long min,
+                    long long max) const {
+    const std::string value = text(node, path);
+    long long parsed = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
+      fail(node, path,
+           fmt::format("{}: expected a whole number from {} to {}", quoted_value(value), min, max));
+    return parsed;
+  }
+
+  milliseconds seconds(const YAML::Node& node, std::string_view path) const {
+    const std::string value = text(node, path);
+    char* end = nullptr;
+    const double parsed = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(parsed) ||
+        parsed <= 0 || parsed > 86400.0 * 7)
+      fail(node, path,
+           fmt::format("{}: expected a number of seconds greater than 0", quoted_value(value)));
+    return milliseconds(static_cast<long long>(std::ceil(parsed * 1000.0)));
+  }
+
+  bool boolean(const YAML::Node& node, std::string_view path) const {
+    std::string value = boost::algorithm::to_lower_copy(text(node, path));
+    if (value == "true" || value == "yes" || value == "on") return true;
+    if (value == "false" || value == "no" || value == "off") return false;
+    fail(node, path, fmt::format("{}: expected true or false", quoted_value(value)));
+  }
+
+  // Calls on_entry(key, key node, value node) for each entry of a mapping (null: none). A key
+  // given twice is an error, and so is one on_entry does not know (it returns false).
+  void each(const YAML::Node& map, std::string_view path, std::string_view expected,
+            const std::function<bool(const std::string&, const YAML::Node&, const YAML::Node&)>&
+                on_entry) const {
+    if (map.IsNull()) return;
+    if (!map.IsMap()) fail(map, path, "expected a mapping (key: value lines)");
+    std::vector<std::string> seen;
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) fail(entry.first, path, "a key must be a single value");
+      const std::string& key = entry.first.Scalar();
+      const std::string key_path = path.empty() ? key : fmt::format("{}.{}", path, key);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        fail(entry.first, key_path, "given twice");
+      seen.push_back(key);
+      key_line_ = entry.first.Mark().line + 1;
+      if (!on_entry(key, entry.first, entry.second))
+        fail(entry.first, key_path,
+             expected.empty() ? std::string("unknown key")
+                              : fmt::format("unknown key (expected one of: {})", expected));
+    }
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  const std::string& file_;
+  const Environment& env_;
+  mutable int key_line_ = 1;  // the line of the key whose value is being read
+};
+
+// ---- settings: ------------------------------------------------------------------------------
+
+std::map<std::string, FileSetting, std::less<>> read_settings(const Parser& parse,
+                                                              const YAML::Node& node) {
+  std::map<std::string, FileSetting, std::less<>> settings;
+  parse.each(node, "settings", "",
+             [&](const std::string& key, const YAML::Node& at, const YAML::Node& value) {
+               const std::string path = "settings." + key;
+               if (!variable_name(key)) parse.fail(at, path, "not a variable name");
+               if (key == "CCGATE_CONFIG")
+                 parse.fail(at, path,
+                            "names the file itself: give it with --config or the environment");
+               settings.emplace(key, FileSetting{parse.text(value, path), at.Mark().line + 1});
+               return true;
+             });
+  return settings;
+}
+
+// ---- providers: -----------------------------------------------------------------------------
+
+void apply_quirk(const Parser& parse, const std::string& key, const YAML::Node& value,
+                 const std::string& path, translate::ModelQuirks& quirks, bool& known) {
+  known = true;
+  if (key == "max_output_tokens")
+    quirks.max_output_tokens = parse.integer(value, path, 1, translate::kMaxTokensBound);
+  else if (key == "reasoning")
+    quirks.reasoning = parse.boolean(value, path);
+  else if (key == "tool_choice")
+    quirks.tool_choice = parse.boolean(value, path);
+  else if (key == "parallel_tool_calls")
+    quirks.parallel_tool_calls = parse.boolean(value, path);
+  else if (key == "stream_options")
+    quirks.stream_options = parse.boolean(value, path);
+  else if (key == "reasoning_round_trip")
+    quirks.reasoning_round_trip = parse.boolean(value, path);
+  else
+    known = false;
+}
+
+constexpr std::string_view kQuirkKeys =
+    "max_output_tokens, reasoning, tool_choice, parallel_tool_calls, stream_options, "
+    "reasoning_round_trip";
+
+void read_quirks(const Parser& parse, const YAML::Node& node, const std::string& path,
+                 translate::ModelQuirks& quirks) {
+  parse.each(node, path, kQuirkKeys,
+             [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+               bool known = false;
+               apply_quirk(parse, key, value, path + "." + key, quirks, known);
+               return known;
+             });
+}
+
+std::pair<std::string, translate::ModelQuirks>* listed(routing::Provider& provider,
+                                                       std::string_view model) {
+  for (auto& entry : provider.models)
+    if (boost::algorithm::iequals(entry.first, model)) return &entry;
+  return nullptr;
+}
+
+// The file's models: "*" first (the default for models not listed), then each model, starting
+// from the preset's entry for it or from the default.
+void read_models(const Parser& parse, const YAML::Node& node, const std::string& path,
+                 routing::Provider& provider) {
+  if (!node.IsNull() && !node.IsMap()) parse.fail(node, path, "expected a mapping of models");
+  if (node.IsMap() && node["*"])
+    read_quirks(parse, node["*"], path + ".*", provider.default_quirks);
+  std::vector<std::string> file_models;
+  parse.each(
+      node, path, "", [&](const std::string& model, const YAML::Node& at, const YAML::Node& value) {
+        if (model == "*") return true;
+        const std::string model_path = path + "." + model;
+        if (std::any_of(file_models.begin(), file_models.end(), [&](const std::string& other) {
+              return boost::algorithm::iequals(other, model);
+            }))
+          parse.fail(at, model_path, "given twice (model names are matched case-insensitively)");
+        file_models.push_back(model);
+        auto* entry = listed(provider, model);
+        if (!entry) {
+          translate::ModelQuirks quirks = provider.default_quirks;
+          quirks.reasoning = quirks.reasoning ||
+                             translate::ReasoningModels{provider.reasoning_prefixes}.matches(model);
+          provider.models.emplace_back(model, quirks);
+          entry = &provider.models.back();
+        }
+        read_quirks(parse, value, model_path, entry->second);
+        return true;
+      });
+}
+
+bool control_character(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+}
+
+// A key goes into a header line: a line break in it (a .env or secret file's trailing newline)
+// would end the header. Never shown.
+std::string api_key(const Parser& parse, const YAML::Node& node, const std::string& path) {
+  std::string key = parse.non_empty(node, path);
+  if (std::any_of(key.begin(), key.end(), control_character))
+    parse.fail(node, path, "the key holds a line break or another control character");
+  return key;
+}
+
+void read_keys(const Parser& parse, const YAML::Node& node, const std::string& path,
+               std::vector<std::string>& keys) {
+  if (!node.IsSequence() || node.size() == 0)
+    parse.fail(node, path, "expected a list of keys (leave it out for a provider without a key)");
+  for (std::size_t i = 0; i < node.size(); ++i)
+    keys.push_back(api_key(parse, node[i], fmt::format("{}[{}]", path, i)));
+}
+
+void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
+                  upstream::Headers& headers) {
+  parse.each(node, path, "",
+             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
+               const std::string header_path = path + "." + name;
+               if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
+               std::string text = parse.text(value, header_path);
+               // The value is never shown: headers carry credentials.
+               // RFC 9110 allows HTAB in a field value, no other control character.
+               if (std::any_of(text.begin(), text.end(),
+                               [](char c) { return c != '\t' && control_character(c); }))
+                 parse.fail(value, header_path,
+                            "the value holds a line break or another control character");
+               headers.emplace_back(name, std::move(text));
+               return true;
+             });
+}
+
+void read_timeouts(const Parser& parse, const YAML::Node& node, const std::string& path,
+                   http::ClientTimeouts& timeouts) {
+  parse.each(node, path, "connect, first_byte, idle, total",
+             [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+               const std::string key_path = path + "." + key;
+               if (key == "connect")
+                 timeouts.connect = parse.seconds(value, key_path);
+               else if (key == "first_byte")
+                 timeouts.first_byte = parse.seconds(value, key_path);
+               else if (key == "idle")
+                 timeouts.idle = parse.seconds(value, key_path);
+               else if (key == "total")
+                 timeouts.total = parse.seconds(value, key_path);
+               else
+                 return false;
+               return true;
+             });
+}
+
+constexpr std::string_view kProviderKeys =
+    "name, preset, base_url, api_key, keys, azure_api_version, headers, timeouts, max_retries, "
+    "max_concurrent, models";
+
+routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
+                                const std::string& path, const upstream::Settings& defaults) {
+  if (!node.IsMap()) parse.fail(node, path, "expected a mapping (name:, base_url:, …)");
+  routing::Provider provider;
+  provider.settings = defaults;
+  provider.settings.base_url.clear();
+  provider.settings.api_keys.clear();
+  provider.settings.azure_api_version.clear();
+  provider.settings.custom_headers.clear();
+  provider.reasoning_prefixes = translate::ReasoningModels{}.prefixes;
+  if (const auto preset_node = node["preset"]) {
+    const std::string name = parse.text(preset_node, path + ".preset");
+    const routing::Preset* preset = routing::find_preset(name);
+    if (!preset)
+      parse.fail(preset_node, path + ".preset",
+                 fmt::format("{} is not a preset (expected one of: {})", quoted_value(name),
+                             routing::preset_names()));
+    provider.preset = preset->name;
+    provider.settings.base_url = preset->base_url;
+    provider.settings.azure_api_version = preset->azure_api_version;
+    provider.default_quirks = preset->default_quirks;
+    provider.reasoning_prefixes = preset->reasoning_prefixes;
+    provider.models = preset->models;
+  }
+  bool has_name = false;
+  parse.each(
+      node, path, kProviderKeys,
+      [&](const std::string& key, const YAML::Node& at, const YAML::Node& value) {
+        const std::string key_path = path + "." + key;
+        if (key == "name") {
+          provider.name = parse.text(value, key_path);
+          if (!provider_name(provider.name))
+            parse.fail(value, key_path,
+                       fmt::format("{}: expected lower-case letters, digits, '_', '.' or '-'",
+                                   quoted_value(provider.name)));
+          has_name = true;
+        } else if (key == "preset" || key == "models") {
+          // read before and after the other keys
+        } else if (key == "base_url") {
+          provider.settings.base_url = parse.text(value, key_path);
+          if (!http_url(provider.settings.base_url))
+            parse.fail(value, key_path,
+                       fmt::format("{}: expected an http:// or https:// URL",
+                                   quoted_value(url_as_shown(provider.settings.base_url))));
+        } else if (key == "api_key") {
+          if (node["keys"]) parse.fail(at, key_path, "give api_key or keys, not both");
+          provider.settings.api_keys = {api_key(parse, value, key_path)};
+        } else if (key == "keys") {
+          read_keys(parse, value, key_path, provider.settings.api_keys);
+        } else if (key == "azure_api_version") {
+          provider.settings.azure_api_version = parse.non_empty(value, key_path);
+        } else if (key == "headers") {
+          read_headers(parse, value, key_path, provider.settings.custom_headers);
+        } else if (key == "timeouts") {
+          read_timeouts(parse, value, key_path, provider.settings.timeouts);
+        } else if (key == "max_retries") {
+          provider.settings.max_retries = static_cast<int>(parse.integer(value, key_path, 0, 10));
+        } else if (key == "max_concurrent") {
+          provider.max_concurrent =
+              static_cast<std::size_t>(parse.integer(value, key_path, 0, 10'000'000));
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!has_name) parse.fail(node, path, "name: is required");
+  if (provider.settings.base_url.empty())
+    parse.fail(
+        node, path,
+        provider.preset.empty()
+            ? std::string("base_url: is required")
+            : fmt::format("base_url: is required (the {} preset has none)", provider.preset));
+  if (provider.preset == "azure" && provider.settings.azure_api_version.empty())
+    parse.fail(node, path, "azure_api_version: is required");
+  if (const auto models = node["models"]) read_models(parse, models, path + ".models", provider);
+  return provider;
+}
+
+std::vector<routing::Provider> read_providers(const Parser& parse, const YAML::Node& node,
+                                              const upstream::Settings& defaults) {
+  if (!node.IsSequence() || node.size() == 0)
+    parse.fail(node, "providers", "expected a list of providers (- name: …)");
+  std::vector<routing::Provider> providers;
+  std::vector<int> lines;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = fmt::format("providers[{}]", i);
+    routing::Provider provider = read_provider(parse, node[i], path, defaults);
+    for (std::size_t j = 0; j < providers.size(); ++j)
+      if (providers[j].name == provider.name)
+        parse.fail(node[i]["name"], path + ".name",
+                   fmt::format("\"{}\" is already the name of the provider on line {}",
+                               provider.name, lines[j]));
+    lines.push_back(node[i].Mark().line + 1);
+    providers.push_back(std::move(provider));
+  }
+  return providers;
+}
+
+// ---- routes: --------------------------------------------------------------------------------
+
+std::optional<std::size_t> index_of(const std::vector<routing::Provider>& providers,
+                                    std::string_view name) {
+  for (std::size_t i = 0; i < providers.size(); ++i)
+    if (providers[i].name == name) return i;
+  return std::nullopt;
+}
+
+routing::Target read_target(const Parser& parse, const YAML::Node& node, const std::string& path,
+                            const std::vector<routing::Provider>& providers) {
+  const std::string value = parse.text(node, path);
+  const auto slash = value.find('/');  // the model may hold '/' itself (openrouter/openai/gpt-4o)
+  if (slash == std::string::npos)
+    parse.fail(node, path, fmt::format("{}: expected \"provider/model\"", quoted_value(value)));
+  const auto provider = index_of(providers, std::string_view(value).substr(0, slash));
+  if (!provider)
+    parse.fail(node, path,
+               fmt::format("{}: no provider is named {}", quoted_value(value),
+                           quoted_value(value.substr(0, slash))));
+  if (slash + 1 == value.size())
+    parse.fail(node, path, fmt::format("{}: the model is missing", quoted_value(value)));
+  return {*provider, value.substr(slash + 1)};
+}
+
+routing::Chain read_chain(const Parser& parse, const YAML::Node& node, const std::string& path,
+                          const std::vector<routing::Provider>& providers) {
+  if (node.IsScalar()) return {read_target(parse, node, path, providers)};
+  if (!node.IsSequence() || node.size() == 0)
+    parse.fail(node, path, "expected \"provider/model\" or a list of them");
+  routing::Chain chain;
+  for (std::size_t i = 0; i < node.size(); ++i)
+    chain.push_back(read_target(parse, node[i], fmt::format("{}[{}]", path, i), providers));
+  return chain;
+}
+
+constexpr std::string_view kRouteKeys =
+    "default, opus, sonnet, haiku, background, think, long_context, long_context_threshold, "
+    "web_search, models";
+
+// key: the "routes" key itself, where a missing default is reported.
+routing::Routes read_routes(const Parser& parse, const YAML::Node& key, const YAML::Node& node,
+                            const std::vector<routing::Provider>& providers) {
+  routing::Routes routes;
+  bool has_default = false;
+  parse.each(
+      node, "routes", kRouteKeys,
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+        const std::string path = "routes." + key;
+        const auto chain = [&] { return read_chain(parse, value, path, providers); };
+        if (key == "default") {
+          routes.fallback = chain();
+          has_default = true;
+        } else if (key == "opus")
+          routes.opus = chain();
+        else if (key == "sonnet")
+          routes.sonnet = chain();
+        else if (key == "haiku")
+          routes.haiku = chain();
+        else if (key == "background")
+          routes.background = chain();
+        else if (key == "think")
+          routes.think = chain();
+        else if (key == "long_context")
+          routes.long_context = chain();
+        else if (key == "web_search")
+          routes.web_search = chain();
+        else if (key == "long_context_threshold")
+          routes.long_context_threshold = parse.integer(value, path, 1, 100'000'000);
+        else if (key == "models") {
+          parse.each(
+              value, path, "",
+              [&](const std::string& model, const YAML::Node& at, const YAML::Node& targets) {
+                const std::string model_path = path + "." + model;
+                for (const auto& [other, _] : routes.models)
+                  if (boost::algorithm::iequals(other, model))
+                    parse.fail(at, model_path,
+                               "given twice (model names are matched case-insensitively)");
+                routes.models.emplace_back(model,
+                                           read_chain(parse, targets, model_path, providers));
+                return true;
+              });
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!has_default) parse.fail(key, "routes.default", "is required");
+  return routes;
+}
+
+constexpr std::string_view kTopKeys = "settings, providers, routes";
+
+// The key node of a top-level entry (a mapping's value is marked at its first line, the key at
+// the line an error about the entry as a whole should name).
+YAML::Node top_key(const YAML::Node& root, std::string_view name) {
+  for (const auto& entry : root)
+    if (entry.first.Scalar() == name) return entry.first;
+  return YAML::Node();
+}
+
+}  // namespace
+
+bool ConfigFile::has_providers() const {
+  const YAML::Node& top = root;
+  return top.IsMap() && top["providers"];
+}
+
+std::string ConfigFile::origin(std::string_view setting) const {
+  const auto found = settings.find(setting);
+  if (found == settings.end()) return {};
+  return fmt::format("{}:{}: settings.{}: ", name, found->second.line, setting);
+}
+
+ConfigFile parse_config_file(std::string_view text, std::string name, const Environment& env) {
+  ConfigFile file;
+  file.name = std::move(name);
+  try {
+    file.root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", file.name,
+                                  error.mark.is_null() ? 1 : error.mark.line + 1, error.msg));
+  }
+  const Parser parse(file.name, env);
+  const YAML::Node& root = file.root;
+  if (!root.IsNull() && !root.IsMap())
+    parse.fail(root, "(top level)", "expected a mapping (settings:, providers:, routes:)");
+  parse.each(root, "", kTopKeys,
+             [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+               if (key == "settings") file.settings = read_settings(parse, value);
+               return key == "settings" || key == "providers" || key == "routes";
+             });
+  if (root.IsMap() && root["routes"] && !root["providers"])
+    parse.fail(top_key(root, "routes"), "routes",
+               "needs providers: in the same file (without them the variables name one "
+               "provider and its routes)");
+  return file;
+}
+
+ConfigFile read_config_file(const std::string& path, const Environment& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the configuration file", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read the configuration file", path));
+  return parse_config_file(text.str(), path, env);
+}
+
+routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& defaults,
+                              const Environment& env) {
+  const Parser parse(file.name, env);
+  const YAML::Node& root = file.root;
+  routing::Catalog catalog;
+  catalog.providers = read_providers(parse, root["providers"], defaults);
+  if (!root["routes"])
+    parse.fail(top_key(root, "providers"), "routes",
+               "required with providers: (routes.default at least)");
+  catalog.routes = read_routes(parse, top_key(root, "routes"), root["routes"], catalog.providers);
+  return catalog;
+}
+
+}  // namespace ccgate::app
