@@ -35,15 +35,8 @@ std::string probe_model(const routing::Catalog& catalog, std::size_t provider) {
   return models.empty() ? std::string() : models.front().first;
 }
 
-bool reasoning_model(const routing::Provider& provider, std::string_view model) {
-  for (const auto& [name, quirks] : provider.models)
-    if (boost::algorithm::iequals(name, model)) return quirks.reasoning;
-  return provider.default_quirks.reasoning ||
-         translate::ReasoningModels{provider.reasoning_prefixes}.matches(model);
-}
-
 std::string probe_body(const routing::Provider& provider, const std::string& model) {
-  const bool reasoning = reasoning_model(provider, model);
+  const bool reasoning = provider.quirks_for(model).reasoning;
   json::object body{{"model", model},
                     {"messages", json::array{{{"role", "user"}, {"content", "Hello"}}}}};
   body[reasoning ? "max_completion_tokens" : "max_tokens"] = reasoning ? 64 : 5;
@@ -60,7 +53,8 @@ std::string without_keys(std::string text, const upstream::Settings& settings) {
 // settings and model outlive the call (the caller's Probe); body is the coroutine's own.
 asio::awaitable<std::string> call_provider(const upstream::Settings& settings, std::string body,
                                            const std::string& model, http::Client& client) {
-  upstream::Provider provider(settings, client);
+  upstream::KeyPool keys(settings.api_keys.size());
+  const upstream::Provider provider("check", settings, keys, client);
   const auto started = std::chrono::steady_clock::now();
   http::Response response = co_await provider.chat(std::move(body), model);
   std::string answer_text = co_await response.read_all(1024 * 1024);

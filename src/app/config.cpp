@@ -219,6 +219,8 @@ routing::Catalog implicit_catalog(const Reader& read, upstream::Settings default
   routes.sonnet = {{0, middle}};
   routes.haiku = {{0, small}};
   routes.fallback = {{0, middle}};
+  // Today's names stay model names: "openai/gpt-4o" (OpenRouter) is not provider openai's gpt-4o.
+  routes.direct_selection = false;
   for (auto& [client, upstream_model] : aliases)
     routes.models.emplace_back(std::move(client), routing::Chain{{0, std::move(upstream_model)}});
   return catalog;
@@ -265,26 +267,6 @@ void refuse_unknown_settings(const Reader& read, const ConfigFile& file) {
   }
 }
 
-// The proxy door still maps model names with translate::ModelMap and one provider until it
-// routes each request: the routes of the catalog as that map.
-void bridge_translation(const routing::Catalog& catalog, translate::RequestOptions& translation) {
-  const auto& routes = catalog.routes;
-  const auto first = [&](const routing::Chain& chain) {
-    return chain.empty() ? routes.fallback.front().model : chain.front().model;
-  };
-  auto& models = translation.models;
-  models.big_model = first(routes.opus);
-  models.middle_model = first(routes.sonnet);
-  models.small_model = first(routes.haiku);
-  models.aliases.clear();
-  for (const auto& [client, chain] : routes.models)
-    models.aliases.emplace_back(client, chain.front().model);
-  const auto& provider = catalog.providers[routes.fallback.front().provider];
-  translation.reasoning.prefixes = provider.reasoning_prefixes;
-  for (const auto& [model, quirks] : provider.models)
-    if (quirks.reasoning) translation.reasoning.prefixes.push_back(model);
-}
-
 void load_client(const Reader& read, Config& config) {
   if (read.has("UPSTREAM_MAX_IDLE"))
     config.upstream_max_idle =
@@ -303,7 +285,6 @@ void load_client(const Reader& read, Config& config) {
 
 void load_translation(const Reader& read, Config& config) {
   auto& translation = config.proxy.translation;
-  bridge_translation(config.catalog, translation);
   translation.max_tokens_limit = read.optional_integer("MAX_TOKENS_LIMIT", 1, 100'000'000);
   translation.min_tokens_limit = read.optional_integer("MIN_TOKENS_LIMIT", 1, 100'000'000);
   if (translation.max_tokens_limit && translation.min_tokens_limit &&

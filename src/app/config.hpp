@@ -66,8 +66,7 @@ Config load_config_from(const ConfigSources& sources);
 // an error is returned as its message, and the running configuration is left alone.
 std::variant<Config, std::string> reload_config(const ConfigSources& sources);
 
-// The provider the proxy door sends every request to until it routes each request: the first
-// target of routes.default.
+// The first target's provider of routes.default (what a single-provider setup always had).
 const routing::Provider& default_provider(const Config& config);
 
 // A configured URL as ccgate shows it (/health, logs): without credentials, query or fragment.

@@ -7,6 +7,7 @@
 
 #include "app/admission.hpp"
 #include "mcp/server.hpp"
+#include "routing/router.hpp"
 #include "translate/ids.hpp"
 
 namespace ccgate::app {
@@ -15,16 +16,22 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// The Claude model names ccgate advertises: the current families, then the configured aliases.
-std::vector<std::string> advertised_models(const Config& config) {
+// The Claude model names ccgate advertises: the current families, then the exact model routes.
+std::vector<std::string> advertised_models(const routing::Catalog& catalog) {
   std::vector<std::string> names{"claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"};
-  for (const auto& [client, upstream] : config.proxy.translation.models.aliases)
+  for (const auto& [client, chain] : catalog.routes.models)
     if (std::find(names.begin(), names.end(), client) == names.end()) names.push_back(client);
   return names;
 }
 
-// One entry readable by both the Anthropic and the OpenAI SDKs' model types.
-json::object model_entry(const Config& config, const std::string& name) {
+// One entry readable by both the Anthropic and the OpenAI SDKs' model types; upstream_model is
+// where a plain request for it goes first ("provider/model" with several providers).
+json::object model_entry(const routing::Catalog& catalog, const std::string& name) {
+  const routing::Decision decision = routing::decide(catalog, {.model = name}, std::nullopt);
+  std::string upstream;
+  if (!decision.chain.empty())
+    upstream = catalog.providers.size() == 1 ? decision.chain.front().model
+                                             : routing::target_name(catalog, decision.chain.front());
   return {{"type", "model"},
           {"id", name},
           {"display_name", name},
@@ -32,7 +39,7 @@ json::object model_entry(const Config& config, const std::string& name) {
           {"object", "model"},
           {"created", 1735689600},
           {"owned_by", "ccgate"},
-          {"upstream_model", config.proxy.translation.models.upstream_for(name)}};
+          {"upstream_model", upstream}};
 }
 
 // The JSON bodies are built outside the coroutines: GCC 12 miscompiles initializer lists of
@@ -44,24 +51,44 @@ json::value about() {
           {"endpoints", {"/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/health"}}};
 }
 
-json::value health_report(const Config& config, std::chrono::seconds uptime) {
-  const auto& up = default_provider(config).settings;
+// A provider as /health shows it: never a key, only how many and how they fare.
+json::object provider_health(const routing::LiveCatalog& live, std::size_t index) {
+  const routing::Provider& provider = live.catalog().providers[index];
+  const auto& up = provider.settings;
+  routing::ProviderState& state = live.state(index);
+  return {{"name", provider.name},
+          {"base_url", shown_url(up.base_url)},
+          {"configured", !up.base_url.empty()},
+          {"api_key_configured", !up.api_keys.empty()},
+          {"keys", up.api_keys.size()},
+          {"keys_cooling", up.api_keys.empty() ? 0 : state.keys.cooling()},
+          {"keys_out", up.api_keys.empty() ? 0 : state.keys.out()},
+          {"in_flight", state.cap.in_flight()},
+          {"azure", up.azure()}};
+}
+
+json::value health_report(const Config& config, const routing::LiveCatalog& live,
+                          std::chrono::seconds uptime) {
+  const routing::Catalog& catalog = live.catalog();
+  json::array providers;
+  for (std::size_t i = 0; i < catalog.providers.size(); ++i)
+    providers.push_back(provider_health(live, i));
+  // "upstream": the default route's first provider (what a single-provider setup always showed).
+  const std::size_t first =
+      catalog.routes.fallback.empty() ? 0 : catalog.routes.fallback.front().provider;
   return {{"status", "healthy"},
           {"version", CCGATE_VERSION},
           {"uptime_seconds", uptime.count()},
-          {"upstream",
-           {{"base_url", shown_url(up.base_url)},
-            {"configured", !up.base_url.empty()},
-            {"api_key_configured", !up.api_keys.empty()},
-            {"azure", up.azure()}}},
+          {"upstream", providers.empty() ? json::value() : providers[first]},
+          {"providers", std::move(providers)},
           {"client_api_key_validation", !config.proxy.api_key.empty()},
           {"gateway_api_key_validation", !config.gateway.api_key.empty()}};
 }
 
-json::value model_list(const Config& config) {
-  const auto names = advertised_models(config);
+json::value model_list(const routing::Catalog& catalog) {
+  const auto names = advertised_models(catalog);
   json::array data;
-  for (const auto& name : names) data.push_back(model_entry(config, name));
+  for (const auto& name : names) data.push_back(model_entry(catalog, name));
   return {{"object", "list"},
           {"data", std::move(data)},
           {"has_more", false},
@@ -71,12 +98,12 @@ json::value model_list(const Config& config) {
 
 // The gateway door's models in OpenAI's list shape: the Claude Code aliases the CLI's --model
 // takes, then the proxy's Claude names.
-json::value gateway_model_list(const Config& config) {
+json::value gateway_model_list(const routing::Catalog& catalog) {
   json::array data;
   for (std::string_view alias : {"sonnet", "opus", "haiku"})
     data.push_back(json::object{
         {"id", alias}, {"object", "model"}, {"created", 1735689600}, {"owned_by", "claude-code"}});
-  for (const auto& name : advertised_models(config))
+  for (const auto& name : advertised_models(catalog))
     data.push_back(json::object{
         {"id", name}, {"object", "model"}, {"created", 1735689600}, {"owned_by", "ccgate"}});
   return {{"object", "list"}, {"data", std::move(data)}};
@@ -192,7 +219,7 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
 boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::RequestLog& log) const {
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
-  const json::value body = health_report(config_, uptime);
+  const json::value body = health_report(config_, *catalogs_.current(), uptime);
   co_await respond_json(exchange, log, http::Status::ok, body);
 }
 
@@ -203,10 +230,12 @@ boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::Requ
   constexpr std::string_view kPrefix = "/v1/models/";
   if (exchange.path().starts_with(kPrefix)) {
     const std::string id(exchange.path().substr(kPrefix.size()));
-    const json::value body = model_entry(config_, id);
+    const json::value body = model_entry(catalogs_.current()->catalog(), id);
     co_return co_await respond_json(exchange, log, http::Status::ok, body);
   }
-  const json::value body = anthropic_client ? model_list(config_) : gateway_model_list(config_);
+  const auto live = catalogs_.current();
+  const json::value body =
+      anthropic_client ? model_list(live->catalog()) : gateway_model_list(live->catalog());
   co_await respond_json(exchange, log, http::Status::ok, body);
 }
 

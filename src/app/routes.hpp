@@ -11,14 +11,19 @@
 #include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "proxy/door.hpp"
+#include "routing/live.hpp"
 
 namespace ccgate::app {
 
 class Routes {
  public:
-  Routes(const Config& config, const proxy::Door& proxy, gateway::Door& gateway,
-         std::chrono::steady_clock::time_point started)
-      : config_(config), proxy_(proxy), gateway_(gateway), started_(started) {}
+  Routes(const Config& config, const routing::CatalogHolder& catalogs, const proxy::Door& proxy,
+         gateway::Door& gateway, std::chrono::steady_clock::time_point started)
+      : config_(config),
+        catalogs_(catalogs),
+        proxy_(proxy),
+        gateway_(gateway),
+        started_(started) {}
 
   boost::asio::awaitable<void> operator()(http::Exchange& exchange) const;
 
@@ -28,6 +33,7 @@ class Routes {
   boost::asio::awaitable<void> models(http::Exchange& exchange, http::RequestLog& log) const;
 
   const Config& config_;
+  const routing::CatalogHolder& catalogs_;  // the providers and routes in force (reloadable)
   const proxy::Door& proxy_;
   gateway::Door& gateway_;
   std::chrono::steady_clock::time_point started_;

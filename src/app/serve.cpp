@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <variant>
 #include <optional>
 
 #include "app/admission.hpp"
@@ -14,23 +17,22 @@
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "proxy/door.hpp"
-#include "upstream/provider.hpp"
+#include "routing/live.hpp"
 
 namespace ccgate::app {
 namespace {
 
 // Everything one event loop owns: its upstream connection pool and the doors that use it.
 struct LoopState {
-  LoopState(const Config& config, const http::ClientOptions& client_options,
-            boost::asio::io_context& loop, boost::asio::ssl::context& tls, gateway::Door& gateway,
+  LoopState(const Config& config, const routing::CatalogHolder& catalogs,
+            const http::ClientOptions& client_options, boost::asio::io_context& loop,
+            boost::asio::ssl::context& tls, gateway::Door& gateway,
             std::chrono::steady_clock::time_point started)
       : client(loop.get_executor(), tls, client_options),
-        provider(default_provider(config).settings, client),
-        proxy(config.proxy, provider),
-        routes(config, proxy, gateway, started) {}
+        proxy(config.proxy, catalogs, client),
+        routes(config, catalogs, proxy, gateway, started) {}
 
   http::Client client;
-  upstream::Provider provider;
   proxy::Door proxy;
   Routes routes;
 };
@@ -94,6 +96,33 @@ http::ClientOptions client_options(const Config& config, const ConnectionLimits&
   return options;
 }
 
+// "upstream https://api.openai.com/v1", or "3 providers: a, b, c".
+std::string describe_providers(const routing::Catalog& catalog) {
+  if (catalog.providers.size() == 1)
+    return fmt::format("upstream {}", shown_url(catalog.providers.front().settings.base_url));
+  std::vector<std::string_view> names;
+  for (const auto& provider : catalog.providers) names.push_back(provider.name);
+  return fmt::format("{} providers: {}", names.size(), fmt::join(names, ", "));
+}
+
+// SIGHUP: the providers and routes are read again and swapped in whole; requests already running
+// keep the catalog they started with. The other settings (listeners, limits, the gateway) stay
+// as they were started: they need a restart. A file that fails validation changes nothing.
+void reload_routes(const Config& running, routing::CatalogHolder& catalogs) {
+  auto loaded = reload_config(running.sources);
+  if (auto* error = std::get_if<std::string>(&loaded)) {
+    spdlog::error("configuration not reloaded: {}", *error);
+    return;
+  }
+  Config& next = std::get<Config>(loaded);
+  for (const auto& warning : next.warnings) spdlog::warn("{}", warning);
+  const std::string what = describe_providers(next.catalog);
+  catalogs.replace(std::move(next.catalog));
+  spdlog::info("configuration reloaded from {} ({}); settings other than providers and routes "
+               "take effect at the next start",
+               running.config_file.empty() ? "the environment" : running.config_file, what);
+}
+
 }  // namespace
 
 int run_server(const Config& config) {
@@ -101,6 +130,9 @@ int run_server(const Config& config) {
   for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();
+  routing::CatalogHolder catalogs(config.catalog);
+  // SIGHUP reads the file again off the event loops; the swap itself is one atomic store.
+  boost::asio::thread_pool reloader(1);
 
   http::ServerOptions options = config.server;
   options.error_body = server_error_body;
@@ -113,10 +145,14 @@ int run_server(const Config& config) {
   options.on_shutdown = [&gateway] {
     if (gateway) gateway->begin_shutdown();
   };
+  options.on_hangup = [&] {
+    boost::asio::post(reloader, [&] { reload_routes(config, catalogs); });
+  };
   http::Server server(options, [&](boost::asio::io_context& loop) -> http::Handler {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
-      if (!state) state = std::make_shared<LoopState>(config, pool, loop, tls, *gateway, started);
+      if (!state)
+        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, started);
       return state->routes(exchange);
     };
   });
@@ -131,8 +167,8 @@ int run_server(const Config& config) {
   gateway.emplace(gateway_settings(config, server.private_port()));
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {
-    spdlog::info("ccgate {} listening on http://{}:{} (upstream {})", CCGATE_VERSION,
-                 config.server.host, port, shown_url(default_provider(config).settings.base_url));
+    spdlog::info("ccgate {} listening on http://{}:{} ({})", CCGATE_VERSION, config.server.host,
+                 port, describe_providers(config.catalog));
   });
   spdlog::info("ccgate stopped");
   return 0;

@@ -1008,6 +1008,13 @@ struct Server::Impl {
     request_shutdown(true);
   }
 
+  asio::awaitable<void> watch_hangups() {
+    while (true) {
+      if (auto [ec, number] = co_await hangups->async_wait(as_result); ec) co_return;
+      shared.options.on_hangup();
+    }
+  }
+
   detail::ServerShared shared;
   HandlerFactory make_handler;
   std::mutex mutex;  // orders listen()/run() against shutdown() from other threads
@@ -1017,6 +1024,7 @@ struct Server::Impl {
   std::uint16_t private_port = 0;
   std::vector<std::unique_ptr<detail::ServerWorker>> workers;
   std::optional<asio::signal_set> signals;  // on the first worker's context; destroyed before it
+  std::optional<asio::signal_set> hangups;  // SIGHUP, when options.on_hangup is set; the same
 };
 
 Server::Server(ServerOptions options, HandlerFactory make_handler)
@@ -1073,6 +1081,7 @@ void Server::run(std::function<void()> on_ready) {
   impl.shared.on_all_drained = [&impl, &first] {
     asio::post(first.ioc, [&impl] {
       if (impl.signals) impl.signals->cancel();
+      if (impl.hangups) impl.hangups->cancel();
     });
   };
   for (auto& worker : impl.workers) {
@@ -1085,6 +1094,10 @@ void Server::run(std::function<void()> on_ready) {
   }
   impl.signals.emplace(first.ioc, SIGINT, SIGTERM);
   asio::co_spawn(first.ioc, impl.watch_signals(), asio::detached);
+  if (impl.shared.options.on_hangup) {
+    impl.hangups.emplace(first.ioc, SIGHUP);
+    asio::co_spawn(first.ioc, impl.watch_hangups(), asio::detached);
+  }
   if (on_ready) on_ready();
   {
     std::lock_guard lock(impl.mutex);
@@ -1099,6 +1112,7 @@ void Server::run(std::function<void()> on_ready) {
     first.ioc.run();
   }
   impl.signals.reset();
+  impl.hangups.reset();
 }
 
 void Server::shutdown() {

@@ -156,6 +156,9 @@ struct ServerOptions {
       error_body;
   // Called once, on any thread, when a graceful shutdown begins.
   std::function<void()> on_shutdown;
+  // Called on the first worker's thread each time SIGHUP arrives while the server runs. Empty:
+  // SIGHUP keeps its default action.
+  std::function<void()> on_hangup;
   // Called on the accepting worker's thread for each connection refused by max_connections or
   // (private_listener) private_connections, with the number that listener refused so far.
   std::function<void(bool private_listener, std::uint64_t refused)> on_connection_refused;

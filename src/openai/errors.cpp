@@ -1,5 +1,6 @@
 #include "openai/errors.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -109,6 +110,20 @@ std::string error_message_from_body(std::string_view body) {
   }
   if (looks_like_html(text)) return capped(html_note(text));
   return capped(text);
+}
+
+bool says_context_too_long(std::string_view body) {
+  static constexpr std::string_view kPhrases[] = {
+      "context_length_exceeded", "context length", "context_length", "maximum context",
+      "context window",          "too many tokens", "prompt is too long", "input is too long",
+      "reduce the length",       "exceeds the maximum number of tokens"};
+  const std::string_view head = body.substr(0, 4096);
+  std::string lower(head);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::any_of(std::begin(kPhrases), std::end(kPhrases), [&](std::string_view phrase) {
+    return lower.find(phrase) != std::string::npos;
+  });
 }
 
 }  // namespace ccgate::openai

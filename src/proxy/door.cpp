@@ -10,6 +10,7 @@
 #include "translate/json_access.hpp"
 #include "translate/json_arena.hpp"
 #include "translate/response.hpp"
+#include "translate/route_traits.hpp"
 #include "translate/token_estimate.hpp"
 
 namespace ccgate::proxy {
@@ -53,11 +54,12 @@ std::optional<json::value> parse_body(std::string_view body, json::storage_ptr s
   return value;
 }
 
-void summarize(http::RequestLog& log, const translate::TranslatedRequest& request,
-               const translate::Usage& usage) {
-  log.summary =
-      fmt::format("{} → {} in={} out={}", request.client_model, request.upstream_model,
-                  usage.input_tokens + usage.cache_read_input_tokens, usage.output_tokens);
+// Who answered: "provider/model" (on errors, the last target tried).
+constexpr std::string_view kUpstreamHeader = "x-ccgate-upstream";
+
+void summarize(http::RequestLog& log, const std::string& prefix, const translate::Usage& usage) {
+  log.summary = fmt::format("{} in={} out={}", prefix,
+                            usage.input_tokens + usage.cache_read_input_tokens, usage.output_tokens);
 }
 
 // A 400 invalid_request_error. (The ClientError is a named local: GCC 12 mishandles braced
@@ -68,21 +70,101 @@ asio::awaitable<void> reject(http::Exchange& exchange, const http::RequestLog& l
   co_await respond_error(exchange, log, error);
 }
 
+routing::Decision decide(const routing::Catalog& catalog, const translate::RouteTraits& traits,
+                         const json::value& body) {
+  std::optional<std::int64_t> tokens;
+  if (routing::needs_token_estimate(catalog)) tokens = translate::estimate_input_tokens(body);
+  return routing::decide(catalog, traits, tokens);
+}
+
+// Why a target is passed over without being tried: at its cap, or (when another target waits)
+// every key cooling down. nullopt: try it.
+std::optional<upstream::Failure> reason_to_skip(const routing::Provider& provider,
+                                                routing::ProviderState& state,
+                                                const upstream::ConcurrencyCap::Permit& slot,
+                                                bool can_fall_back) {
+  if (!slot)
+    return upstream::Failure(
+        upstream::Failure::Kind::unavailable, 0,
+        fmt::format("the provider {} is at its max_concurrent ({} requests in flight)",
+                    provider.name, state.cap.cap()));
+  if (can_fall_back && state.keys.usable() == 0)
+    return upstream::Failure(
+        upstream::Failure::Kind::status, 429,
+        fmt::format("every key of the provider {} is cooling down or refused", provider.name));
+  return std::nullopt;
+}
+
 }  // namespace
 
+struct Door::Answer {
+  translate::TranslatedRequest request;  // its body already sent
+  std::string target;                    // "provider/model"
+  upstream::ConcurrencyCap::Permit slot;  // held until the answer is delivered
+  std::optional<http::Response> upstream;
+  std::string first_bytes;  // streaming: what was read while checking for an event stream
+  std::string message;      // not streaming: the Anthropic message, serialized
+  translate::Usage usage;   // not streaming
+};
+
+struct Door::Attempts {
+  std::string client_model;
+  std::string last_target;  // the last one tried, named in an error's x-ccgate-upstream
+  std::string passed;       // "openai/gpt-4o: HTTP 429, …": the targets passed over, for the log
+  std::optional<upstream::Failure> failure;  // the last target's
+
+  void passed_over(std::string target, const upstream::Failure& why) {
+    if (!passed.empty()) passed += ", ";
+    fmt::format_to(std::back_inserter(passed), "{}: {}", target, reason(why));
+    last_target = std::move(target);
+    failure = why;
+  }
+
+  // What the log line says after the model: "→ target via route", and what was passed over.
+  std::string route_note(std::string_view target, std::string_view route) const {
+    if (passed.empty()) return fmt::format("{} → {} via {}", client_model, target, route);
+    return fmt::format("{} → {} via {} (passed over {})", client_model, target, route, passed);
+  }
+
+  static std::string reason(const upstream::Failure& failure) {
+    using Kind = upstream::Failure::Kind;
+    switch (failure.kind()) {
+      case Kind::status:
+        return failure.context_too_long() ? "context too long"
+                                          : fmt::format("HTTP {}", failure.upstream_status());
+      case Kind::timeout:
+        return "timeout";
+      case Kind::connect:
+        return "unreachable";
+      case Kind::protocol:
+        return "bad answer";
+      case Kind::unavailable:
+        return "at max_concurrent";
+    }
+    return "failed";
+  }
+};
+
 asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog& log) const {
+  // The request keeps the catalog it started with, whatever a reload does meanwhile.
+  const std::shared_ptr<const routing::LiveCatalog> live = catalogs_.current();
   std::string error;
-  translate::TranslatedRequest request;
+  std::optional<Answer> answer;
+  Attempts attempts;
+  routing::Decision decision;
   {
-    // The parsed request lives in one arena, freed at once when translation is done: a large
-    // Claude Code turn then costs no allocation and no free per JSON node, and is not held
-    // while the answer streams.
+    // The parsed request lives in one arena: a large Claude Code turn then costs no allocation
+    // per JSON node. It is kept while a target may still fail over to the next (each target
+    // gets its own translation) and freed before the answer is relayed.
     translate::JsonArena arena;
     auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);
     if (body) {
+      const translate::RouteTraits traits = translate::route_traits(*body);
+      attempts.client_model = traits.model;
+      decision = decide(live->catalog(), traits, *body);
       try {
-        request = translate::to_openai_request(*body, settings_.translation,
-                                               exchange.request().body().size());
+        answer = co_await first_good_answer(*live, decision, *body,
+                                            exchange.request().body().size(), attempts);
       } catch (const translate::InvalidRequest& invalid) {
         error = invalid.what();
       }
@@ -90,27 +172,85 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   }
   if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
   exchange.discard_request_body();
-  log.summary = fmt::format("{} → {}", request.client_model, request.upstream_model);
-
-  std::optional<ClientError> failed;
-  try {
-    // Not held while the answer streams: a Claude Code turn can be megabytes.
-    std::string upstream_body = std::exchange(request.body, {});
-    http::Response upstream =
-        co_await provider_.chat(std::move(upstream_body), request.upstream_model);
-    if (request.stream)
-      co_await stream(exchange, request, std::move(upstream), log);
-    else
-      co_await reply(exchange, request, std::move(upstream), log);
-  } catch (const upstream::Failure& failure) {
-    failed = client_error_for(failure);
+  if (!answer) {
+    log.summary = attempts.route_note(attempts.last_target, decision.route);
+    http::Fields fields = response_fields(log);
+    if (!attempts.last_target.empty()) fields.set(kUpstreamHeader, attempts.last_target);
+    const ClientError failed = client_error_for(*attempts.failure);
+    co_return co_await respond_error(exchange, failed, std::move(fields));
   }
-  if (failed) co_await respond_error(exchange, log, *failed);
+  const std::string note = attempts.route_note(answer->target, decision.route);
+  log.summary = note;
+  http::Fields fields = response_fields(log);
+  fields.set(kUpstreamHeader, answer->target);
+  if (answer->request.stream) {
+    fields.set(boost::beast::http::field::cache_control, "no-cache");
+    // The relay writes message_start at once: head and event leave in one write.
+    co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields),
+                                   http::Exchange::HeadWrite::with_first_chunk);
+    translate::StreamTranslator translator({.client_model = answer->request.client_model,
+                                            .stop_sequences = answer->request.stop_sequences});
+    const RelayLimits limits{.ping_interval = settings_.ping_interval,
+                             .max_line_size = settings_.max_line_size,
+                             .max_json_depth = settings_.max_json_depth};
+    co_await relay_stream(exchange, std::move(*answer->upstream), std::move(answer->first_bytes),
+                          translator, limits, log);
+    summarize(log, note, translator.usage());
+    co_return;
+  }
+  summarize(log, note, answer->usage);
+  log.mark_first_byte();
+  co_await exchange.respond(http::Status::ok, std::move(answer->message), "application/json",
+                            std::move(fields));
 }
 
-asio::awaitable<void> Door::reply(http::Exchange& exchange,
-                                  const translate::TranslatedRequest& request,
-                                  http::Response upstream, http::RequestLog& log) const {
+asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
+    const routing::LiveCatalog& live, const routing::Decision& decision, const json::value& body,
+    std::size_t body_size, Attempts& attempts) const {
+  const routing::Catalog& catalog = live.catalog();
+  if (decision.chain.empty())
+    throw translate::InvalidRequest(fmt::format(
+        "model: no route serves \"{}\" (routes.default is not set)", attempts.client_model));
+  for (std::size_t i = 0; i < decision.chain.size(); ++i) {
+    const routing::Target& target = decision.chain[i];
+    const routing::Provider& provider = catalog.providers[target.provider];
+    routing::ProviderState& state = live.state(target.provider);
+    const bool can_fall_back = i + 1 < decision.chain.size();
+    std::string name = routing::target_name(catalog, target);
+    upstream::ConcurrencyCap::Permit slot = state.cap.try_permit();
+    if (auto skip = reason_to_skip(provider, state, slot, can_fall_back)) {
+      attempts.passed_over(std::move(name), *skip);
+      continue;
+    }
+    Answer answer{.request = translate::to_openai_request(
+                      body, settings_.translation,
+                      {.name = target.model, .quirks = provider.quirks_for(target.model)},
+                      body_size),
+                  .target = std::move(name),
+                  .slot = std::move(slot)};
+    try {
+      const upstream::Provider sender(provider.name, provider.settings, state.keys, client_);
+      answer.upstream.emplace(co_await sender.chat(std::exchange(answer.request.body, {}),
+                                                   answer.request.upstream_model, can_fall_back));
+      // Nothing is committed to the client before the answer is known to be good: an HTML page
+      // or a JSON body is a 502 (or the next target), not a 200 stream ending in an error.
+      if (answer.request.stream)
+        answer.first_bytes =
+            co_await expect_event_stream(*answer.upstream, settings_.max_line_size);
+      else
+        answer.message = co_await translated_reply(*answer.upstream, answer.request, answer.usage);
+      co_return answer;
+    } catch (const upstream::Failure& failure) {
+      attempts.passed_over(std::move(answer.target), failure);
+      if (!upstream::worth_another_target(failure)) break;
+    }
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::string> Door::translated_reply(http::Response& upstream,
+                                                    const translate::TranslatedRequest& request,
+                                                    translate::Usage& usage) const {
   const std::string text = co_await upstream::read_answer(upstream, settings_.max_response_size);
   boost::system::error_code ec;
   translate::JsonArena arena;  // one block for a usual answer, not an allocation per node
@@ -123,40 +263,15 @@ asio::awaitable<void> Door::reply(http::Exchange& exchange,
     throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(),
                             fmt::format("the response is not JSON ({}): {}", ec.message(),
                                         openai::error_message_from_body(text)));
-
-  json::object message;
   try {
-    message = translate::to_anthropic_message(
+    json::object message = translate::to_anthropic_message(
         answer, {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
+    const json::value* used = answer.is_object() ? answer.as_object().if_contains("usage") : nullptr;
+    usage = translate::usage_from_openai(used);
+    co_return json::serialize(message);
   } catch (const translate::InvalidUpstreamResponse& invalid) {
     throw upstream::Failure(upstream::Failure::Kind::protocol, upstream.status(), invalid.what());
   }
-  const json::value* usage = answer.is_object() ? answer.as_object().if_contains("usage") : nullptr;
-  summarize(log, request, translate::usage_from_openai(usage));
-  log.mark_first_byte();
-  co_await exchange.respond(http::Status::ok, json::serialize(message), "application/json",
-                            response_fields(log));
-}
-
-asio::awaitable<void> Door::stream(http::Exchange& exchange,
-                                   const translate::TranslatedRequest& request,
-                                   http::Response upstream, http::RequestLog& log) const {
-  // Nothing is committed to the client before the answer is known to be an event stream: an
-  // HTML page or a JSON body is a 502, not a 200 stream that ends in an error event.
-  std::string first_bytes = co_await expect_event_stream(upstream, settings_.max_line_size);
-  translate::StreamTranslator translator(
-      {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
-  http::Fields fields = response_fields(log);
-  fields.set(boost::beast::http::field::cache_control, "no-cache");
-  // The relay writes message_start at once: head and event leave in one write.
-  co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields),
-                                 http::Exchange::HeadWrite::with_first_chunk);
-  const RelayLimits limits{.ping_interval = settings_.ping_interval,
-                           .max_line_size = settings_.max_line_size,
-                           .max_json_depth = settings_.max_json_depth};
-  co_await relay_stream(exchange, std::move(upstream), std::move(first_bytes), translator, limits,
-                        log);
-  summarize(log, request, translator.usage());
 }
 
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {

@@ -2,12 +2,17 @@
 // The proxy door: Anthropic Messages API in, any OpenAI-compatible provider behind.
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "http/request_log.hpp"
 #include "http/server.hpp"
+#include "routing/live.hpp"
+#include "routing/router.hpp"
 #include "translate/request.hpp"
+#include "translate/response.hpp"
 #include "upstream/provider.hpp"
 
 namespace ccgate::proxy {
@@ -25,8 +30,10 @@ struct Settings {
 
 class Door {
  public:
-  Door(const Settings& settings, const upstream::Provider& provider)
-      : settings_(settings), provider_(provider) {}
+  // catalogs: the providers and routes in force (swapped on reload); client: this event loop's
+  // upstream connections.
+  Door(const Settings& settings, const routing::CatalogHolder& catalogs, http::Client& client)
+      : settings_(settings), catalogs_(catalogs), client_(client) {}
 
   // POST /v1/messages
   asio::awaitable<void> messages(http::Exchange& exchange, http::RequestLog& log) const;
@@ -34,14 +41,22 @@ class Door {
   asio::awaitable<void> count_tokens(http::Exchange& exchange, http::RequestLog& log) const;
 
  private:
-  asio::awaitable<void> reply(http::Exchange& exchange, const translate::TranslatedRequest& request,
-                              http::Response upstream, http::RequestLog& log) const;
-  asio::awaitable<void> stream(http::Exchange& exchange,
-                               const translate::TranslatedRequest& request, http::Response upstream,
-                               http::RequestLog& log) const;
+  struct Answer;    // an upstream answer good so far, not yet sent
+  struct Attempts;  // what was tried, for the log, the header and the error
+  // Tries the chain's targets in order until one answers well enough to commit to the client
+  // (a 2xx event stream, or a whole translated message); nothing is sent to the client here.
+  asio::awaitable<std::optional<Answer>> first_good_answer(const routing::LiveCatalog& live,
+                                                           const routing::Decision& decision,
+                                                           const boost::json::value& body,
+                                                           std::size_t body_size,
+                                                           Attempts& attempts) const;
+  asio::awaitable<std::string> translated_reply(http::Response& upstream,
+                                                const translate::TranslatedRequest& request,
+                                                translate::Usage& usage) const;
 
   const Settings& settings_;
-  const upstream::Provider& provider_;
+  const routing::CatalogHolder& catalogs_;
+  http::Client& client_;
 };
 
 }  // namespace ccgate::proxy

@@ -44,6 +44,8 @@ ClientError client_error_for(const upstream::Failure& failure) {
       return {504, fmt::format("upstream provider timed out: {}", failure.what()), {}};
     case Kind::connect:
       return {502, fmt::format("cannot reach the upstream provider: {}", failure.what()), {}};
+    case Kind::unavailable:
+      return {529, failure.what(), {}};
     case Kind::protocol:
       break;
   }
@@ -54,6 +56,11 @@ boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const http:
                                            const ClientError& error) {
   http::Fields fields;
   fields.set("request-id", log.id);
+  co_await respond_error(exchange, error, std::move(fields));
+}
+
+boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const ClientError& error,
+                                           http::Fields fields) {
   if (!error.retry_after.empty())
     fields.set(boost::beast::http::field::retry_after, error.retry_after);
   co_await exchange.respond(static_cast<http::Status>(error.status),

@@ -17,11 +17,15 @@ struct ClientError {
   std::string retry_after;  // passed on with 429
 };
 
-// 400/422 → 400, 401, 403, 404, 413, 429 kept; 408 and timeouts → 504; 503/529 → 529;
+// 400/422 → 400, 401, 403, 404, 413, 429 kept; 408 and timeouts → 504; 503/529 and a provider
+// at its max_concurrent → 529;
 // other 5xx → 500; a provider that cannot be reached or answers nonsense → 502.
 ClientError client_error_for(const upstream::Failure& failure);
 
 boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
                                            const ClientError& error);
+// The same with the response's fields given (they carry request-id).
+boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const ClientError& error,
+                                           http::Fields fields);
 
 }  // namespace ccgate::proxy

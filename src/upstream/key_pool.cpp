@@ -29,6 +29,26 @@ std::optional<std::size_t> KeyPool::next(Clock::time_point now) {
   return std::nullopt;
 }
 
+std::size_t KeyPool::next_any() {
+  const std::size_t start = turn_.fetch_add(1, std::memory_order_relaxed) % size_;
+  for (std::size_t step = 0; step < size_; ++step) {
+    const std::size_t key = (start + step) % size_;
+    if (!slots_[key].out.load(std::memory_order_relaxed)) return key;
+  }
+  return 0;
+}
+
+std::size_t KeyPool::usable(Clock::time_point now) const {
+  std::size_t count = 0;
+  for (std::size_t key = 0; key < size_; ++key) {
+    const Slot& slot = slots_[key];
+    if (!slot.out.load(std::memory_order_relaxed) &&
+        slot.cool_until.load(std::memory_order_relaxed) <= ticks(now))
+      ++count;
+  }
+  return count;
+}
+
 // Two 429s racing keep the later deadline: a shorter Retry-After must not end a longer wait. The
 // wait is bounded so that an upstream's absurd Retry-After cannot overflow the clock (the caller
 // applies its own, shorter limit).

@@ -26,7 +26,12 @@ class KeyPool {
   // 401/403: the key is out. True only the first time (so it is logged once).
   bool take_out(std::size_t key);
 
+  // For an attempt that must not give up because keys cool (the route's last target): the next
+  // key that is not out, cooling or not, in round-robin order; key 0 when every key is out.
+  std::size_t next_any();
+
   std::size_t size() const { return size_; }
+  std::size_t usable(Clock::time_point now = Clock::now()) const;  // neither cooling nor out
   std::size_t cooling(Clock::time_point now = Clock::now()) const;  // cooling now, not out
   std::size_t out() const;
   // When the first cooling key becomes usable again; nullopt when none cools (all usable or out).

@@ -9,12 +9,17 @@
 #include <charconv>
 #include <ctime>
 
+#include <spdlog/spdlog.h>
+
 #include "openai/errors.hpp"
 
 namespace ccgate::upstream {
 namespace {
 
 using std::chrono::milliseconds;
+
+// How long a key that got 429 without Retry-After is skipped.
+constexpr milliseconds kDefaultCooldown{60'000};
 
 std::optional<long long> parse_number(std::string_view text) {
   long long value = 0;
@@ -125,38 +130,77 @@ std::optional<milliseconds> retry_delay(int attempt, std::string_view retry_afte
   return milliseconds(static_cast<long long>(std::min(base, 8000.0) * jitter_factor()));
 }
 
-asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model) const {
-  http::ClientRequest request{
-      .method = "POST",
-      .url = chat_completions_url(settings_, model),
-      .headers = request_headers(settings_, settings_.api_keys.empty()
-                                                ? std::string_view()
-                                                : std::string_view(settings_.api_keys.front())),
-      .body = std::move(body)};
-  for (int attempt = 0;; ++attempt) {
-    const bool last = attempt >= settings_.max_retries;
+std::optional<std::size_t> Provider::pick_key(bool can_fall_back) const {
+  if (auto key = keys_.next()) return key;
+  if (keys_.out() == keys_.size())
+    throw Failure(Failure::Kind::status, 401,
+                  fmt::format("the provider {} refused every one of its {} keys (HTTP 401/403); "
+                              "fix them and reload the configuration",
+                              name_, keys_.size()));
+  if (!can_fall_back) return std::nullopt;  // the last target: cooling is no reason not to try
+  const auto ready = keys_.next_ready().value_or(KeyPool::Clock::now());
+  const auto wait = std::chrono::ceil<std::chrono::seconds>(ready - KeyPool::Clock::now());
+  throw Failure(Failure::Kind::status, 429,
+                fmt::format("every key of the provider {} is cooling down after HTTP 429", name_),
+                std::to_string(std::max<long long>(wait.count(), 1)));
+}
+
+void Provider::note_refused_key(std::size_t key, int status) const {
+  if (keys_.take_out(key))
+    spdlog::warn("provider {}: key {} of {} refused (HTTP {}); it is not used again until the "
+                 "configuration is reloaded",
+                 name_, key + 1, keys_.size(), status);
+}
+
+asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model,
+                                               bool can_fall_back) const {
+  const http::SharedBody shared(std::move(body));
+  const std::string url = chat_completions_url(settings_, model);
+  const bool pool = settings_.api_keys.size() > 1;
+  for (int attempt = 0;;) {
+    // A key rotation after 429/401/403 is not a retry: each key is tried at most once that way.
+    const auto picked = pick_key(can_fall_back);
+    const std::size_t key = picked ? *picked : keys_.next_any();
+    const std::string_view key_text =
+        settings_.api_keys.empty() ? std::string_view() : settings_.api_keys[key];
+    const bool last = can_fall_back || attempt >= settings_.max_retries;
     std::optional<milliseconds> delay;
     try {
-      // The last attempt hands its body over; earlier ones keep it for a retry.
-      http::ClientRequest outgoing = last ? std::move(request) : request;
-      http::Response response = co_await client_.send(std::move(outgoing), settings_.timeouts);
+      http::Response response = co_await client_.send(
+          {.url = url, .headers = request_headers(settings_, key_text), .body = shared},
+          settings_.timeouts);
       const int status = response.status();
       if (status >= 200 && status < 300) co_return response;
 
       std::string error_body = co_await read_error_body(response);
       std::string retry_after(response.header("retry-after"));
+      if (status == 429) {
+        const auto asked = retry_delay(1, retry_after, response.header("retry-after-ms"),
+                                       std::chrono::hours(24));
+        keys_.cool(key, retry_after.empty() && response.header("retry-after-ms").empty()
+                            ? kDefaultCooldown
+                            : asked.value_or(kDefaultCooldown));
+      }
+      if (pool && (status == 401 || status == 403)) note_refused_key(key, status);
+      if (pool && (status == 429 || status == 401 || status == 403) && keys_.usable() > 0)
+        continue;
       if (!last && retryable_status(status))
         delay = retry_delay(attempt + 1, retry_after, response.header("retry-after-ms"),
                             settings_.max_retry_wait);
       if (!delay) {
         std::string message = openai::error_message_from_body(error_body);
         if (message.empty()) message = fmt::format("upstream answered HTTP {}", status);
-        throw Failure(Failure::Kind::status, status, message, std::move(retry_after));
+        Failure failure(Failure::Kind::status, status, message, std::move(retry_after));
+        if ((status == 400 || status == 413 || status == 422) &&
+            openai::says_context_too_long(error_body))
+          failure.mark_context_too_long();
+        throw failure;
       }
     } catch (const http::ClientError& error) {
       if (last || !retryable(error)) throw failure_from(error);
       delay = retry_delay(attempt + 1, {}, {}, settings_.max_retry_wait);
     }
+    ++attempt;
     co_await sleep_for(*delay);
   }
 }

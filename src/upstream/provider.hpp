@@ -1,7 +1,8 @@
 #pragma once
-// The OpenAI-compatible provider: sends one Chat Completions request, retrying (MAX_RETRIES,
-// exponential backoff, Retry-After) only while nothing has reached the client, and returns the
-// response once its status is a success. Errors come out as upstream::Failure.
+// One OpenAI-compatible provider: sends one Chat Completions request with a key of its pool,
+// retrying (MAX_RETRIES, exponential backoff, Retry-After) only while nothing has reached the
+// client, and returns the response once its status is a success. Errors come out as
+// upstream::Failure.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "http/client.hpp"
 #include "upstream/failure.hpp"
+#include "upstream/key_pool.hpp"
 #include "upstream/settings.hpp"
 
 namespace ccgate::upstream {
@@ -19,16 +21,28 @@ namespace asio = boost::asio;
 
 class Provider {
  public:
-  Provider(const Settings& settings, http::Client& client) : settings_(settings), client_(client) {}
+  // name: how the log names it (never with a key).
+  Provider(std::string_view name, const Settings& settings, KeyPool& keys, http::Client& client)
+      : name_(name), settings_(settings), keys_(keys), client_(client) {}
 
-  // POSTs body to the chat completions URL for model; the returned response has a 2xx status
-  // and its body unread.
-  asio::awaitable<http::Response> chat(std::string body, std::string_view model) const;
+  // POSTs body to the chat completions URL for model with the pool's next usable key; the
+  // returned response has a 2xx status and its body unread. A 429 cools its key and a 401/403
+  // takes it out; either way the next usable key is tried at once. When none is left, or on any
+  // other failure: with another target behind this one (can_fall_back) the Failure comes out at
+  // once; without, retries follow MAX_RETRIES as they always did.
+  asio::awaitable<http::Response> chat(std::string body, std::string_view model,
+                                       bool can_fall_back = false) const;
 
   const Settings& settings() const { return settings_; }
 
  private:
+  // The key to send with, or a Failure when every key cools (429) or is out (401/403).
+  std::optional<std::size_t> pick_key(bool can_wait) const;
+  void note_refused_key(std::size_t key, int status) const;
+
+  std::string_view name_;
   const Settings& settings_;
+  KeyPool& keys_;
   http::Client& client_;
 };
 

@@ -5,9 +5,6 @@
 //   groq/llama-3.1-8b-instant   no parallel_tool_calls
 //   legacy/deepseek-reasoner    a reasoning model without the reasoning round trip
 // The routes name them by client model; the default route is the plain deepseek-chat.
-//
-// The configuration file comes with routing (--config); a binary that has no --config yet skips
-// this file, saying so.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -52,17 +49,10 @@ routes:
 `;
 }
 
-// Starts ccgate on the file; null when this binary has no --config (routing not merged yet).
 async function startWithConfig(mock, dir) {
   const file = path.join(dir, 'ccgate.yaml');
   fs.writeFileSync(file, configFor(mock));
-  try {
-    return await Ccgate.start({ env: { QUIRKS_UPSTREAM_KEY: 'sk-quirks-upstream' }, args: ['--config', file] });
-  } catch (error) {
-    // CLI11's answer to a flag it does not know; any other failure is this test's failure.
-    if (/arguments were not expected:.*--config/.test(String(error?.message))) return null;
-    throw error;
-  }
+  return Ccgate.start({ env: { QUIRKS_UPSTREAM_KEY: 'sk-quirks-upstream' }, args: ['--config', file] });
 }
 
 // An earlier turn that made a tool call, with a thinking block ccgate made and one it did not.
@@ -89,17 +79,15 @@ describe('proxy door: per-model quirks from the configuration file', () => {
     mock = await MockOpenAI.start();
     dir = makeTempDir('ccgate-quirks-');
     gate = await startWithConfig(mock, dir);
-    if (gate) client = new Anthropic({ baseURL: gate.url, apiKey: 'sk-client-test', maxRetries: 0, timeout: 20_000 });
+    client = new Anthropic({ baseURL: gate.url, apiKey: 'sk-client-test', maxRetries: 0, timeout: 20_000 });
   });
   after(async () => {
     await Promise.allSettled([gate?.stop(), mock?.close()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  // A test of this file: skipped, saying why, when the binary has no --config.
   const quirkTest = (name, body) =>
-    test(name, async (t) => {
-      if (gate === null) return t.skip('this ccgate has no --config yet (the routing branch brings it)');
+    test(name, async () => {
       mock.reset();
       await body();
     });

@@ -8,6 +8,7 @@
 #include "app/config.hpp"
 #include "app/config_file.hpp"
 #include "routing/presets.hpp"
+#include "routing/router.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -493,13 +494,16 @@ TEST(ImplicitProvider, IsTodaysBehaviour) {
   ASSERT_EQ(catalog.routes.models.size(), 2u);
   EXPECT_EQ(catalog.routes.models[0].first, "claude-x");
   EXPECT_EQ(catalog.routes.models[0].second, (routing::Chain{{0, "gpt-y"}}));
-  // What the proxy door reads until it routes: unchanged.
-  const auto& models = config.proxy.translation.models;
-  EXPECT_EQ(models.upstream_for("claude-opus-4"), "big");
-  EXPECT_EQ(models.upstream_for("claude-3-5-haiku"), "small");
-  EXPECT_EQ(models.upstream_for("claude-x"), "gpt-y");
-  EXPECT_EQ(models.upstream_for("other"), "other");
-  EXPECT_EQ(config.proxy.translation.reasoning.prefixes, provider.reasoning_prefixes);
+  // Where the router sends today's names: as the three tiers and MODEL_MAP always did.
+  const auto first = [&](std::string_view model) {
+    return routing::decide(catalog, {.model = model}, std::nullopt).chain.at(0).model;
+  };
+  EXPECT_EQ(first("claude-opus-4"), "big");
+  EXPECT_EQ(first("claude-3-5-haiku"), "small");
+  EXPECT_EQ(first("claude-x"), "gpt-y");
+  EXPECT_EQ(first("other"), "other");
+  EXPECT_EQ(first("openai/gpt-4o"), "openai/gpt-4o");  // a model name, not provider openai
+  EXPECT_TRUE(provider.quirks_for("r1-distill").reasoning);
   EXPECT_TRUE(config.config_file.empty());
 }
 

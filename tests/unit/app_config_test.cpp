@@ -38,9 +38,10 @@ TEST(Config, DefaultsMatchTheOriginalProxy) {
   EXPECT_TRUE(config.access.cors_origins.empty());
   EXPECT_TRUE(config.access.allowed_hosts.empty());
   EXPECT_EQ(default_provider(config).settings.base_url, "https://api.openai.com/v1");
-  EXPECT_EQ(config.proxy.translation.models.big_model, "gpt-4o");
-  EXPECT_EQ(config.proxy.translation.models.middle_model, "gpt-4o");
-  EXPECT_EQ(config.proxy.translation.models.small_model, "gpt-4o-mini");
+  const auto& routes = config.catalog.routes;
+  EXPECT_EQ(routes.opus, (routing::Chain{{0, "gpt-4o"}}));
+  EXPECT_EQ(routes.sonnet, (routing::Chain{{0, "gpt-4o"}}));
+  EXPECT_EQ(routes.haiku, (routing::Chain{{0, "gpt-4o-mini"}}));
   EXPECT_EQ(default_provider(config).settings.max_retries, 2);
   EXPECT_EQ(default_provider(config).settings.timeouts.first_byte, std::chrono::seconds(90));
   EXPECT_FALSE(config.proxy.translation.max_tokens_limit.has_value());
@@ -52,7 +53,7 @@ TEST(Config, DefaultsMatchTheOriginalProxy) {
 
 TEST(Config, MiddleModelDefaultsToBigModel) {
   const Config config = load_config({{"BIG_MODEL", "big-one"}});
-  EXPECT_EQ(config.proxy.translation.models.middle_model, "big-one");
+  EXPECT_EQ(config.catalog.routes.sonnet, (routing::Chain{{0, "big-one"}}));
 }
 
 TEST(Config, ReadsEveryVariable) {
@@ -91,8 +92,10 @@ TEST(Config, ReadsEveryVariable) {
   EXPECT_EQ(default_provider(config).settings.timeouts.first_byte, std::chrono::milliseconds(1500));
   EXPECT_EQ(default_provider(config).settings.timeouts.idle, std::chrono::milliseconds(1500));
   EXPECT_EQ(default_provider(config).settings.max_retries, 0);
-  EXPECT_EQ(config.proxy.translation.models.upstream_for("claude-x"), "gpt-y");
-  EXPECT_EQ(config.proxy.translation.reasoning.prefixes,
+  ASSERT_EQ(config.catalog.routes.models.size(), 1u);
+  EXPECT_EQ(config.catalog.routes.models[0].first, "claude-x");
+  EXPECT_EQ(config.catalog.routes.models[0].second, (routing::Chain{{0, "gpt-y"}}));
+  EXPECT_EQ(default_provider(config).reasoning_prefixes,
             (std::vector<std::string>{"o9", "deepseek-r"}));
   EXPECT_EQ(config.proxy.ping_interval, std::chrono::seconds(2));
   ASSERT_EQ(default_provider(config).settings.custom_headers.size(), 1u);
