@@ -30,16 +30,13 @@ json::object model_entry(const routing::Catalog& catalog, const std::string& nam
   const routing::Decision decision = routing::decide(catalog, {.model = name}, std::nullopt);
   std::string upstream;
   if (!decision.chain.empty())
-    upstream = catalog.providers.size() == 1 ? decision.chain.front().model
-                                             : routing::target_name(catalog, decision.chain.front());
-  return {{"type", "model"},
-          {"id", name},
-          {"display_name", name},
-          {"created_at", "2025-01-01T00:00:00Z"},
-          {"object", "model"},
-          {"created", 1735689600},
-          {"owned_by", "ccgate"},
-          {"upstream_model", upstream}};
+    upstream = catalog.providers.size() == 1
+                   ? decision.chain.front().model
+                   : routing::target_name(catalog, decision.chain.front());
+  return {{"type", "model"},      {"id", name},
+          {"display_name", name}, {"created_at", "2025-01-01T00:00:00Z"},
+          {"object", "model"},    {"created", 1735689600},
+          {"owned_by", "ccgate"}, {"upstream_model", upstream}};
 }
 
 // The JSON bodies are built outside the coroutines: GCC 12 miscompiles initializer lists of

@@ -19,11 +19,7 @@ class Routes {
  public:
   Routes(const Config& config, const routing::CatalogHolder& catalogs, const proxy::Door& proxy,
          gateway::Door& gateway, std::chrono::steady_clock::time_point started)
-      : config_(config),
-        catalogs_(catalogs),
-        proxy_(proxy),
-        gateway_(gateway),
-        started_(started) {}
+      : config_(config), catalogs_(catalogs), proxy_(proxy), gateway_(gateway), started_(started) {}
 
   boost::asio::awaitable<void> operator()(http::Exchange& exchange) const;
 

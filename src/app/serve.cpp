@@ -6,8 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
-#include <variant>
 #include <optional>
+#include <variant>
 
 #include "app/admission.hpp"
 #include "app/limits.hpp"
@@ -118,9 +118,10 @@ void reload_routes(const Config& running, routing::CatalogHolder& catalogs) {
   for (const auto& warning : next.warnings) spdlog::warn("{}", warning);
   const std::string what = describe_providers(next.catalog);
   catalogs.replace(std::move(next.catalog));
-  spdlog::info("configuration reloaded from {} ({}); settings other than providers and routes "
-               "take effect at the next start",
-               running.config_file.empty() ? "the environment" : running.config_file, what);
+  spdlog::info(
+      "configuration reloaded from {} ({}); settings other than providers and routes "
+      "take effect at the next start",
+      running.config_file.empty() ? "the environment" : running.config_file, what);
 }
 
 }  // namespace

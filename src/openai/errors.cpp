@@ -114,8 +114,10 @@ std::string error_message_from_body(std::string_view body) {
 
 bool says_context_too_long(std::string_view body) {
   static constexpr std::string_view kPhrases[] = {
-      "context_length_exceeded", "context length", "context_length", "maximum context",
-      "context window",          "too many tokens", "prompt is too long", "input is too long",
+      "context_length_exceeded", "context length",
+      "context_length",          "maximum context",
+      "context window",          "too many tokens",
+      "prompt is too long",      "input is too long",
       "reduce the length",       "exceeds the maximum number of tokens"};
   const std::string_view head = body.substr(0, 4096);
   std::string lower(head);

@@ -58,8 +58,9 @@ std::optional<json::value> parse_body(std::string_view body, json::storage_ptr s
 constexpr std::string_view kUpstreamHeader = "x-ccgate-upstream";
 
 void summarize(http::RequestLog& log, const std::string& prefix, const translate::Usage& usage) {
-  log.summary = fmt::format("{} in={} out={}", prefix,
-                            usage.input_tokens + usage.cache_read_input_tokens, usage.output_tokens);
+  log.summary =
+      fmt::format("{} in={} out={}", prefix, usage.input_tokens + usage.cache_read_input_tokens,
+                  usage.output_tokens);
 }
 
 // A 400 invalid_request_error. (The ClientError is a named local: GCC 12 mishandles braced
@@ -98,8 +99,8 @@ std::optional<upstream::Failure> reason_to_skip(const routing::Provider& provide
 }  // namespace
 
 struct Door::Answer {
-  translate::TranslatedRequest request;  // its body already sent
-  std::string target;                    // "provider/model"
+  translate::TranslatedRequest request;   // its body already sent
+  std::string target;                     // "provider/model"
   upstream::ConcurrencyCap::Permit slot;  // held until the answer is delivered
   std::optional<http::Response> upstream;
   std::string first_bytes;  // streaming: what was read while checking for an event stream
@@ -222,12 +223,12 @@ asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
       attempts.passed_over(std::move(name), *skip);
       continue;
     }
-    Answer answer{.request = translate::to_openai_request(
-                      body, settings_.translation,
-                      {.name = target.model, .quirks = provider.quirks_for(target.model)},
-                      body_size),
-                  .target = std::move(name),
-                  .slot = std::move(slot)};
+    Answer answer{
+        .request = translate::to_openai_request(
+            body, settings_.translation,
+            {.name = target.model, .quirks = provider.quirks_for(target.model)}, body_size),
+        .target = std::move(name),
+        .slot = std::move(slot)};
     try {
       const upstream::Provider sender(provider.name, provider.settings, state.keys, client_);
       answer.upstream.emplace(co_await sender.chat(std::exchange(answer.request.body, {}),
@@ -266,7 +267,8 @@ asio::awaitable<std::string> Door::translated_reply(http::Response& upstream,
   try {
     json::object message = translate::to_anthropic_message(
         answer, {.client_model = request.client_model, .stop_sequences = request.stop_sequences});
-    const json::value* used = answer.is_object() ? answer.as_object().if_contains("usage") : nullptr;
+    const json::value* used =
+        answer.is_object() ? answer.as_object().if_contains("usage") : nullptr;
     usage = translate::usage_from_openai(used);
     co_return json::serialize(message);
   } catch (const translate::InvalidUpstreamResponse& invalid) {

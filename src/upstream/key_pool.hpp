@@ -31,7 +31,7 @@ class KeyPool {
   std::size_t next_any();
 
   std::size_t size() const { return size_; }
-  std::size_t usable(Clock::time_point now = Clock::now()) const;  // neither cooling nor out
+  std::size_t usable(Clock::time_point now = Clock::now()) const;   // neither cooling nor out
   std::size_t cooling(Clock::time_point now = Clock::now()) const;  // cooling now, not out
   std::size_t out() const;
   // When the first cooling key becomes usable again; nullopt when none cools (all usable or out).

@@ -2,14 +2,13 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <ctime>
-
-#include <spdlog/spdlog.h>
 
 #include "openai/errors.hpp"
 
@@ -18,8 +17,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// How long a key that got 429 without Retry-After is skipped.
+// How long a key that got 429 is skipped: Retry-After, else a minute; never more than 15 minutes
+// (a provider's "come back tomorrow" must not take a key out of the pool for a day).
 constexpr milliseconds kDefaultCooldown{60'000};
+constexpr milliseconds kLongestCooldown{15 * 60'000};
 
 std::optional<long long> parse_number(std::string_view text) {
   long long value = 0;
@@ -147,9 +148,10 @@ std::optional<std::size_t> Provider::pick_key(bool can_fall_back) const {
 
 void Provider::note_refused_key(std::size_t key, int status) const {
   if (keys_.take_out(key))
-    spdlog::warn("provider {}: key {} of {} refused (HTTP {}); it is not used again until the "
-                 "configuration is reloaded",
-                 name_, key + 1, keys_.size(), status);
+    spdlog::warn(
+        "provider {}: key {} of {} refused (HTTP {}); it is not used again until the "
+        "configuration is reloaded",
+        name_, key + 1, keys_.size(), status);
 }
 
 asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model,
@@ -175,15 +177,13 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
       std::string error_body = co_await read_error_body(response);
       std::string retry_after(response.header("retry-after"));
       if (status == 429) {
-        const auto asked = retry_delay(1, retry_after, response.header("retry-after-ms"),
-                                       std::chrono::hours(24));
-        keys_.cool(key, retry_after.empty() && response.header("retry-after-ms").empty()
-                            ? kDefaultCooldown
-                            : asked.value_or(kDefaultCooldown));
+        const bool asked = !retry_after.empty() || !response.header("retry-after-ms").empty();
+        const auto wait =
+            retry_delay(1, retry_after, response.header("retry-after-ms"), kLongestCooldown);
+        keys_.cool(key, asked ? wait.value_or(kLongestCooldown) : kDefaultCooldown);
       }
       if (pool && (status == 401 || status == 403)) note_refused_key(key, status);
-      if (pool && (status == 429 || status == 401 || status == 403) && keys_.usable() > 0)
-        continue;
+      if (pool && (status == 429 || status == 401 || status == 403) && keys_.usable() > 0) continue;
       if (!last && retryable_status(status))
         delay = retry_delay(attempt + 1, retry_after, response.header("retry-after-ms"),
                             settings_.max_retry_wait);
