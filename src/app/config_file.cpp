@@ -10,7 +10,6 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "app/config.hpp"
 #include "routing/presets.hpp"
@@ -558,10 +557,16 @@ ConfigFile parse_config_file(std::string_view text, std::string name, const Envi
 ConfigFile read_config_file(const std::string& path, const Environment& env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read the configuration file", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  // Read at most one byte past the limit: a file named by mistake (a log, /dev/zero) is refused
+  // instead of read to its end.
+  std::string text(kMaxConfigFileSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw ConfigError(fmt::format("{}: cannot read the configuration file", path));
-  return parse_config_file(text.str(), path, env);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigFileSize)
+    throw ConfigError(fmt::format("{}:1: the configuration file is larger than {} bytes", path,
+                                  kMaxConfigFileSize));
+  return parse_config_file(text, path, env);
 }
 
 routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& defaults,

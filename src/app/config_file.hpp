@@ -31,6 +31,9 @@ struct ConfigFile {
   std::string origin(std::string_view setting) const;
 };
 
+// The largest configuration file read (a commented file for dozens of providers is tens of KB).
+inline constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
+
 // Reads and parses the file and its `settings:`. env: what ${VAR} reads. Throws ConfigError.
 ConfigFile read_config_file(const std::string& path, const Environment& env);
 ConfigFile parse_config_file(std::string_view text, std::string name, const Environment& env);

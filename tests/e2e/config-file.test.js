@@ -63,6 +63,11 @@ describe('a bad configuration file stops start-up', () => {
       yaml: 'settings:\n  LOG_LEVEL: info\n  MAX_SESSIONS: lots\n',
       message: 'ccgate.yaml:3: settings.MAX_SESSIONS: MAX_SESSIONS="lots": expected a whole number',
     },
+    {
+      what: 'a file over the 1 MiB limit (a log named by mistake)',
+      yaml: `settings:\n  LOG_LEVEL: info\n${'# padding\n'.repeat(110_000)}`,
+      message: 'ccgate.yaml:1: the configuration file is larger than 1048576 bytes',
+    },
   ];
   for (const { what, yaml, message } of cases) {
     test(`${what}: exit 2 and "${message}"`, async () => {

@@ -246,6 +246,45 @@ routes:
   });
 });
 
+describe('max_concurrent: a provider at its cap is passed over', () => {
+  let fx;
+  const config = (mocks, chain) => `
+providers:
+  - name: a
+    base_url: ${mocks.a.baseURL}
+    api_key: sk-a
+    max_concurrent: 1
+  - name: b
+    base_url: ${mocks.b.baseURL}
+    api_key: sk-b
+routes:
+  default: ${chain}
+  models:
+    only-a: a/a-model
+`;
+  before(async () => {
+    fx = await RoutingFixture.start({ providers: ['a', 'b'], config: (mocks) => config(mocks, '[a/a-model, b/b-model]') });
+  });
+  after(() => fx?.stop());
+
+  test('with one request in flight at a, the next goes to b without asking a; alone, a cap gives 529', async () => {
+    fx.mocks.a.enqueue({ stream: textStream(['slow ', 'answer']), pauseAfter: { chunks: 1, ms: 1500 } });
+    const held = fx.post(ask('claude-sonnet-4-5', { stream: true }));
+    await fx.mocks.a.waitForRequests(1);
+    const next = await fx.post(ask('claude-sonnet-4-5'));
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.upstream, 'b/b-model');
+    const alone = await fx.post(ask('only-a'));
+    assert.equal(alone.status, 529, alone.text);
+    assert.equal(alone.json.error.type, 'overloaded_error');
+    assert.match(alone.json.error.message, /max_concurrent \(1/);
+    assert.equal(fx.mocks.a.requests.length, 1, 'a was never asked beyond its cap');
+    assert.equal((await held).status, 200);
+    const after = await fx.post(ask('only-a'));
+    assert.equal(after.status, 200, 'the place is given back when the stream ends');
+  });
+});
+
 describe('reload: SIGHUP swaps the routes atomically', () => {
   let fx;
   const config = (mocks, target) => `
