@@ -59,12 +59,14 @@ routes:
 `;
 }
 
+async function startRouted() {
+  const dead = await closedPort();
+  return RoutingFixture.start({ providers: ['a', 'b', 'c'], config: (mocks) => routedConfig(mocks, dead) });
+}
+
 describe('routing: scenarios, families and direct selection', () => {
   let fx;
-  before(async () => {
-    const dead = await closedPort();
-    fx = await RoutingFixture.start({ providers: ['a', 'b', 'c'], config: (mocks) => routedConfig(mocks, dead) });
-  });
+  before(async () => (fx = await startRouted()));
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
 
@@ -80,7 +82,8 @@ describe('routing: scenarios, families and direct selection', () => {
     ['a non-Claude name passes unchanged to the default route\'s provider', ask('llama-3.3-70b'), 'a', 'llama-3.3-70b'],
     ['"provider/model" picks the target directly', ask('c/some-model'), 'c', 'some-model'],
     ['"provider,model" (claude-code-router\'s form) picks the target directly', ask('b,other-model'), 'b', 'other-model'],
-    ['a slash name whose prefix is no provider passes unchanged', ask('anthropic/claude-x-model'), 'a', 'a-sonnet'],
+    ['a slash name whose prefix is no provider is a model name: passed unchanged', ask('meta-llama/llama-3.3-70b'), 'a', 'meta-llama/llama-3.3-70b'],
+    ['a slash name whose prefix is no provider is a model name: a Claude one is the middle tier', ask('anthropic/claude-x-model'), 'a', 'a-sonnet'],
   ];
   for (const [name, body, provider, model] of cases) {
     test(name, async () => {
@@ -110,10 +113,7 @@ describe('routing: scenarios, families and direct selection', () => {
 
 describe('routing: fallback before the first byte, never after', () => {
   let fx;
-  before(async () => {
-    const dead = await closedPort();
-    fx = await RoutingFixture.start({ providers: ['a', 'b', 'c'], config: (mocks) => routedConfig(mocks, dead) });
-  });
+  before(async () => (fx = await startRouted()));
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
 
