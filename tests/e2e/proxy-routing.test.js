@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 
 import { readSSE, waitUntil } from './lib/harness.js';
 import { completion, textStream } from './lib/mock-openai.js';
@@ -201,13 +201,12 @@ routes:
   beforeEach(async () => {
     fx = await RoutingFixture.start({ providers: ['a', 'b'], config });
   });
-  after(() => fx?.stop());
+  afterEach(() => fx?.stop());
 
   test('requests spread over the keys in turn', async () => {
     for (let i = 0; i < 6; i++) assert.equal((await fx.post(ask('claude-sonnet-4-5'))).status, 200);
     const keys = fx.mocks.a.requests.map(keyOf);
     assert.deepEqual(keys, ['Bearer sk-one', 'Bearer sk-two', 'Bearer sk-three', 'Bearer sk-one', 'Bearer sk-two', 'Bearer sk-three']);
-    await fx.stop();
   });
 
   test('a key that gets 429 cools down: the same request goes on with the next key, and later ones skip it', async () => {
@@ -219,7 +218,6 @@ routes:
     const keys = fx.mocks.a.requests.map(keyOf);
     assert.deepEqual(keys.slice(0, 2), ['Bearer sk-one', 'Bearer sk-two']);
     assert.ok(!keys.slice(1).includes('Bearer sk-one'), `sk-one cools for 30 s: ${keys}`);
-    await fx.stop();
   });
 
   test('a key that gets 401 is taken out and logged once, without the key', async () => {
@@ -230,7 +228,6 @@ routes:
     await waitUntil(() => /key 1 of 3 refused/.test(fx.gate.stderr), 2000, 'the refused key to be logged');
     assert.equal((fx.gate.stderr.match(/key 1 of 3 refused/g) ?? []).length, 1, fx.gate.stderr);
     assert.doesNotMatch(fx.gate.stderr, /sk-one|sk-two|sk-three/);
-    await fx.stop();
   });
 
   test('every key cooling: the route moves on to its next target at once', async () => {
@@ -242,7 +239,6 @@ routes:
     const second = await fx.post(ask('claude-sonnet-4-5'));
     assert.equal(second.upstream, 'b/b-model');
     assert.equal(fx.mocks.a.requests.length, 3, 'a cooling provider is passed over without a request');
-    await fx.stop();
   });
 });
 
