@@ -517,7 +517,7 @@ TEST(ImplicitProvider, DefaultsAreTodays) {
 }
 
 TEST(ExampleFile, LoadsWithTheVariablesItNames) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "../../ccgate.example.yaml";
+  const auto path = std::filesystem::path(CCGATE_SOURCE_DIR) / "ccgate.example.yaml";
   Environment env;
   for (const char* name :
        {"CCGATE_CLIENT_KEY", "DEEPSEEK_API_KEY", "OPENAI_KEY_1", "OPENAI_KEY_2", "AZURE_OPENAI_KEY",
