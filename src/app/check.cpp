@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 
-#include "translate/model_map.hpp"
 #include "upstream/provider.hpp"
 
 namespace ccgate::app {

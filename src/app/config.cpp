@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/config_file.hpp"
+#include "translate/model_map.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -199,7 +200,8 @@ routing::Catalog implicit_catalog(const Reader& read, upstream::Settings default
   if (up.api_keys.empty())
     config.warnings.push_back(
         "OPENAI_API_KEY is not set: upstream requests carry no key (fine for a local Ollama)");
-  provider.reasoning_prefixes = translate::ReasoningModels{}.prefixes;
+  provider.reasoning_prefixes.assign(translate::kDefaultReasoningPrefixes.begin(),
+                                     translate::kDefaultReasoningPrefixes.end());
   if (read.has("REASONING_MODELS"))
     provider.reasoning_prefixes = comma_list(read.text("REASONING_MODELS"));
 

@@ -244,10 +244,7 @@ void read_models(const Parser& parse, const YAML::Node& node, const std::string&
         file_models.push_back(model);
         auto* entry = listed(provider, model);
         if (!entry) {
-          translate::ModelQuirks quirks = provider.default_quirks;
-          quirks.reasoning = quirks.reasoning ||
-                             translate::ReasoningModels{provider.reasoning_prefixes}.matches(model);
-          provider.models.emplace_back(model, quirks);
+          provider.models.emplace_back(model, provider.quirks_for(model));
           entry = &provider.models.back();
         }
         read_quirks(parse, value, model_path, entry->second);
@@ -326,7 +323,8 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
   provider.settings.api_keys.clear();
   provider.settings.azure_api_version.clear();
   provider.settings.custom_headers.clear();
-  provider.reasoning_prefixes = translate::ReasoningModels{}.prefixes;
+  provider.reasoning_prefixes.assign(translate::kDefaultReasoningPrefixes.begin(),
+                                     translate::kDefaultReasoningPrefixes.end());
   if (const auto preset_node = node["preset"]) {
     const std::string name = parse.text(preset_node, path + ".preset");
     const routing::Preset* preset = routing::find_preset(name);

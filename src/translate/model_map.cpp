@@ -7,17 +7,6 @@
 
 namespace ccgate::translate {
 
-std::string ModelMap::upstream_for(std::string_view client_model) const {
-  for (const auto& [client_name, upstream_name] : aliases) {
-    if (equals_ignoring_case(client_name, client_model)) return upstream_name;
-  }
-  const std::string lowered = to_lower(client_model);
-  if (lowered.find("haiku") != std::string::npos) return small_model;
-  if (lowered.find("sonnet") != std::string::npos) return middle_model;
-  if (lowered.find("opus") != std::string::npos) return big_model;
-  return std::string(client_model);
-}
-
 std::vector<std::pair<std::string, std::string>> parse_model_aliases(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> aliases;
   std::size_t begin = 0;
@@ -47,10 +36,6 @@ bool has_reasoning_prefix(const std::vector<std::string>& prefixes, std::string_
   return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& prefix) {
     return !prefix.empty() && starts_with_ignoring_case(model, prefix);
   });
-}
-
-bool ReasoningModels::matches(std::string_view upstream_model) const {
-  return has_reasoning_prefix(prefixes, upstream_model);
 }
 
 }  // namespace ccgate::translate

@@ -868,15 +868,6 @@ TranslatedRequest to_openai_request(const json::value& anthropic_request,
   return translated;
 }
 
-TranslatedRequest to_openai_request(const json::value& anthropic_request,
-                                    const RequestOptions& options, std::size_t request_size) {
-  UpstreamModel target;
-  if (const auto* request = anthropic_request.if_object())
-    target.name = options.models.upstream_for(string_or_empty(*request, "model"));
-  target.quirks.reasoning = options.reasoning.matches(target.name);
-  return to_openai_request(anthropic_request, options, target, request_size);
-}
-
 void validate_count_tokens_request(const json::value& anthropic_request) {
   const auto* request = anthropic_request.if_object();
   if (request == nullptr) reject("request body must be a JSON object");

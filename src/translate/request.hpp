@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "translate/model_map.hpp"
 #include "translate/model_quirks.hpp"
 
 namespace ccgate::translate {
@@ -27,10 +26,9 @@ class InvalidRequest : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The global clamps. models and reasoning serve only the wrapper without an UpstreamModel.
+// The global clamps (MAX_TOKENS_LIMIT, MIN_TOKENS_LIMIT). Which model, and its own ceiling, is the
+// UpstreamModel of each attempt.
 struct RequestOptions {
-  ModelMap models;
-  ReasoningModels reasoning;
   std::optional<std::int64_t> max_tokens_limit;  // clamp only when set
   std::optional<std::int64_t> min_tokens_limit;
 };
@@ -49,11 +47,6 @@ struct TranslatedRequest {
 TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
                                     const RequestOptions& options, const UpstreamModel& target,
                                     std::size_t request_size = 0);
-
-// The target from options.models and options.reasoning, as before routing. (Goes when the proxy
-// door routes.)
-TranslatedRequest to_openai_request(const boost::json::value& anthropic_request,
-                                    const RequestOptions& options, std::size_t request_size = 0);
 
 // What count_tokens needs of a request (model, messages, system, tools), checked the same way.
 // Throws InvalidRequest.

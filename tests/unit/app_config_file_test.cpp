@@ -9,6 +9,7 @@
 #include "app/config_file.hpp"
 #include "routing/presets.hpp"
 #include "routing/router.hpp"
+#include "translate/model_map.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -511,7 +512,8 @@ TEST(ImplicitProvider, DefaultsAreTodays) {
   const Config config = load_config({});
   const auto& provider = default_provider(config);
   EXPECT_EQ(provider.settings.base_url, "https://api.openai.com/v1");
-  EXPECT_EQ(provider.reasoning_prefixes, translate::ReasoningModels{}.prefixes);
+  EXPECT_THAT(provider.reasoning_prefixes,
+              ::testing::ElementsAreArray(translate::kDefaultReasoningPrefixes));
   EXPECT_EQ(config.catalog.routes.fallback, (routing::Chain{{0, "gpt-4o"}}));
   EXPECT_EQ(config.catalog.routes.haiku, (routing::Chain{{0, "gpt-4o-mini"}}));
 }

@@ -55,6 +55,7 @@ TEST(RouterTest, FamiliesByCaseInsensitiveSubstring) {
   EXPECT_EQ(decide_for(catalog, "claude-sonnet-4-5-20250929").route, "sonnet");
   EXPECT_THAT(decide_for(catalog, "Claude-Sonnet-4").chain,
               ElementsAre(Target{kOpenai, "gpt-4.1"}));
+  EXPECT_EQ(decide_for(catalog, "Claude-Haiku").route, "background");
 }
 
 TEST(RouterTest, UnknownClaudeFamilyIsTheMiddleTierNeverRaw) {

@@ -3,6 +3,8 @@
 
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "translate/ids.hpp"
 #include "translate/model_map.hpp"
@@ -12,48 +14,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::Pair;
-
-struct ModelCase {
-  std::string client;
-  std::string upstream;
-};
-
-[[maybe_unused]] void PrintTo(const ModelCase& c, std::ostream* os) {
-  *os << c.client;
-}
-
-class ModelMapTest : public ::testing::TestWithParam<ModelCase> {};
-
-TEST_P(ModelMapTest, MapsClientNameToUpstream) {
-  ModelMap map{.big_model = "big",
-               .middle_model = "middle",
-               .small_model = "small",
-               .aliases = {{"claude-sonnet-4-5", "gpt-5"}, {"My-Model", "qwen3-coder"}}};
-  EXPECT_EQ(map.upstream_for(GetParam().client), GetParam().upstream);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Families, ModelMapTest,
-    ::testing::Values(ModelCase{"claude-3-5-haiku-20241022", "small"},
-                      ModelCase{"claude-haiku-4-5", "small"},
-                      ModelCase{"claude-sonnet-4-20250514", "middle"},
-                      ModelCase{"claude-opus-4-1", "big"},
-                      ModelCase{"CLAUDE-OPUS-4", "big"},  // family match ignores case
-                      ModelCase{"Claude-Haiku", "small"},
-                      ModelCase{"claude-sonnet-4-5", "gpt-5"},  // alias beats family
-                      ModelCase{"CLAUDE-SONNET-4-5", "gpt-5"},  // alias ignores case
-                      ModelCase{"my-model", "qwen3-coder"},
-                      ModelCase{"gpt-4.1", "gpt-4.1"},  // anything else passes through
-                      ModelCase{"o3-mini", "o3-mini"},
-                      ModelCase{"deepseek/deepseek-chat", "deepseek/deepseek-chat"},
-                      ModelCase{"claude-3-unknown", "claude-3-unknown"}));
-
-TEST(ModelMapDefaults, MatchTheOriginalProject) {
-  ModelMap map;
-  EXPECT_EQ(map.upstream_for("claude-opus-4"), "gpt-4o");
-  EXPECT_EQ(map.upstream_for("claude-sonnet-4"), "gpt-4o");
-  EXPECT_EQ(map.upstream_for("claude-haiku-4"), "gpt-4o-mini");
-}
 
 TEST(ParseModelAliases, ReadsPairsIgnoringSpaces) {
   EXPECT_THAT(parse_model_aliases(" a=b , claude-x = gpt-5 ,"),
@@ -89,14 +49,16 @@ struct ReasoningCase {
   *os << c.model;
 }
 
-class ReasoningModelsTest : public ::testing::TestWithParam<ReasoningCase> {};
+class ReasoningPrefixTest : public ::testing::TestWithParam<ReasoningCase> {};
 
-TEST_P(ReasoningModelsTest, RecognisesByPrefix) {
-  EXPECT_EQ(ReasoningModels{}.matches(GetParam().model), GetParam().reasoning);
+TEST_P(ReasoningPrefixTest, TheDefaultPrefixesRecogniseOpenAIsReasoningFamilies) {
+  const std::vector<std::string> defaults(kDefaultReasoningPrefixes.begin(),
+                                          kDefaultReasoningPrefixes.end());
+  EXPECT_EQ(has_reasoning_prefix(defaults, GetParam().model), GetParam().reasoning);
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Defaults, ReasoningModelsTest,
+    Defaults, ReasoningPrefixTest,
     ::testing::Values(ReasoningCase{"o1", true}, ReasoningCase{"o1-mini", true},
                       ReasoningCase{"o3-mini-2025-01-31", true}, ReasoningCase{"o4-mini", true},
                       ReasoningCase{"gpt-5", true}, ReasoningCase{"GPT-5-mini", true},
@@ -105,10 +67,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ReasoningCase{"gpt-4.1", false}, ReasoningCase{"deepseek-reasoner", false},
                       ReasoningCase{"my-o3-finetune", false}, ReasoningCase{"", false}));
 
-TEST(ReasoningModels, UsesConfiguredPrefixes) {
-  ReasoningModels models{.prefixes = {"DeepSeek-R"}};
-  EXPECT_TRUE(models.matches("deepseek-r1"));
-  EXPECT_FALSE(models.matches("o3"));
+TEST(ReasoningPrefix, UsesConfiguredPrefixesAndNeverAnEmptyOne) {
+  EXPECT_TRUE(has_reasoning_prefix({"DeepSeek-R"}, "deepseek-r1"));
+  EXPECT_FALSE(has_reasoning_prefix({"DeepSeek-R"}, "o3"));
+  EXPECT_FALSE(has_reasoning_prefix({""}, "o3"));
 }
 
 class IdGenerators : public ::testing::TestWithParam<MakeId> {};

@@ -148,41 +148,6 @@ TEST(RequestEquivalence, EveryRecordedRequestTranslatesAsTheDomPathDid) {
   EXPECT_GE(valid, 100);
 }
 
-// The signature without a target (kept until the proxy door routes) is the one with the target
-// that MODEL_MAP and REASONING_MODELS make of the request's model.
-TEST(RequestEquivalence, TheWrapperTranslatesForTheTargetTheModelMapNames) {
-  RequestOptions options;
-  options.models.big_model = "o3-mini";
-  options.models.aliases = {{"reasoner", "deepseek-reasoner"}};
-  options.reasoning.prefixes = {"o3", "deepseek-reasoner"};
-  options.max_tokens_limit = 50000;
-  int compared = 0;
-  for (const auto& entry : fs::directory_iterator(kCorpus)) {
-    const std::string text = read_file(entry.path());
-    const auto request = parse_request(text);
-    if (!request) continue;
-    UpstreamModel target;
-    if (const auto* object = request->if_object())
-      target.name = options.models.upstream_for(string_or_empty(*object, "model"));
-    target.quirks.reasoning = options.reasoning.matches(target.name);
-    Outcome wrapped;
-    try {
-      auto translated = to_openai_request(*request, options, text.size());
-      wrapped = {std::move(translated.body),
-                 {},
-                 std::move(translated.client_model),
-                 std::move(translated.upstream_model),
-                 translated.stream,
-                 std::move(translated.stop_sequences)};
-    } catch (const InvalidRequest& invalid) {
-      wrapped.error = invalid.what();
-    }
-    EXPECT_EQ(wrapped, direct(*request, {options, target}, text.size())) << entry.path();
-    ++compared;
-  }
-  EXPECT_GE(compared, 100);
-}
-
 // Each recorded request once more with the keys that switch paths on: streaming, sampling,
 // stop sequences, metadata, thinking and each tool_choice.
 TEST(RequestEquivalence, RecordedRequestsWithEveryOptionalKey) {

@@ -13,13 +13,8 @@ using ::testing::HasSubstr;
 using testing::parse_json;
 using testing::parse_object;
 
-RequestOptions default_options() {
-  RequestOptions options;
-  options.models = ModelMap{.big_model = "big-model",
-                            .middle_model = "middle-model",
-                            .small_model = "small-model",
-                            .aliases = {{"reasoner", "o3-mini"}}};
-  return options;
+UpstreamModel target_with(const ModelQuirks& quirks, std::string name = "middle-model") {
+  return {std::move(name), quirks};
 }
 
 // A minimal valid request with the given extra top-level keys spliced in.
@@ -40,9 +35,10 @@ struct Translated {
   std::vector<std::string> stop_sequences;
 };
 
-Translated translate(const json::object& request,
-                     const RequestOptions& options = default_options()) {
-  TranslatedRequest translated = to_openai_request(request, options);
+// For target (by default an ordinary model, every quirk at its default) under options.
+Translated translate(const json::object& request, const UpstreamModel& target = target_with({}),
+                     const RequestOptions& options = {}) {
+  TranslatedRequest translated = to_openai_request(request, options, target);
   return {parse_object(translated.body), std::move(translated.client_model),
           std::move(translated.upstream_model), translated.stream,
           std::move(translated.stop_sequences)};
@@ -213,34 +209,17 @@ INSTANTIATE_TEST_SUITE_P(Table, MessagesTest, ::testing::ValuesIn(kMessagesCases
 
 // ---- top-level fields ----
 
-TEST(RequestModel, MapsTheModelAndRemembersTheClientName) {
-  const auto translated = translate(request_with());
+TEST(RequestModel, NamesTheTargetAndRemembersTheClientName) {
+  const auto translated = translate(request_with(), target_with({}, "deepseek-chat"));
   EXPECT_EQ(translated.client_model, "claude-sonnet-4-5");
-  EXPECT_EQ(translated.upstream_model, "middle-model");
-  EXPECT_EQ(translated.body.at("model"), "middle-model");
+  EXPECT_EQ(translated.upstream_model, "deepseek-chat");
+  EXPECT_EQ(translated.body.at("model"), "deepseek-chat");
 }
 
 TEST(RequestMaxTokens, IsSentAsMaxTokensForOrdinaryModels) {
   const auto body = translate(request_with()).body;
   EXPECT_EQ(body.at("max_tokens"), 1000);
   EXPECT_FALSE(body.contains("max_completion_tokens"));
-}
-
-TEST(RequestMaxTokens, IsSentAsMaxCompletionTokensForReasoningModels) {
-  auto request = request_with();
-  request["model"] = "reasoner";  // alias → o3-mini
-  const auto body = translate(request).body;
-  EXPECT_EQ(body.at("model"), "o3-mini");
-  EXPECT_EQ(body.at("max_completion_tokens"), 1000);
-  EXPECT_FALSE(body.contains("max_tokens"));
-}
-
-TEST(RequestSampling, ReasoningModelsGetNoTemperatureOrTopP) {
-  auto request = request_with(R"("temperature":0.2,"top_p":0.9)");
-  request["model"] = "reasoner";  // alias → o3-mini
-  const auto body = translate(request).body;
-  EXPECT_FALSE(body.contains("temperature"));
-  EXPECT_FALSE(body.contains("top_p"));
 }
 
 struct ClampCase {
@@ -257,12 +236,12 @@ struct ClampCase {
 class ClampTest : public ::testing::TestWithParam<ClampCase> {};
 
 TEST_P(ClampTest, ClampsOnlyToTheLimitsThatAreSet) {
-  auto options = default_options();
+  RequestOptions options;
   options.min_tokens_limit = GetParam().min_limit;
   options.max_tokens_limit = GetParam().max_limit;
   auto request = request_with();
   request["max_tokens"] = GetParam().requested;
-  EXPECT_EQ(translate(request, options).body.at("max_tokens"), GetParam().sent);
+  EXPECT_EQ(translate(request, target_with({}), options).body.at("max_tokens"), GetParam().sent);
 }
 
 INSTANTIATE_TEST_SUITE_P(Limits, ClampTest,
@@ -420,34 +399,14 @@ TEST(RequestTools, DisableParallelToolUseTurnsParallelCallsOff) {
 
 // ---- the target model and its quirks ----
 
-Translated translate_for(const json::object& request, const UpstreamModel& target,
-                         const RequestOptions& options = {}) {
-  TranslatedRequest translated = to_openai_request(request, options, target);
-  return {parse_object(translated.body), std::move(translated.client_model),
-          std::move(translated.upstream_model), translated.stream,
-          std::move(translated.stop_sequences)};
-}
-
-UpstreamModel target_with(const ModelQuirks& quirks, std::string name = "target-model") {
-  return {std::move(name), quirks};
-}
-
 constexpr std::string_view kToolKeys =
     R"("tools":[{"name":"T","input_schema":{"type":"object"}}],
        "tool_choice":{"type":"any","disable_parallel_tool_use":true})";
 
-TEST(RequestTarget, NamesTheUpstreamModelWhateverTheModelMapSays) {
-  const auto translated =
-      translate_for(request_with(), target_with({}, "deepseek-chat"), default_options());
-  EXPECT_EQ(translated.client_model, "claude-sonnet-4-5");
-  EXPECT_EQ(translated.upstream_model, "deepseek-chat");
-  EXPECT_EQ(translated.body.at("model"), "deepseek-chat");
-}
-
 TEST(RequestTarget, DefaultQuirksSendEverythingAsBefore) {
   const auto body =
-      translate_for(request_with(std::string(kToolKeys) + R"(,"stream":true,"temperature":0.5)"),
-                    target_with({}))
+      translate(request_with(std::string(kToolKeys) + R"(,"stream":true,"temperature":0.5)"),
+                target_with({}))
           .body;
   EXPECT_EQ(body.at("max_tokens"), 1000);
   EXPECT_EQ(body.at("temperature"), 0.5);
@@ -459,12 +418,12 @@ TEST(RequestTarget, DefaultQuirksSendEverythingAsBefore) {
 TEST(RequestQuirks, ReasoningDecidesByTheQuirkNotByTheName) {
   const auto request = request_with(
       R"("temperature":0.2,"top_p":0.9,"thinking":{"type":"enabled","budget_tokens":20000})");
-  const auto reasoning = translate_for(request, target_with({.reasoning = true}, "my-model")).body;
+  const auto reasoning = translate(request, target_with({.reasoning = true}, "my-model")).body;
   EXPECT_EQ(reasoning.at("max_completion_tokens"), 1000);
   EXPECT_EQ(reasoning.at("reasoning_effort"), "high");
   for (const char* key : {"max_tokens", "temperature", "top_p"})
     EXPECT_FALSE(reasoning.contains(key)) << key;
-  const auto ordinary = translate_for(request, target_with({}, "o3-mini")).body;
+  const auto ordinary = translate(request, target_with({}, "o3-mini")).body;
   EXPECT_EQ(ordinary.at("max_tokens"), 1000);
   EXPECT_EQ(ordinary.at("temperature"), 0.2);
   EXPECT_FALSE(ordinary.contains("reasoning_effort"));
@@ -474,13 +433,13 @@ TEST(RequestQuirks, ReasoningDecidesByTheQuirkNotByTheName) {
 TEST(RequestQuirks, MaxOutputTokensClampsMaxTokensDown) {
   auto request = request_with();
   request["max_tokens"] = 32000;
-  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
+  EXPECT_EQ(translate(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
             8192);
   request["max_tokens"] = 1000;
-  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
+  EXPECT_EQ(translate(request, target_with({.max_output_tokens = 8192})).body.at("max_tokens"),
             1000);
   request["max_tokens"] = 64000;
-  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 32768, .reasoning = true}))
+  EXPECT_EQ(translate(request, target_with({.max_output_tokens = 32768, .reasoning = true}))
                 .body.at("max_completion_tokens"),
             32768);
 }
@@ -490,20 +449,19 @@ TEST(RequestQuirks, TheModelsCeilingWinsOverMinTokensLimitAndBothLimitsApplyFirs
   options.min_tokens_limit = 16000;
   auto request = request_with();
   request["max_tokens"] = 100;
-  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192}), options)
-                .body.at("max_tokens"),
-            8192);
+  EXPECT_EQ(
+      translate(request, target_with({.max_output_tokens = 8192}), options).body.at("max_tokens"),
+      8192);
   options = {};
   options.max_tokens_limit = 4096;
   request["max_tokens"] = 32000;
-  EXPECT_EQ(translate_for(request, target_with({.max_output_tokens = 8192}), options)
-                .body.at("max_tokens"),
-            4096);
+  EXPECT_EQ(
+      translate(request, target_with({.max_output_tokens = 8192}), options).body.at("max_tokens"),
+      4096);
 }
 
 TEST(RequestQuirks, WithoutToolChoiceNeitherToolChoiceNorParallelToolCallsIsSent) {
-  const auto body =
-      translate_for(request_with(kToolKeys), target_with({.tool_choice = false})).body;
+  const auto body = translate(request_with(kToolKeys), target_with({.tool_choice = false})).body;
   EXPECT_EQ(body.at("tools").as_array().size(), 1u);
   EXPECT_FALSE(body.contains("tool_choice"));
   EXPECT_FALSE(body.contains("parallel_tool_calls"));
@@ -511,14 +469,14 @@ TEST(RequestQuirks, WithoutToolChoiceNeitherToolChoiceNorParallelToolCallsIsSent
 
 TEST(RequestQuirks, WithoutParallelToolCallsTheChoiceIsStillSent) {
   const auto body =
-      translate_for(request_with(kToolKeys), target_with({.parallel_tool_calls = false})).body;
+      translate(request_with(kToolKeys), target_with({.parallel_tool_calls = false})).body;
   EXPECT_EQ(body.at("tool_choice"), "required");
   EXPECT_FALSE(body.contains("parallel_tool_calls"));
 }
 
 TEST(RequestQuirks, WithoutStreamOptionsTheStreamAsksForNoUsage) {
   const auto translated =
-      translate_for(request_with(R"("stream":true)"), target_with({.stream_options = false}));
+      translate(request_with(R"("stream":true)"), target_with({.stream_options = false}));
   EXPECT_TRUE(translated.stream);
   EXPECT_EQ(translated.body.at("stream"), true);
   EXPECT_FALSE(translated.body.contains("stream_options"));
@@ -537,10 +495,10 @@ TEST(RequestQuirks, OwnThinkingGoesBackUnlessTheModelRefusesTheRoundTrip) {
       {"type":"text","text":"a.txt"}]},
     {"role":"user","content":"thanks"}]})");
   // Every earlier assistant message, not only the current tool loop's (see request.cpp).
-  const auto kept = translate_for(request, target_with({})).body.at("messages").as_array();
+  const auto kept = translate(request, target_with({})).body.at("messages").as_array();
   EXPECT_EQ(kept[1].at("reasoning_content"), "Use ls.");
   EXPECT_EQ(kept[3].at("reasoning_content"), "Done.");
-  const auto dropped = translate_for(request, target_with({.reasoning_round_trip = false}))
+  const auto dropped = translate(request, target_with({.reasoning_round_trip = false}))
                            .body.at("messages")
                            .as_array();
   ASSERT_EQ(dropped.size(), 5u);
@@ -565,8 +523,7 @@ class ThinkingTest : public ::testing::TestWithParam<ThinkingCase> {};
 
 TEST_P(ThinkingTest, BecomesReasoningEffortForReasoningModels) {
   auto request = request_with(GetParam().keys);
-  request["model"] = "reasoner";
-  const auto body = translate(request).body;
+  const auto body = translate(request, target_with({.reasoning = true}, "o3-mini")).body;
   if (GetParam().effort.empty()) {
     EXPECT_FALSE(body.contains("reasoning_effort"));
   } else {
@@ -615,7 +572,7 @@ class InvalidRequestTest : public ::testing::TestWithParam<InvalidCase> {};
 
 TEST_P(InvalidRequestTest, IsRejectedWithAFieldMessage) {
   try {
-    to_openai_request(parse_json(GetParam().body), default_options());
+    to_openai_request(parse_json(GetParam().body), {}, target_with({}));
     ADD_FAILURE() << "accepted " << GetParam().body;
   } catch (const InvalidRequest& error) {
     EXPECT_THAT(error.what(), HasSubstr(GetParam().message));
