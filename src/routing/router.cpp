@@ -12,7 +12,7 @@ using translate::contains_ignoring_case;
 
 enum class Family { none, opus, sonnet, haiku };
 
-// The order of today's ModelMap: a name naming two families is the cheaper one.
+// A name naming two families is the cheaper one (the order MODEL_MAP's family rule always had).
 Family family_of(std::string_view model) {
   if (contains_ignoring_case(model, "haiku")) return Family::haiku;
   if (contains_ignoring_case(model, "sonnet")) return Family::sonnet;
