@@ -8,37 +8,14 @@
 #include <array>
 #include <ctime>
 
+#include "translate/text.hpp"
+
 namespace ccgate::app {
 namespace {
 
 // Marks a request line among spdlog's messages: the JSON formatter writes its payload as fields
 // instead of as a message. Compared by address, so no message can pass for one.
 constexpr char kRequestLineMarker[] = "ccgate request line";
-
-// The length of the valid UTF-8 sequence text starts with (at most 4 bytes), or 0.
-std::size_t utf8_sequence_size(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t size = 0;
-  unsigned char low = 0x80, high = 0xbf;  // the second byte's range
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    size = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    size = 3;
-    if (lead == 0xe0) low = 0xa0;   // overlong
-    if (lead == 0xed) high = 0x9f;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    size = 4;
-    if (lead == 0xf0) low = 0x90;   // overlong
-    if (lead == 0xf4) high = 0x8f;  // past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < size || byte(1) < low || byte(1) > high) return 0;
-  for (std::size_t i = 2; i < size; ++i)
-    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
-  return size;
-}
 
 void append_escaped_byte(std::string& out, unsigned char c) {
   switch (c) {
@@ -142,7 +119,7 @@ void append_json_string(std::string& out, std::string_view text) {
     } else if (c < 0x80) {
       append_escaped_byte(out, c);
       text.remove_prefix(1);
-    } else if (const std::size_t size = utf8_sequence_size(text)) {
+    } else if (const std::size_t size = translate::utf8_sequence_length(text)) {
       out.append(text.substr(0, size));
       text.remove_prefix(size);
     } else {
