@@ -248,8 +248,8 @@ struct ServerConnection {
   asio::awaitable<bool> await_request(bool first);
   asio::awaitable<bool> wait_readable();
   asio::awaitable<bool> serve_request();
-  void assign_request_id(Exchange& exchange,
-                         const http::request_parser<http::string_body>& parser) const;
+  void assign_request_id(Exchange& exchange, const http::request_parser<http::string_body>& parser,
+                         error_code head_ec) const;
   asio::awaitable<bool> refuse(error_code ec, Exchange& exchange);
   asio::awaitable<void> reply_error(Exchange& exchange, int status, std::string_view message);
   asio::awaitable<void> answer_and_close(Exchange& exchange, Reply reply);
@@ -642,7 +642,7 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   disarm();
   // The exchange sees the request as it grows: the head now, the body once it is read.
   Exchange exchange(*this, parser.get());
-  assign_request_id(exchange, parser);
+  assign_request_id(exchange, parser, head_ec);
   if (head_ec) co_return co_await refuse(head_ec, exchange);
 
   if (options.admit) {
@@ -669,12 +669,15 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   co_return co_await run_exchange(exchange);
 }
 
-// The client's id is taken only from a head that was read whole, and only when it sent exactly
-// one: of two, neither can be told to be the one its other systems know.
-void ServerConnection::assign_request_id(
-    Exchange& exchange, const http::request_parser<http::string_body>& parser) const {
+// The client's id is taken only from a head that was read whole (a Content-Length over the body
+// limit is found once every field is read), and only when it sent exactly one: of two, neither
+// can be told to be the one its other systems know.
+void ServerConnection::assign_request_id(Exchange& exchange,
+                                         const http::request_parser<http::string_body>& parser,
+                                         error_code head_ec) const {
   if (!options.new_request_id) return;
-  if (parser.is_header_done() && parser.get().count(kRequestIdHeader) == 1) {
+  const bool head_read = parser.is_header_done() || head_ec == http::error::body_limit;
+  if (head_read && parser.get().count(kRequestIdHeader) == 1) {
     const std::string_view incoming = exchange.header(kRequestIdHeader);
     if (valid_request_id(incoming)) {
       exchange.request_id_.assign(incoming);
