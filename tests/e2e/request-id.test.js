@@ -130,7 +130,7 @@ describe('request ids on the proxy door (LOG_FORMAT=json)', () => {
     });
   }
 
-  test('errors ccgate answers itself carry the id: a malformed body (400) and a body over MAX_BODY_SIZE (413)', async () => {
+  test('errors ccgate answers itself carry the id: a malformed body (400), a body over MAX_BODY_SIZE (413), a refused origin (403), no route (404)', async () => {
     const malformed = await proxy.postMessages('{"model": ', { headers: { 'x-request-id': 'bad-json-1' } });
     assert.equal(malformed.status, 400);
     assert.deepEqual(idsOf(malformed), { x: 'bad-json-1', anthropic: 'bad-json-1' });
@@ -146,6 +146,14 @@ describe('request ids on the proxy door (LOG_FORMAT=json)', () => {
     const line = await requestLine(proxy.gate, 'too-large-1', 413);
     assert.equal(line.path, '/v1/messages');
     assert.match(line.error, /too large/);
+
+    const foreign = await proxy.postMessages(
+      { model: 'claude-sonnet-4-6', max_tokens: 10, messages: [user('hi')] },
+      { headers: { 'x-request-id': 'foreign-origin-1', origin: 'http://evil.example' } },
+    );
+    assert.equal(foreign.status, 403, 'admission refuses an origin CORS_ORIGINS does not list');
+    assert.deepEqual(idsOf(foreign), { x: 'foreign-origin-1', anthropic: 'foreign-origin-1' });
+    assert.match((await requestLine(proxy.gate, 'foreign-origin-1', 403)).error, /CORS_ORIGINS/);
 
     const unknown = await proxy.fetch('/v2/nothing', { headers: { 'x-request-id': 'no-route-1' } });
     assert.equal(unknown.status, 404);
@@ -240,5 +248,7 @@ describe('request ids on the gateway door (the OpenAI SDK)', { skip: claudeMissi
     assert.equal(refused.status, 401);
     assert.deepEqual(idsOf(refused), { x: 'gw-bad-key', anthropic: 'gw-bad-key' });
     assert.equal((await refused.json()).error.code, 'invalid_api_key');
+    const refusal = /gw-bad-key POST \/v1\/chat\/completions 401 Incorrect API key/;
+    await waitUntil(() => refusal.test(gateway.gate.stderr), 5000, 'the refusal logged with its id', () => gateway.gate.stderr);
   });
 });
