@@ -252,3 +252,29 @@ describe('request ids on the gateway door (the OpenAI SDK)', { skip: claudeMissi
     await waitUntil(() => refusal.test(gateway.gate.stderr), 5000, 'the refusal logged with its id', () => gateway.gate.stderr);
   });
 });
+
+describe('LOG_FORMAT=json on the gateway door (debug level, the CLI and its MCP calls)', { skip: claudeMissing }, () => {
+  test('every line of a whole turn, tool call included, is JSON, and the request line has the id', async () => {
+    const gateway = await GatewayFixture.start({ env: { LOG_FORMAT: 'json' } });
+    try {
+      const tools = [{ type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+      const { data, response } = await gateway
+        .client()
+        .chat.completions.create({ model: MODEL, tools, messages: [user('call get_weather with {"city":"Oslo"}')] }, { headers: { 'x-request-id': 'gw-json-1' } })
+        .withResponse();
+      assert.equal(data.choices[0].finish_reason, 'tool_calls');
+      assert.equal(response.headers.get('x-request-id'), 'gw-json-1');
+      const line = await requestLine(gateway.gate, 'gw-json-1', 200);
+      assert.equal(line.path, '/v1/chat/completions');
+      assert.equal(line.model, MODEL);
+      assert.equal(line.target, 'claude');
+      assert.equal(line.finish, 'tool_calls');
+      assert.match(line.session, /^\w{8}$/);
+      const lines = jsonLines(gateway.gate.stderr);
+      assert.ok(lines.some((each) => each.level === 'debug'), 'debug lines are JSON too');
+      assert.ok(lines.some((each) => each.mcp === 'gateway'), "the CLI's MCP requests are request lines");
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
