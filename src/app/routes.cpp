@@ -9,7 +9,6 @@
 #include "app/log_format.hpp"
 #include "mcp/server.hpp"
 #include "routing/router.hpp"
-#include "translate/ids.hpp"
 
 namespace ccgate::app {
 namespace json = boost::json;
