@@ -1,7 +1,6 @@
 #include "app/admission.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
@@ -69,11 +68,6 @@ bool json_route(std::string_view path) {
          path == "/v1/chat/completions";
 }
 
-http::Reply refuse(Door door, const RequestHead& head, int status, std::string message) {
-  spdlog::info("- {} {} {} refused: {}", head.method, head.path, status, message);
-  return error_reply(door, head.anthropic_client, status, message);
-}
-
 }  // namespace
 
 Door door_of(std::string_view path) {
@@ -129,10 +123,20 @@ Admission::Admission(const Config& config)
       cors_origins_(config.access.cors_origins),
       any_origin_(listed(cors_origins_, "*")),
       allowed_hosts_(config.access.allowed_hosts),
-      any_host_(listed(allowed_hosts_, "*")) {}
+      any_host_(listed(allowed_hosts_, "*")),
+      log_format_(config.log_format) {}
+
+http::Reply Admission::refuse(Door door, const RequestHead& head, int status,
+                              std::string message) const {
+  log_request(
+      {.id = head.id, .method = head.method, .path = head.path, .status = status, .error = message},
+      log_format_);
+  return error_reply(door, head.anthropic_client, status, message);
+}
 
 std::optional<http::Reply> Admission::operator()(http::Exchange& exchange) const {
-  const RequestHead head{.method = exchange.request().method_string(),
+  const RequestHead head{.id = exchange.request_id(),
+                         .method = exchange.request().method_string(),
                          .path = exchange.path(),
                          .host = exchange.header("host"),
                          .origin = exchange.header("origin"),

@@ -40,6 +40,7 @@ http::Reply error_reply(Door door, bool anthropic_client, int status, std::strin
 
 // What admission looks at: views into the request head.
 struct RequestHead {
+  std::string_view id;  // the request's id, for the log line of a refusal
   std::string_view method;
   std::string_view path;
   std::string_view host;
@@ -68,6 +69,8 @@ class Admission {
   bool host_allowed(std::string_view host) const;
   bool origin_allowed(std::string_view origin) const;
   std::optional<http::Reply> check_key(Door door, bool without_key, const RequestHead& head) const;
+  // The refusal in the door's protocol, with its log line.
+  http::Reply refuse(Door door, const RequestHead& head, int status, std::string message) const;
 
   bool loopback_listener_;
   http::ExpectedKey proxy_key_;
@@ -76,6 +79,7 @@ class Admission {
   bool any_origin_;
   std::vector<std::string> allowed_hosts_;
   bool any_host_;
+  LogFormat log_format_;
 };
 
 // application/json or any type/subtype+json, with parameters, in any case.

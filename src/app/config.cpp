@@ -100,6 +100,26 @@ std::string log_level_from(const Reader& read) {
       read.origin("LOG_LEVEL"), quoted_value(read.text("LOG_LEVEL"))));
 }
 
+LogFormat log_format_from(const Reader& read) {
+  std::string value = read.text("LOG_FORMAT", "text");
+  value = value.substr(0, value.find_first_of(" \t#"));
+  boost::algorithm::to_lower(value);
+  if (value == "text") return LogFormat::text;
+  if (value == "json") return LogFormat::json;
+  throw ConfigError(fmt::format("{}LOG_FORMAT={}: expected text or json", read.origin("LOG_FORMAT"),
+                                quoted_value(read.text("LOG_FORMAT"))));
+}
+
+// A provider's own x-request-id header wins over the per-request id, as every custom header wins
+// over a default; but the operator is told, since each request then loses its own id upstream.
+void warn_about_fixed_request_ids(Config& config) {
+  for (const auto& provider : config.catalog.providers)
+    if (upstream::custom_header_hides_request_id(provider.settings))
+      config.warnings.push_back(fmt::format(
+          "provider {}: its configured x-request-id header is sent instead of each request's id",
+          provider.name));
+}
+
 std::string http_url(const Reader& read, std::string_view name, std::string fallback) {
   std::string value = read.text(name, std::move(fallback));
   auto parsed = boost::urls::parse_uri(value);
@@ -358,6 +378,7 @@ Config load_config(Environment env, const Environment& overrides) {
 
   Reader read(env, file ? &*file : nullptr);
   config.log_level = log_level_from(read);
+  config.log_format = log_format_from(read);
   load_server(read, config);
   auto defaults = provider_defaults(read);
   if (file && file->has_providers()) {
@@ -376,6 +397,7 @@ Config load_config(Environment env, const Environment& overrides) {
   read.text("CCGATE_CONFIG");  // known, though read above
   if (file) refuse_unknown_settings(read, *file);
   warn_about_open_doors(config);
+  warn_about_fixed_request_ids(config);
   return config;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/environment.hpp"
+#include "app/log_format.hpp"
 #include "gateway/settings.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
@@ -50,11 +51,12 @@ struct Config {
   // and the other single-provider variables.
   routing::Catalog catalog;
   proxy::Settings proxy;
-  gateway::Settings gateway;          // cli_base_url "self" and mcp_base_url are resolved at start
-  std::string log_level = "info";     // spdlog level name
-  std::vector<std::string> warnings;  // told once at start-up
-  std::string config_file;            // the file read ("": none)
-  ConfigSources sources;              // how it was loaded: reload_config(config.sources)
+  gateway::Settings gateway;       // cli_base_url "self" and mcp_base_url are resolved at start
+  std::string log_level = "info";  // spdlog level name
+  LogFormat log_format = LogFormat::text;  // LOG_FORMAT
+  std::vector<std::string> warnings;       // told once at start-up
+  std::string config_file;                 // the file read ("": none)
+  ConfigSources sources;                   // how it was loaded: reload_config(config.sources)
 };
 
 // env: the process environment and the .env file. overrides: the flags, above everything; a

@@ -28,9 +28,11 @@ ccgate::app::ConfigSources sources_of(const Flags& flags) {
   return sources;
 }
 
-void set_up_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("ccgate");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+void set_up_logging(const std::string& level, ccgate::app::LogFormat format) {
+  auto logger = spdlog::stderr_color_mt("ccgate", format == ccgate::app::LogFormat::json
+                                                      ? spdlog::color_mode::never
+                                                      : spdlog::color_mode::automatic);
+  logger->set_formatter(ccgate::app::make_formatter(format));
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ccgate: configuration error: %s\n", error.what());
     return 2;
   }
-  set_up_logging(config.log_level);
+  set_up_logging(config.log_level, config.log_format);
   if (check->parsed()) return ccgate::app::run_check(config);
   return ccgate::app::run_server(config);
 }

@@ -6,9 +6,9 @@
 #include <boost/json.hpp>
 
 #include "app/admission.hpp"
+#include "app/log_format.hpp"
 #include "mcp/server.hpp"
 #include "routing/router.hpp"
-#include "translate/ids.hpp"
 
 namespace ccgate::app {
 namespace json = boost::json;
@@ -106,25 +106,16 @@ json::value gateway_model_list(const routing::Catalog& catalog) {
   return {{"object", "list"}, {"data", std::move(data)}};
 }
 
-http::Fields request_id_fields(const http::RequestLog& log) {
-  http::Fields fields;
-  fields.set("request-id", log.id);
-  return fields;
+boost::asio::awaitable<void> respond_json(http::Exchange& exchange, http::Status status,
+                                          const json::value& body) {
+  co_await exchange.respond(status, json::serialize(body), "application/json");
 }
 
-boost::asio::awaitable<void> respond_json(http::Exchange& exchange, const http::RequestLog& log,
-                                          http::Status status, const json::value& body) {
-  co_await exchange.respond(status, json::serialize(body), "application/json",
-                            request_id_fields(log));
-}
-
-boost::asio::awaitable<void> respond_door_error(http::Exchange& exchange,
-                                                const http::RequestLog& log, int status,
+boost::asio::awaitable<void> respond_door_error(http::Exchange& exchange, int status,
                                                 std::string_view message) {
   http::Reply reply = error_reply(door_of(exchange.path()),
                                   !exchange.header("anthropic-version").empty(), status, message);
-  co_await exchange.respond(reply.status, std::move(reply.body), reply.content_type,
-                            request_id_fields(log));
+  co_await exchange.respond(reply.status, std::move(reply.body), reply.content_type);
 }
 
 // The headers the Anthropic and OpenAI SDKs send, allowed when a preflight names none.
@@ -152,30 +143,33 @@ boost::asio::awaitable<void> preflight(http::Exchange& exchange) {
   co_await exchange.respond(http::Status::no_content, "", "", std::move(fields));
 }
 
-void write_log_line(const http::Exchange& exchange, const http::RequestLog& log) {
+void write_log_line(const http::Exchange& exchange, const http::RequestLog& log, LogFormat format) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto now = http::RequestLog::Clock::now();
-  const auto total = duration_cast<milliseconds>(now - log.started).count();
-  const auto ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started).count();
-  const int status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499;
-  spdlog::info("{} {} {} {} {}{}{}ms ttfb={}ms{}", log.id, exchange.request().method_string(),
-               exchange.path(), status, log.summary, log.summary.empty() ? "" : " ", total, ttfb,
-               exchange.response_finished() ? "" : " (client left)");
+  log_request({.id = exchange.request_id(),
+               .method = exchange.request().method_string(),
+               .path = exchange.path(),
+               .status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499,
+               .duration = duration_cast<milliseconds>(now - log.started),
+               .ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started),
+               .client_left = !exchange.response_finished(),
+               .details = &log},
+              format);
 }
 
 }  // namespace
 
 boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const {
   http::RequestLog log;
-  log.id = translate::unique_id("req_");
   // Written however the exchange ends, including when the client leaves and the handler is
   // cancelled.
   struct LogOnExit {
     const http::Exchange& exchange;
     const http::RequestLog& log;
-    ~LogOnExit() { write_log_line(exchange, log); }
-  } log_on_exit{exchange, log};
+    LogFormat format;
+    ~LogOnExit() { write_log_line(exchange, log, format); }
+  } log_on_exit{exchange, log, config_.log_format};
   co_await dispatch(exchange, log);
 }
 
@@ -193,15 +187,15 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
   if (path == "/v1/chat/completions" && post)
     co_return co_await gateway_.chat_completions(exchange, log);
   if (auto mcp = mcp::parse_mcp_path(path)) {
-    log.summary = fmt::format("mcp {}", mcp->server);
+    log.mcp = mcp->server;
     co_return co_await gateway_.mcp(exchange, mcp->server, mcp->session_id);
   }
-  if (path == "/health" && get) co_return co_await health(exchange, log);
+  if (path == "/health" && get) co_return co_await health(exchange);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
-    co_return co_await models(exchange, log);
+    co_return co_await models(exchange);
   if (path == "/" && get) {
     const json::value body = about();
-    co_return co_await respond_json(exchange, log, http::Status::ok, body);
+    co_return co_await respond_json(exchange, http::Status::ok, body);
   }
   const bool known = path == "/v1/messages" || path == "/v1/messages/count_tokens" ||
                      path == "/v1/chat/completions" || path == "/health" || path == "/";
@@ -210,30 +204,30 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
       known ? fmt::format("method {} is not allowed on {}",
                           std::string_view(exchange.request().method_string()), path)
             : fmt::format("no route for {}", path);
-  co_await respond_door_error(exchange, log, known ? 405 : 404, message);
+  co_await respond_door_error(exchange, known ? 405 : 404, message);
 }
 
-boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::RequestLog& log) const {
+boost::asio::awaitable<void> Routes::health(http::Exchange& exchange) const {
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   const json::value body = health_report(config_, *catalogs_.current(), uptime);
-  co_await respond_json(exchange, log, http::Status::ok, body);
+  co_await respond_json(exchange, http::Status::ok, body);
 }
 
 // Admission has checked the key (either door's); the shape follows the client: Anthropic SDKs
 // and Claude Code always send anthropic-version, OpenAI clients never do.
-boost::asio::awaitable<void> Routes::models(http::Exchange& exchange, http::RequestLog& log) const {
+boost::asio::awaitable<void> Routes::models(http::Exchange& exchange) const {
   const bool anthropic_client = !exchange.header("anthropic-version").empty();
   constexpr std::string_view kPrefix = "/v1/models/";
   if (exchange.path().starts_with(kPrefix)) {
     const std::string id(exchange.path().substr(kPrefix.size()));
     const json::value body = model_entry(catalogs_.current()->catalog(), id);
-    co_return co_await respond_json(exchange, log, http::Status::ok, body);
+    co_return co_await respond_json(exchange, http::Status::ok, body);
   }
   const auto live = catalogs_.current();
   const json::value body =
       anthropic_client ? model_list(live->catalog()) : gateway_model_list(live->catalog());
-  co_await respond_json(exchange, log, http::Status::ok, body);
+  co_await respond_json(exchange, http::Status::ok, body);
 }
 
 }  // namespace ccgate::app

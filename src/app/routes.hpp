@@ -25,8 +25,8 @@ class Routes {
 
  private:
   boost::asio::awaitable<void> dispatch(http::Exchange& exchange, http::RequestLog& log) const;
-  boost::asio::awaitable<void> health(http::Exchange& exchange, http::RequestLog& log) const;
-  boost::asio::awaitable<void> models(http::Exchange& exchange, http::RequestLog& log) const;
+  boost::asio::awaitable<void> health(http::Exchange& exchange) const;
+  boost::asio::awaitable<void> models(http::Exchange& exchange) const;
 
   const Config& config_;
   const routing::CatalogHolder& catalogs_;  // the providers and routes in force (reloadable)

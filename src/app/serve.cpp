@@ -11,6 +11,7 @@
 
 #include "app/admission.hpp"
 #include "app/limits.hpp"
+#include "app/log_format.hpp"
 #include "app/memory_trim.hpp"
 #include "app/routes.hpp"
 #include "gateway/door.hpp"
@@ -18,6 +19,7 @@
 #include "http/server.hpp"
 #include "proxy/door.hpp"
 #include "routing/live.hpp"
+#include "translate/ids.hpp"
 
 namespace ccgate::app {
 namespace {
@@ -40,9 +42,15 @@ struct LoopState {
 // Errors the HTTP server answers by itself (malformed request, body too large, …), in the
 // protocol of the door the path belongs to, each with its log line.
 std::pair<std::string, std::string> server_error_body(int status, std::string_view message,
-                                                      std::string_view path) {
-  spdlog::info("- {} {} {}", path, status, message);
-  http::Reply reply = error_reply(door_of(path), false, status, message);
+                                                      const http::Exchange& exchange,
+                                                      LogFormat format) {
+  log_request({.id = exchange.request_id(),
+               .method = exchange.request().method_string(),
+               .path = exchange.path(),
+               .status = status,
+               .error = message},
+              format);
+  http::Reply reply = error_reply(door_of(exchange.path()), false, status, message);
   return {std::move(reply.content_type), std::move(reply.body)};
 }
 
@@ -136,7 +144,11 @@ int run_server(const Config& config) {
   boost::asio::thread_pool reloader(1);
 
   http::ServerOptions options = config.server;
-  options.error_body = server_error_body;
+  options.error_body = [format = config.log_format](int status, std::string_view message,
+                                                    const http::Exchange& exchange) {
+    return server_error_body(status, message, exchange, format);
+  };
+  options.new_request_id = [] { return translate::unique_id("req_"); };
   const http::ClientOptions pool = client_options(config, apply_connection_limits(config, options));
   const Admission admission(config);
   options.admit = [&admission](http::Exchange& exchange) { return admission(exchange); };

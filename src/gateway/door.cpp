@@ -32,12 +32,6 @@ using translate::TurnEnd;
 
 namespace {
 
-http::Fields request_id_fields(const http::RequestLog& log) {
-  http::Fields fields;
-  fields.set("x-request-id", log.id);
-  return fields;
-}
-
 struct OpenAiError {
   int status;
   std::string message;
@@ -47,11 +41,10 @@ struct OpenAiError {
   std::optional<std::chrono::seconds> retry_after{};
 };
 
-asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
-                                    const OpenAiError& error) {
+asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError& error) {
   const std::string type =
       error.type.empty() ? std::string(openai::error_type_for_status(error.status)) : error.type;
-  auto fields = request_id_fields(log);
+  http::Fields fields;
   if (error.retry_after)
     fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
   co_await exchange.respond(static_cast<http::Status>(error.status),
@@ -223,8 +216,9 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     rejected =
         OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
   }
-  if (rejected) co_return co_await respond_error(exchange, log, *rejected);
-  log.summary = fmt::format("{} → claude", request.model);
+  if (rejected) co_return co_await respond_error(exchange, *rejected);
+  log.model = request.model;
+  log.target = "claude";
 
   std::shared_ptr<Session> session;
   std::function<void()> start_spare;
@@ -346,8 +340,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       }
     }
   }
-  if (rejected) co_return co_await respond_error(exchange, log, *rejected);
-  log.summary = fmt::format("{} → claude session {}", request.model, session->id().substr(0, 8));
+  if (rejected) co_return co_await respond_error(exchange, *rejected);
+  log.session = session->id().substr(0, 8);
   // From here on, whatever ends this request early (the client leaving, even before run_turn's
   // first line runs) ends the conversation.
   TurnGuard guard(sessions_, std::move(session));
@@ -378,7 +372,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   auto begin_stream = [&]() -> asio::awaitable<void> {
     if (stream_begun) co_return;
     stream_begun = true;
-    http::Fields fields = request_id_fields(log);
+    http::Fields fields;
     fields.set(boost::beast::http::field::cache_control, "no-cache");
     co_await exchange.begin_stream(http::Status::ok, "text/event-stream", std::move(fields));
   };
@@ -477,16 +471,16 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       break;
   }
   const auto usage = translator.usage();
-  log.summary += fmt::format(" {} in={} out={}", translate::finish_reason_for(end->kind),
-                             usage.prompt_tokens, usage.completion_tokens);
+  log.finish = translate::finish_reason_for(end->kind);
+  log.tokens_in = usage.prompt_tokens;
+  log.tokens_out = usage.completion_tokens;
 
   if (!request.stream || (end->kind == TurnEnd::Kind::error && !stream_begun)) {
     const auto status = end->kind == TurnEnd::Kind::error ? static_cast<http::Status>(end->status)
                                                           : http::Status::ok;
     std::string body = json::serialize(translator.completion(*end));
-    http::Fields fields = request_id_fields(log);
     log.mark_first_byte();
-    co_await exchange.respond(status, std::move(body), "application/json", std::move(fields));
+    co_await exchange.respond(status, std::move(body), "application/json");
   } else {
     translator.finish(*end, out);
     co_await begin_stream();

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "http/head.hpp"
+#include "http/request_id.hpp"
 
 namespace ccgate::http {
 
@@ -118,7 +119,7 @@ std::string json_quoted(std::string_view text) {
 }
 
 std::pair<std::string, std::string> default_error_body(int, std::string_view message,
-                                                       std::string_view) {
+                                                       const Exchange&) {
   return {"application/json", R"({"error":{"message":)" + json_quoted(message) + "}}"};
 }
 
@@ -138,9 +139,13 @@ std::optional<tcp::endpoint> peer_of(const tcp::socket& socket) {
 
 template <class Body>
 void set_common_fields(http::response<Body>& response, std::string_view content_type,
-                       const Fields& extra, const Fields& added) {
+                       const Fields& extra, const Fields& added, std::string_view request_id) {
   response.set(http::field::server, "ccgate");
   if (!content_type.empty()) response.set(http::field::content_type, content_type);
+  if (!request_id.empty()) {
+    response.set(kRequestIdHeader, request_id);
+    response.set(kAnthropicRequestIdHeader, request_id);
+  }
   for (const Fields* fields : {&extra, &added}) {
     for (const auto& field : *fields) {
       if (field.name() == http::field::server || field.name() == http::field::content_type)
@@ -243,6 +248,8 @@ struct ServerConnection {
   asio::awaitable<bool> await_request(bool first);
   asio::awaitable<bool> wait_readable();
   asio::awaitable<bool> serve_request();
+  void assign_request_id(Exchange& exchange, const http::request_parser<http::string_body>& parser,
+                         error_code head_ec) const;
   asio::awaitable<bool> refuse(error_code ec, Exchange& exchange);
   asio::awaitable<void> reply_error(Exchange& exchange, int status, std::string_view message);
   asio::awaitable<void> answer_and_close(Exchange& exchange, Reply reply);
@@ -400,7 +407,7 @@ asio::awaitable<void> Exchange::respond(Status status, std::string body,
                                         std::string_view content_type, Fields extra) {
   if (started_) throw std::logic_error("ccgate::http::Exchange: response already started");
   http::response<http::string_body> response{status, response_version()};
-  set_common_fields(response, content_type, extra, added_fields_);
+  set_common_fields(response, content_type, extra, added_fields_, request_id_);
   response.keep_alive(keep_alive());
   response.body() = std::move(body);
   response.prepare_payload();
@@ -424,7 +431,7 @@ asio::awaitable<void> Exchange::begin_stream(Status status, std::string_view con
                                              Fields extra, HeadWrite head) {
   if (started_) throw std::logic_error("ccgate::http::Exchange: response already started");
   http::response<http::empty_body> response{status, response_version()};
-  set_common_fields(response, content_type, extra, added_fields_);
+  set_common_fields(response, content_type, extra, added_fields_, request_id_);
   if (request_.version() >= 11) {
     response.chunked(true);
     chunked_ = true;
@@ -635,6 +642,7 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   disarm();
   // The exchange sees the request as it grows: the head now, the body once it is read.
   Exchange exchange(*this, parser.get());
+  assign_request_id(exchange, parser, head_ec);
   if (head_ec) co_return co_await refuse(head_ec, exchange);
 
   if (options.admit) {
@@ -661,6 +669,24 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   co_return co_await run_exchange(exchange);
 }
 
+// The client's id is taken only from a head that was read whole (a Content-Length over the body
+// limit is found once every field is read), and only when it sent exactly one: of two, neither
+// can be told to be the one its other systems know.
+void ServerConnection::assign_request_id(Exchange& exchange,
+                                         const http::request_parser<http::string_body>& parser,
+                                         error_code head_ec) const {
+  if (!options.new_request_id) return;
+  const bool head_read = parser.is_header_done() || head_ec == http::error::body_limit;
+  if (head_read && parser.get().count(kRequestIdHeader) == 1) {
+    const std::string_view incoming = exchange.header(kRequestIdHeader);
+    if (valid_request_id(incoming)) {
+      exchange.request_id_.assign(incoming);
+      return;
+    }
+  }
+  exchange.request_id_ = options.new_request_id();
+}
+
 asio::awaitable<bool> ServerConnection::refuse(error_code ec, Exchange& exchange) {
   if (ec == asio::error::operation_aborted && expired_ == Phase::body)
     co_await reply_error(exchange, 408, "request body timed out: no bytes received in time");
@@ -676,7 +702,7 @@ asio::awaitable<bool> ServerConnection::refuse(error_code ec, Exchange& exchange
 
 asio::awaitable<void> ServerConnection::reply_error(Exchange& exchange, int status,
                                                     std::string_view message) {
-  auto [content_type, body] = options.error_body(status, message, exchange.path());
+  auto [content_type, body] = options.error_body(status, message, exchange);
   Reply reply{static_cast<Status>(status), std::move(body), std::move(content_type), {}};
   co_await answer_and_close(exchange, std::move(reply));
 }
@@ -757,7 +783,7 @@ asio::awaitable<bool> ServerConnection::complete_response(Exchange& exchange, Ha
     if (!exchange.response_started()) {
       const auto message =
           end == HandlerEnd::threw ? "internal server error" : "the server produced no response";
-      auto [content_type, body] = options.error_body(500, message, exchange.path());
+      auto [content_type, body] = options.error_body(500, message, exchange);
       co_await exchange.respond(Status::internal_server_error, std::move(body), content_type);
     } else if (!exchange.response_finished()) {
       // A stream cut short by an exception must not look complete: closing tells the client.

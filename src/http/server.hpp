@@ -58,6 +58,9 @@ class Exchange {
   bool loopback_peer() const;
   // Added to whichever response this exchange sends (e.g. CORS headers decided at admission).
   void add_response_field(std::string_view name, std::string_view value);
+  // The client's valid x-request-id, else a new one (ServerOptions::new_request_id); every
+  // response carries it as x-request-id and request-id. Empty when the server makes no ids.
+  const std::string& request_id() const { return request_id_; }
 
   asio::awaitable<void> respond(Status status, std::string body,
                                 std::string_view content_type = "application/json",
@@ -98,6 +101,7 @@ class Exchange {
   std::uint16_t bare_remote_port_ = 0;
   Request& request_;
   Fields added_fields_;
+  std::string request_id_;
   Status status_ = Status::internal_server_error;
   bool started_ = false;
   bool finished_ = false;
@@ -148,11 +152,15 @@ struct ServerOptions {
   // the exchange. Runs on the worker's thread for every request: keep it cheap.
   std::function<std::optional<Reply>(Exchange&)> admit;
 
+  // Makes the id of a request that brings no valid x-request-id of its own (request_id.hpp).
+  // Empty: requests have no id and responses no id headers.
+  std::function<std::string()> new_request_id;
+
   // The {content_type, body} of the errors the server answers by itself: 400 (malformed
   // request), 408 (body_timeout passed), 413 (body over body_limit), 431 (head too large), 500
   // (the handler threw or did not respond). Empty: {"error":{"message":"…"}} as application/json.
   std::function<std::pair<std::string, std::string>(int status, std::string_view message,
-                                                    std::string_view path)>
+                                                    const Exchange& exchange)>
       error_body;
   // Called once, on any thread, when a graceful shutdown begins.
   std::function<void()> on_shutdown;

@@ -18,12 +18,6 @@ namespace json = boost::json;
 
 namespace {
 
-http::Fields response_fields(const http::RequestLog& log) {
-  http::Fields fields;
-  fields.set("request-id", log.id);
-  return fields;
-}
-
 json::parse_options depth_limited(std::size_t max_depth) {
   json::parse_options options;
   options.max_depth = max_depth;
@@ -57,18 +51,16 @@ std::optional<json::value> parse_body(std::string_view body, json::storage_ptr s
 // Who answered: "provider/model" (on errors, the last target tried).
 constexpr std::string_view kUpstreamHeader = "x-ccgate-upstream";
 
-void summarize(http::RequestLog& log, const std::string& prefix, const translate::Usage& usage) {
-  log.summary =
-      fmt::format("{} in={} out={}", prefix, usage.input_tokens + usage.cache_read_input_tokens,
-                  usage.output_tokens);
+void note_usage(http::RequestLog& log, const translate::Usage& usage) {
+  log.tokens_in = usage.input_tokens + usage.cache_read_input_tokens;
+  log.tokens_out = usage.output_tokens;
 }
 
 // A 400 invalid_request_error. (The ClientError is a named local: GCC 12 mishandles braced
 // temporaries inside co_await expressions.)
-asio::awaitable<void> reject(http::Exchange& exchange, const http::RequestLog& log,
-                             std::string message) {
+asio::awaitable<void> reject(http::Exchange& exchange, std::string message) {
   const ClientError error{400, std::move(message), {}};
-  co_await respond_error(exchange, log, error);
+  co_await respond_error(exchange, error);
 }
 
 routing::Decision decide(const routing::Catalog& catalog, const translate::RouteTraits& traits,
@@ -109,6 +101,7 @@ struct Door::Answer {
 };
 
 struct Door::Attempts {
+  std::string_view request_id;  // sent upstream as x-request-id with every attempt
   std::string client_model;
   std::string last_target;  // the last one tried, named in an error's x-ccgate-upstream
   std::string passed;       // "openai/gpt-4o: HTTP 429, …": the targets passed over, for the log
@@ -121,10 +114,12 @@ struct Door::Attempts {
     failure = why;
   }
 
-  // What the log line says after the model: "→ target via route", and what was passed over.
-  std::string route_note(std::string_view target, std::string_view route) const {
-    if (passed.empty()) return fmt::format("{} → {} via {}", client_model, target, route);
-    return fmt::format("{} → {} via {} (passed over {})", client_model, target, route, passed);
+  // What the log line says of the routing: model, target, route and what was passed over.
+  void note(http::RequestLog& log, std::string_view target, std::string_view route) const {
+    log.model = client_model;
+    log.target = target;
+    log.route = route;
+    log.passed_over = passed;
   }
 
   static std::string reason(const upstream::Failure& failure) {
@@ -151,7 +146,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   const std::shared_ptr<const routing::LiveCatalog> live = catalogs_.current();
   std::string error;
   std::optional<Answer> answer;
-  Attempts attempts;
+  Attempts attempts{.request_id = exchange.request_id()};
   routing::Decision decision;
   {
     // The parsed request lives in one arena: a large Claude Code turn then costs no allocation
@@ -171,18 +166,17 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
       }
     }
   }
-  if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
+  if (!error.empty()) co_return co_await reject(exchange, std::move(error));
   exchange.discard_request_body();
   if (!answer) {
-    log.summary = attempts.route_note(attempts.last_target, decision.route);
-    http::Fields fields = response_fields(log);
+    attempts.note(log, attempts.last_target, decision.route);
+    http::Fields fields;
     if (!attempts.last_target.empty()) fields.set(kUpstreamHeader, attempts.last_target);
     const ClientError failed = client_error_for(*attempts.failure);
     co_return co_await respond_error(exchange, failed, std::move(fields));
   }
-  const std::string note = attempts.route_note(answer->target, decision.route);
-  log.summary = note;
-  http::Fields fields = response_fields(log);
+  attempts.note(log, answer->target, decision.route);
+  http::Fields fields;
   fields.set(kUpstreamHeader, answer->target);
   if (answer->request.stream) {
     fields.set(boost::beast::http::field::cache_control, "no-cache");
@@ -196,10 +190,10 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
                              .max_json_depth = settings_.max_json_depth};
     co_await relay_stream(exchange, std::move(*answer->upstream), std::move(answer->first_bytes),
                           translator, limits, log);
-    summarize(log, note, translator.usage());
+    note_usage(log, translator.usage());
     co_return;
   }
-  summarize(log, note, answer->usage);
+  note_usage(log, answer->usage);
   log.mark_first_byte();
   co_await exchange.respond(http::Status::ok, std::move(answer->message), "application/json",
                             std::move(fields));
@@ -232,7 +226,8 @@ asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
     try {
       const upstream::Provider sender(provider.name, provider.settings, state.keys, client_);
       answer.upstream.emplace(co_await sender.chat(std::exchange(answer.request.body, {}),
-                                                   answer.request.upstream_model, can_fall_back));
+                                                   answer.request.upstream_model, can_fall_back,
+                                                   attempts.request_id));
       // Nothing is committed to the client before the answer is known to be good: an HTML page
       // or a JSON body is a 502 (or the next target), not a 200 stream ending in an error.
       if (answer.request.stream)
@@ -287,13 +282,12 @@ asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::Request
       error = invalid.what();
     }
   }
-  if (!error.empty()) co_return co_await reject(exchange, log, std::move(error));
+  if (!error.empty()) co_return co_await reject(exchange, std::move(error));
   const auto tokens = translate::estimate_input_tokens(*body);
-  log.summary = fmt::format("estimate={}", tokens);
+  log.estimate = tokens;
   json::object answer;
   answer["input_tokens"] = tokens;
-  co_await exchange.respond(http::Status::ok, json::serialize(answer), "application/json",
-                            response_fields(log));
+  co_await exchange.respond(http::Status::ok, json::serialize(answer), "application/json");
 }
 
 }  // namespace ccgate::proxy

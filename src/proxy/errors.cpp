@@ -52,13 +52,6 @@ ClientError client_error_for(const upstream::Failure& failure) {
   return {502, fmt::format("bad answer from the upstream provider: {}", failure.what()), {}};
 }
 
-boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
-                                           const ClientError& error) {
-  http::Fields fields;
-  fields.set("request-id", log.id);
-  co_await respond_error(exchange, error, std::move(fields));
-}
-
 boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const ClientError& error,
                                            http::Fields fields) {
   if (!error.retry_after.empty())

@@ -22,10 +22,8 @@ struct ClientError {
 // other 5xx → 500; a provider that cannot be reached or answers nonsense → 502.
 ClientError client_error_for(const upstream::Failure& failure);
 
-boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const http::RequestLog& log,
-                                           const ClientError& error);
-// The same with the response's fields given (they carry request-id).
+// The error in the Anthropic shape, with Retry-After when it has one and the fields given.
 boost::asio::awaitable<void> respond_error(http::Exchange& exchange, const ClientError& error,
-                                           http::Fields fields);
+                                           http::Fields fields = {});
 
 }  // namespace ccgate::proxy

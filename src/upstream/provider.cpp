@@ -155,7 +155,8 @@ void Provider::note_refused_key(std::size_t key, int status) const {
 }
 
 asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model,
-                                               bool can_fall_back) const {
+                                               bool can_fall_back,
+                                               std::string_view request_id) const {
   const http::SharedBody shared(std::move(body));
   const std::string url = chat_completions_url(settings_, model);
   const bool pool = settings_.api_keys.size() > 1;
@@ -169,7 +170,7 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
     std::optional<milliseconds> delay;
     try {
       http::Response response = co_await client_.send(
-          {.url = url, .headers = request_headers(settings_, key_text), .body = shared},
+          {.url = url, .headers = request_headers(settings_, key_text, request_id), .body = shared},
           settings_.timeouts);
       const int status = response.status();
       if (status >= 200 && status < 300) co_return response;

@@ -29,9 +29,11 @@ class Provider {
   // returned response has a 2xx status and its body unread. A 429 cools its key and a 401/403
   // takes it out; either way the next usable key is tried at once. When none is left, or on any
   // other failure: with another target behind this one (can_fall_back) the Failure comes out at
-  // once; without, retries follow MAX_RETRIES as they always did.
+  // once; without, retries follow MAX_RETRIES as they always did. Every attempt carries
+  // request_id (when not empty) as x-request-id.
   asio::awaitable<http::Response> chat(std::string body, std::string_view model,
-                                       bool can_fall_back = false) const;
+                                       bool can_fall_back = false,
+                                       std::string_view request_id = {}) const;
 
   const Settings& settings() const { return settings_; }
 

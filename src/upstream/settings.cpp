@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "http/request_id.hpp"
+
 namespace ccgate::upstream {
 namespace {
 
@@ -46,7 +48,8 @@ std::string chat_completions_url(const Settings& settings, std::string_view mode
   return std::string(url.buffer());
 }
 
-Headers request_headers(const Settings& settings, std::string_view key) {
+Headers request_headers(const Settings& settings, std::string_view key,
+                        std::string_view request_id) {
   Headers headers{{"Content-Type", "application/json"}, {"User-Agent", "ccgate/" CCGATE_VERSION}};
   if (!key.empty()) {
     if (settings.azure())
@@ -54,11 +57,18 @@ Headers request_headers(const Settings& settings, std::string_view key) {
     else
       headers.emplace_back("Authorization", fmt::format("Bearer {}", key));
   }
+  if (!request_id.empty()) headers.emplace_back(http::kRequestIdHeader, request_id);
   for (const auto& [name, value] : settings.custom_headers) {
     std::erase_if(headers, [&](const auto& h) { return boost::iequals(h.first, name); });
     headers.emplace_back(name, value);
   }
   return headers;
+}
+
+bool custom_header_hides_request_id(const Settings& settings) {
+  return std::any_of(
+      settings.custom_headers.begin(), settings.custom_headers.end(),
+      [](const auto& header) { return boost::iequals(header.first, http::kRequestIdHeader); });
 }
 
 }  // namespace ccgate::upstream

@@ -31,8 +31,13 @@ struct Settings {
 // <resource>/openai/deployments/<deployment>/chat/completions?api-version=<v>.
 std::string chat_completions_url(const Settings& settings, std::string_view model);
 
-// Content-Type, User-Agent, the key if any (Authorization: Bearer, or api-key for Azure), then
-// the custom headers, which replace a default of the same name.
-Headers request_headers(const Settings& settings, std::string_view key);
+// Content-Type, User-Agent, the key if any (Authorization: Bearer, or api-key for Azure), the
+// request id if any (x-request-id), then the custom headers, which replace a default of the same
+// name (the configuration warns when one replaces x-request-id: custom_header_hides_request_id).
+Headers request_headers(const Settings& settings, std::string_view key,
+                        std::string_view request_id = {});
+
+// A custom header replaces the per-request x-request-id: every request then carries its value.
+bool custom_header_hides_request_id(const Settings& settings);
 
 }  // namespace ccgate::upstream

@@ -42,6 +42,28 @@ TEST(Config, ABadValueEndingInsideAUtf8SequenceIsAConfigError) {
 
 // Found by fuzz_dotenv_config: TOOL_CACHE_TTL=0.0001 passed the "greater than 0" check and
 // became 0 ms; with PING_INTERVAL the ping timer would fire in a loop.
+TEST(Config, LogFormatIsTextOrJson) {
+  EXPECT_EQ(load_config({}).log_format, LogFormat::text);
+  EXPECT_EQ(load_config({{"LOG_FORMAT", "JSON"}}).log_format, LogFormat::json);
+  EXPECT_EQ(load_config({{"LOG_FORMAT", "text  # default"}}).log_format, LogFormat::text);
+  try {
+    load_config({{"LOG_FORMAT", "xml"}});
+    FAIL() << "LOG_FORMAT=xml was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(), R"(LOG_FORMAT="xml": expected text or json)");
+  }
+}
+
+bool warns_of_request_ids(const Config& config) {
+  return std::any_of(config.warnings.begin(), config.warnings.end(),
+                     [](const auto& w) { return w.find("x-request-id") != std::string::npos; });
+}
+
+TEST(Config, AProviderHeaderThatFixesXRequestIdIsWarnedAbout) {
+  EXPECT_TRUE(warns_of_request_ids(load_config({{"CUSTOM_HEADER_X_REQUEST_ID", "fixed"}})));
+  EXPECT_FALSE(warns_of_request_ids(load_config({{"CUSTOM_HEADER_X_TEAM", "a"}})));
+}
+
 TEST(Config, ASubMillisecondDurationIsOneMillisecondNotZero) {
   const Config config = load_config({{"PING_INTERVAL", "0.0001"}, {"TOOL_CACHE_TTL", "1e-9"}});
   EXPECT_EQ(config.proxy.ping_interval, std::chrono::milliseconds(1));

@@ -283,7 +283,8 @@ TEST(HttpServer, Http10KeepAliveIsHonouredWhenAsked) {
 TEST(HttpServer, BodyOverTheLimitGets413ShapedByErrorBody) {
   auto options = test_options();
   options.body_limit = 16;
-  options.error_body = [](int status, std::string_view message, std::string_view path) {
+  options.error_body = [](int status, std::string_view message, const Exchange& exchange) {
+    const std::string_view path = exchange.path();
     return std::pair<std::string, std::string>{
         "application/x-test",
         std::to_string(status) + "|" + std::string(message) + "|" + std::string(path)};
@@ -615,7 +616,8 @@ TEST(HttpServer, HeaderTimeoutCutsOffAHeadTrickledByteByByte) {
 TEST(HttpServer, BodyTimeoutBetweenReadsAnswers408InTheErrorBodyShape) {
   auto options = test_options();
   options.body_timeout = 200ms;
-  options.error_body = [](int status, std::string_view message, std::string_view path) {
+  options.error_body = [](int status, std::string_view message, const Exchange& exchange) {
+    const std::string_view path = exchange.path();
     return std::pair<std::string, std::string>{
         "application/json", std::to_string(status) + " " + std::string(path) + " " +
                                 std::string(message.substr(0, message.find(':')))};

@@ -54,6 +54,20 @@ TEST(Headers, NoKeyNoAuthorization) {
   EXPECT_EQ(header(request_headers(Settings{}, ""), "Authorization"), "(absent)");
 }
 
+TEST(Headers, TheRequestIdGoesUpstreamAsXRequestId) {
+  EXPECT_EQ(header(request_headers(Settings{}, "sk-1", "req_abc"), "x-request-id"), "req_abc");
+  EXPECT_EQ(header(request_headers(Settings{}, "sk-1"), "x-request-id"), "(absent)");
+}
+
+TEST(Headers, AConfiguredXRequestIdWinsAndIsReported) {
+  Settings settings{.custom_headers = {{"X-Request-Id", "fixed"}}};
+  const auto headers = request_headers(settings, "sk-1", "req_abc");
+  EXPECT_EQ(header(headers, "X-Request-Id"), "fixed");
+  EXPECT_EQ(header(headers, "x-request-id"), "(absent)");
+  EXPECT_TRUE(custom_header_hides_request_id(settings));
+  EXPECT_FALSE(custom_header_hides_request_id(Settings{.custom_headers = {{"X-Team", "a"}}}));
+}
+
 TEST(Headers, CustomHeadersReplaceDefaultsOfTheSameName) {
   Settings settings{.custom_headers = {{"AUTHORIZATION", "Token t"}, {"X-Team", "a"}}};
   const auto headers = request_headers(settings, "sk-1");
