@@ -131,7 +131,7 @@ void reload_routes(const Config& running, routing::CatalogHolder& catalogs) {
 // The gauges read when /metrics is scraped: the process, the server's connections, and the
 // keys cooling down in the catalog in force (per provider; never a key itself).
 void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& server,
-                             const routing::CatalogHolder& catalogs,
+                             const routing::CatalogHolder& catalogs, const gateway::Door& gateway,
                              std::chrono::steady_clock::time_point started) {
   add_process_metrics(registry, started);
   registry.gauge_callback("ccgate_open_connections",
@@ -152,6 +152,32 @@ void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& se
         }
         return samples;
       });
+  registry.gauge_callback(
+      {.name = "ccgate_gateway_sessions",
+       .help = "Live gateway sessions by state: running (a turn), waiting_for_tool (tool calls "
+               "handed to the client unanswered), idle, spare (started ahead).",
+       .labels = {"state"}},
+      [&gateway] {
+        const gateway::SessionTally tally = gateway.session_tally();
+        const auto sample = [](std::string state, std::size_t count) {
+          return metrics::GaugeCallback::Sample{.values = {std::move(state)},
+                                                .value = static_cast<double>(count)};
+        };
+        return std::vector<metrics::GaugeCallback::Sample>{
+            sample("running", tally.running), sample("waiting_for_tool", tally.waiting_for_tool),
+            sample("idle", tally.idle), sample("spare", tally.spare)};
+      });
+  registry.gauge_callback("ccgate_gateway_tool_calls_waiting",
+                          "Tool calls of Claude Code waiting for the client's result now.",
+                          [&gateway] { return static_cast<double>(gateway.tool_calls_waiting()); });
+  registry.counter_callback(
+      "ccgate_gateway_sessions_evicted_total",
+      "Gateway sessions ended to make room at MAX_SESSIONS or idle past SESSION_IDLE_TIMEOUT.",
+      [&gateway] { return static_cast<double>(gateway.session_tally().evicted); });
+  registry.counter_callback(
+      "ccgate_gateway_sessions_refused_total",
+      "New gateway conversations refused (429) because every session was busy at MAX_SESSIONS.",
+      [&gateway] { return static_cast<double>(gateway.session_tally().refused); });
 }
 
 }  // namespace
@@ -199,7 +225,7 @@ int run_server(const Config& config) {
     return 1;
   }
   gateway.emplace(gateway_settings(config, server.private_port()));
-  add_scrape_time_metrics(registry, server, catalogs, started);
+  add_scrape_time_metrics(registry, server, catalogs, *gateway, started);
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {
     spdlog::info("ccgate {} listening on http://{}:{} ({})", CCGATE_VERSION, config.server.host,

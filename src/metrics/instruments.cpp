@@ -48,17 +48,9 @@ Instruments::Instruments(Registry& registry)
       tool_calls(registry.counter({.name = "ccgate_gateway_tool_calls_total",
                                    .help = "Tool calls handed to gateway clients, by outcome.",
                                    .labels = {"outcome"}})),
-      cli_start_latency(registry.histogram(
-          {.name = "ccgate_gateway_cli_start_seconds",
-           .help = "Time from starting a Claude Code process to its first line."})),
       cli_exits(registry.counter({.name = "ccgate_gateway_cli_exits_total",
                                   .help = "Claude Code processes ended, by cause.",
-                                  .labels = {"cause"}})),
-      sessions_evicted(registry.counter({.name = "ccgate_gateway_sessions_evicted_total",
-                                         .help = "Gateway sessions ended to make room or when "
-                                                 "idle too long."})),
-      sessions_refused(registry.counter({.name = "ccgate_gateway_sessions_refused_total",
-                                         .help = "Gateway sessions refused at MAX_SESSIONS."})) {}
+                                  .labels = {"cause"}})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";

@@ -26,12 +26,10 @@ struct Instruments {
   Family<Counter>& sent_bytes;                     // {door}: response bodies
   Family<Gauge>& open_streams;                     // {door}: event streams being written
 
-  // Gateway door.
-  Family<Counter>& tool_calls;           // {outcome=completed|timed_out|cancelled}
-  Family<Histogram>& cli_start_latency;  // spawn → the CLI's init line
-  Family<Counter>& cli_exits;            // {cause}
-  Family<Counter>& sessions_evicted;
-  Family<Counter>& sessions_refused;
+  // Gateway door (not updated yet; sessions by state, tool calls waiting and sessions evicted
+  // and refused are read from the gateway when scraped, see app/serve.cpp).
+  Family<Counter>& tool_calls;  // {outcome=completed|timed_out|cancelled}
+  Family<Counter>& cli_exits;   // {cause}
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short

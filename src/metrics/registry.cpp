@@ -169,15 +169,15 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
-GaugeCallback::GaugeCallback(FamilyInfo info, Read read)
-    : info_(std::move(info)), read_(std::move(read)) {
+GaugeCallback::GaugeCallback(FamilyInfo info, Read read, std::string_view type)
+    : info_(std::move(info)), read_(std::move(read)), type_(type) {
   check_info(info_);
 }
 
 void GaugeCallback::write(std::string& out) const {
   const std::vector<Sample> samples = read_();
   if (samples.empty()) return;
-  write_header(out, info_, "gauge");
+  write_header(out, info_, type_);
   for (const Sample& sample : samples) {
     std::vector<std::string> values;
     for (const std::string& value : sample.values) values.emplace_back(bounded_label_value(value));
@@ -224,6 +224,15 @@ void Registry::gauge_callback(std::string name, std::string help, std::function<
                  [read = std::move(read)] {
                    return std::vector<GaugeCallback::Sample>{{.values = {}, .value = read()}};
                  });
+}
+
+void Registry::counter_callback(std::string name, std::string help, std::function<double()> read) {
+  add<GaugeCallback>(
+      {.name = std::move(name), .help = std::move(help), .labels = {}},
+      [read = std::move(read)] {
+        return std::vector<GaugeCallback::Sample>{{.values = {}, .value = read()}};
+      },
+      "counter");
 }
 
 std::string Registry::expose() const {

@@ -123,7 +123,8 @@ class Family final : public Collector {
   std::map<std::string, std::unique_ptr<Child>, std::less<>> children_;  // by joined values
 };
 
-// A gauge family whose samples are computed when scraped (process RSS, open connections, …).
+// A family whose samples are computed when scraped (process RSS, open connections, …): a gauge,
+// or a counter kept by someone else (a running total that never goes down).
 class GaugeCallback final : public Collector {
  public:
   struct Sample {
@@ -131,12 +132,13 @@ class GaugeCallback final : public Collector {
     double value = 0;
   };
   using Read = std::function<std::vector<Sample>()>;
-  GaugeCallback(FamilyInfo info, Read read);
+  GaugeCallback(FamilyInfo info, Read read, std::string_view type = "gauge");
   void write(std::string& out) const override;
 
  private:
   FamilyInfo info_;
   Read read_;
+  std::string_view type_;
 };
 
 // The families of one process, written in the order they were added. Families are added before
@@ -151,6 +153,8 @@ class Registry {
   void gauge_callback(FamilyInfo info, GaugeCallback::Read read);
   // A single sample computed when scraped, without labels.
   void gauge_callback(std::string name, std::string help, std::function<double()> read);
+  // A total kept elsewhere, read when scraped (the name ends in _total).
+  void counter_callback(std::string name, std::string help, std::function<double()> read);
 
   // The text format 0.0.4 (serve it with kContentType).
   std::string expose() const;

@@ -8,7 +8,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
 
+import { GatewayFixture, MODEL, assistantTurn, claudeMissing, rejectsWith, toolMessage, user, waitUntil, weatherTool } from './lib/gateway-harness.js';
 import { ProxyFixture } from './lib/harness.js';
 import { completion, textStream, usage } from './lib/mock-openai.js';
 import { RoutingFixture, ask } from './lib/routing-harness.js';
@@ -263,5 +265,51 @@ describe('GET /metrics access', () => {
   test('only GET and HEAD', async () => {
     const response = await fetch(`${fx.url}/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(response.status, 405);
+  });
+});
+
+describe('GET /metrics: gateway sessions by state, tool calls waiting, sessions refused', { skip: claudeMissing }, () => {
+  let gateway;
+  before(async () => (gateway = await GatewayFixture.start({ env: { MAX_SESSIONS: 1 } })));
+  after(() => gateway?.stop());
+
+  const samples = async () => {
+    const answer = await scrape(gateway.url);
+    assert.equal(answer.status, 200, answer.text);
+    return parseSamples(answer.text);
+  };
+  const sessions = (metrics, state) => metrics.get(series('ccgate_gateway_sessions', { state }));
+
+  test('a session waiting for its tool result, a refused conversation, then an idle session', async () => {
+    const start = await samples();
+    assert.equal(sessions(start, 'waiting_for_tool') + sessions(start, 'running') + sessions(start, 'idle'), 0);
+    assert.equal(start.get('ccgate_gateway_sessions_refused_total'), 0);
+
+    const client = gateway.client();
+    const ask = user('Please call get_weather with {"city":"Bern"} (metrics)');
+    const first = await client.chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
+    assert.equal(first.choices[0].finish_reason, 'tool_calls');
+    await waitUntil(async () => (await samples()).get('ccgate_gateway_tool_calls_waiting') === 1, 10_000, "the CLI's call parked");
+    const waiting = await samples();
+    assert.equal(sessions(waiting, 'waiting_for_tool'), 1);
+    assert.equal(sessions(waiting, 'idle'), 0);
+
+    const refused = await rejectsWith(client.chat.completions.create({ model: MODEL, messages: [user('another conversation (metrics)')] }), OpenAI.RateLimitError);
+    assert.equal(refused.status, 429);
+    assert.equal((await samples()).get('ccgate_gateway_sessions_refused_total'), 1);
+
+    const [call] = first.choices[0].message.tool_calls;
+    const second = await client.chat.completions.create({
+      model: MODEL,
+      messages: [ask, assistantTurn(first.choices[0].message), toolMessage(call.id, 'Foggy in Bern')],
+      tools: [weatherTool],
+    });
+    assert.equal(second.choices[0].finish_reason, 'stop');
+    const done = await samples();
+    assert.equal(sessions(done, 'idle'), 1, 'the conversation waits for its next request');
+    assert.equal(sessions(done, 'waiting_for_tool'), 0);
+    assert.equal(done.get('ccgate_gateway_tool_calls_waiting'), 0);
+    assert.ok(done.get(series('ccgate_received_body_bytes_total', { door: 'gateway' })) > 0);
+    assert.ok(done.get(series('ccgate_sent_body_bytes_total', { door: 'mcp' })) > 0, "the CLI's MCP exchanges are counted");
   });
 });

@@ -134,6 +134,15 @@ TEST(MetricsRegistry, CallbackGaugesAreReadAtScrapeTime) {
             "ccgate_cooling{provider=\"b\"} 0\n");
 }
 
+TEST(MetricsRegistry, CounterCallbacksAreTypedCounter) {
+  Registry registry;
+  registry.counter_callback("ccgate_kept_total", "Kept elsewhere.", [] { return 7.0; });
+  EXPECT_EQ(registry.expose(),
+            "# HELP ccgate_kept_total Kept elsewhere.\n"
+            "# TYPE ccgate_kept_total counter\n"
+            "ccgate_kept_total 7\n");
+}
+
 TEST(MetricsRegistry, LabelledFamilyWithoutChildrenWritesNothing) {
   Registry registry;
   registry.counter({.name = "ccgate_none_total", .help = "None.", .labels = {"x"}});
