@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <mutex>
 #include <stdexcept>
@@ -10,16 +11,6 @@
 
 namespace ccgate::metrics {
 namespace {
-
-// Joins label values into a map key; 0xff never occurs in UTF-8 text.
-std::string key_of(std::span<const std::string_view> values) {
-  std::string key;
-  for (const std::string_view value : values) {
-    key += bounded_label_value(value);
-    key += '\xff';
-  }
-  return key;
-}
 
 void write_labels(std::string& out, const std::vector<std::string>& names,
                   const std::vector<std::string>& values, std::string_view le = {}) {
@@ -81,6 +72,8 @@ void write_sample(std::string& out, const FamilyInfo& info, const std::vector<st
 void check_info(const FamilyInfo& info) {
   if (!valid_metric_name(info.name))
     throw std::invalid_argument(fmt::format("invalid metric name '{}'", info.name));
+  if (info.labels.size() > kMaxLabels)
+    throw std::invalid_argument(fmt::format("{} has more than {} labels", info.name, kMaxLabels));
   for (const auto& label : info.labels)
     if (!valid_label_name(label) || label == "le" || label == "quantile")
       throw std::invalid_argument(fmt::format("invalid label name '{}' of {}", label, info.name));
@@ -122,33 +115,38 @@ Metric& Family<Metric>::with(std::span<const std::string_view> values) {
   if (values.size() != info_.labels.size())
     throw std::invalid_argument(fmt::format("{} takes {} label values, not {}", info_.name,
                                             info_.labels.size(), values.size()));
-  std::string key = key_of(values);
+  std::array<std::string_view, kMaxLabels> bounded;
+  std::transform(values.begin(), values.end(), bounded.begin(), bounded_label_value);
+  const std::span<const std::string_view> key(bounded.data(), values.size());
   {
     const std::shared_lock lock(mutex_);
-    if (auto found = children_.find(key); found != children_.end()) return found->second->metric;
+    if (auto found = children_.find(key); found != children_.end()) return *found->second;
   }
-  return make(std::move(key), values);
+  return make(key);
 }
 
 template <class Metric>
-Metric& Family<Metric>::make(std::string key, std::span<const std::string_view> values) {
+Metric& Family<Metric>::make(std::span<const std::string_view> values) {
+  const std::array<std::string_view, kMaxLabels> overflow = [] {
+    std::array<std::string_view, kMaxLabels> all;
+    all.fill(kOverflowValue);
+    return all;
+  }();
   const std::unique_lock lock(mutex_);
-  std::vector<std::string> stored;
-  if (children_.size() >= max_children_ && !children_.contains(key)) {
-    stored.assign(values.size(), std::string(kOverflowValue));
-    std::vector<std::string_view> overflow(values.size(), kOverflowValue);
-    key = key_of(overflow);
-  } else {
-    for (const std::string_view value : values) stored.emplace_back(bounded_label_value(value));
-  }
-  auto& child = children_[std::move(key)];
-  if (!child) {
+  if (children_.size() >= max_children_ && children_.find(values) == children_.end())
+    values = std::span<const std::string_view>(overflow.data(), values.size());
+  auto found = children_.find(values);
+  if (found == children_.end()) {
+    std::unique_ptr<Metric> metric;
     if constexpr (std::is_same_v<Metric, Histogram>)
-      child = std::make_unique<Child>(std::move(stored), std::span<const double>(bounds_));
+      metric = std::make_unique<Histogram>(std::span<const double>(bounds_));
     else
-      child = std::make_unique<Child>(std::move(stored));
+      metric = std::make_unique<Metric>();
+    found =
+        children_.emplace(std::vector<std::string>(values.begin(), values.end()), std::move(metric))
+            .first;
   }
-  return child->metric;
+  return *found->second;
 }
 
 template <class Metric>
@@ -162,7 +160,7 @@ void Family<Metric>::write(std::string& out) const {
   const std::shared_lock lock(mutex_);
   if (children_.empty()) return;
   write_header(out, info_, type_name<Metric>());
-  for (const auto& [key, child] : children_) write_sample(out, info_, child->values, child->metric);
+  for (const auto& [values, metric] : children_) write_sample(out, info_, values, *metric);
 }
 
 template class Family<Counter>;

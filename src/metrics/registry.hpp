@@ -10,6 +10,7 @@
 // max_children children; past that every new set of values lands in the one child whose values
 // are all "other", so no client can grow memory without bound.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,7 @@ inline constexpr std::string_view kContentType = "text/plain; version=0.0.4; cha
 inline constexpr std::size_t kDefaultMaxChildren = 1000;
 inline constexpr std::size_t kMaxLabelValueSize = 128;
 inline constexpr std::string_view kOverflowValue = "other";
+inline constexpr std::size_t kMaxLabels = 8;
 
 // Seconds, for latencies: 1 ms … 60 s.
 inline constexpr double kLatencyBuckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -107,20 +109,23 @@ class Family final : public Collector {
   void write(std::string& out) const override;
 
  private:
-  struct Child {
-    template <class... Args>
-    explicit Child(std::vector<std::string> label_values, Args&&... args)
-        : values(std::move(label_values)), metric(std::forward<Args>(args)...) {}
-    std::vector<std::string> values;
-    Metric metric;
+  // Orders label-value lists, stored (strings) or asked for (views), without building a key.
+  struct ValuesLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(
+          a.begin(), a.end(), b.begin(), b.end(),
+          [](std::string_view x, std::string_view y) { return x < y; });
+    }
   };
-  Metric& make(std::string key, std::span<const std::string_view> values);
+  Metric& make(std::span<const std::string_view> values);
 
   FamilyInfo info_;
   std::size_t max_children_;
   std::vector<double> bounds_;  // histograms only
   mutable std::shared_mutex mutex_;
-  std::map<std::string, std::unique_ptr<Child>, std::less<>> children_;  // by joined values
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>, ValuesLess> children_;
 };
 
 // A family whose samples are computed when scraped (process RSS, open connections, …): a gauge,
