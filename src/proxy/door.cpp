@@ -195,6 +195,8 @@ class Door::Outcome {
   Outcome(const Outcome&) = delete;
   Outcome& operator=(const Outcome&) = delete;
 
+  std::string stream_error;  // the error event a stream that broke ended with
+
   ~Outcome() {
     const auto now = http::RequestLog::Clock::now();
     const bool started = exchange_.response_started();
@@ -204,6 +206,8 @@ class Door::Outcome {
       error_type = "client_closed";
     else if (status >= 400)
       error_type = anthropic::error_type_for_status(status);
+    else
+      error_type = stream_error;
     const std::string_view provider = attempts_ ? attempts_->provider : std::string_view();
     const std::string_view model = attempts_ ? attempts_->model : std::string_view();
     metrics_.requests.with({"proxy", route_, provider, model, status_class(status), error_type})
@@ -229,7 +233,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   std::optional<Answer> answer;
   Attempts attempts;
   routing::Decision decision;
-  const Outcome outcome(metrics_, exchange, log, decision.route, &attempts);
+  Outcome outcome(metrics_, exchange, log, decision.route, &attempts);
   {
     // The parsed request lives in one arena: a large Claude Code turn then costs no allocation
     // per JSON node. It is kept while a target may still fail over to the next (each target
@@ -276,6 +280,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
       co_await relay_stream(exchange, std::move(*answer->upstream), std::move(answer->first_bytes),
                             translator, limits, log);
     }
+    outcome.stream_error = translator.error_type();
     summarize(log, note, translator.usage());
     count_tokens_used(metrics_, attempts.provider, attempts.model, translator.usage());
     co_return;

@@ -1,7 +1,8 @@
 // GET /metrics (issue 12): the Prometheus text format 0.0.4, checked by promtool; the exact
-// counter deltas a scripted mix of proxy-door traffic leaves (a 200, a streamed 200, a 400, an
-// upstream 500, a fallback, a retry, a key rotation); the process figures; and the access rule
-// (loopback only, or METRICS_KEY from everyone).
+// counter deltas a scripted mix of proxy-door traffic leaves (a 200, a streamed 200, a stream
+// that breaks, a 400, an upstream 500, a fallback, a retry, a key rotation); the process
+// figures; the gateway's sessions by state; and the access rule (loopback only, or METRICS_KEY
+// from everyone).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -117,6 +118,11 @@ describe('GET /metrics after a scripted mix of proxy-door traffic', () => {
     assert.equal(streamed.status, 200, streamed.text);
     assert.match(streamed.text, /event: message_stop/);
 
+    fx.mocks.a.enqueue({ stream: textStream(['Hel', 'lo', ' there']), destroyAfter: 2 });
+    const broken = await post(ask('single', { stream: true }));
+    assert.equal(broken.status, 200, broken.text);
+    assert.match(broken.text, /event: error/);
+
     const invalid = await post('{"model": "single", not json');
     assert.equal(invalid.status, 400, invalid.text);
 
@@ -165,18 +171,19 @@ describe('GET /metrics after a scripted mix of proxy-door traffic', () => {
 
   test('requests are counted by route, provider, model, status class and error type, exactly', () => {
     assert.equal(delta(requestsSeries('model', 'a', 'a-only', '2xx', '')), 2, afterText);
+    assert.equal(delta(requestsSeries('model', 'a', 'a-only', '2xx', 'api_error')), 1, 'a stream that broke after its 200');
     assert.equal(delta(requestsSeries('', '', '', '4xx', 'invalid_request_error')), 1, afterText);
     assert.equal(delta(requestsSeries('model', 'a', 'a-only', '5xx', 'api_error')), 1, afterText);
     assert.equal(delta(requestsSeries('model', 'b', 'b-second', '2xx', '')), 1, afterText);
     assert.equal(delta(requestsSeries('model', 'c', 'c-model', '2xx', '')), 1, afterText);
     assert.equal(delta(requestsSeries('model', 'k', 'k-model', '2xx', '')), 1, afterText);
     const all = [...after_.keys()].filter((key) => key.startsWith('ccgate_requests_total{')).reduce((sum, key) => sum + delta(key), 0);
-    assert.equal(all, 7, 'seven requests, each counted once');
+    assert.equal(all, 8, 'eight requests, each counted once');
   });
 
   test('upstream attempts, retries and fallbacks are counted with their reasons', () => {
     const attempts = (provider, outcome) => delta(series('ccgate_upstream_attempts_total', { provider, outcome }));
-    assert.equal(attempts('a', 'ok'), 2);
+    assert.equal(attempts('a', 'ok'), 3);
     assert.equal(attempts('a', 'server_error'), 2);
     assert.equal(attempts('b', 'ok'), 1);
     assert.equal(attempts('c', 'server_error'), 1);
@@ -199,11 +206,11 @@ describe('GET /metrics after a scripted mix of proxy-door traffic', () => {
 
   test('the latency histograms count each request once, by door and provider', () => {
     const count = (name, labels) => delta(series(`${name}_count`, labels));
-    assert.equal(count('ccgate_request_duration_seconds', { door: 'proxy', provider: 'a' }), 3);
+    assert.equal(count('ccgate_request_duration_seconds', { door: 'proxy', provider: 'a' }), 4);
     assert.equal(count('ccgate_request_duration_seconds', { door: 'proxy', provider: 'b' }), 1);
     assert.equal(count('ccgate_request_duration_seconds', { door: 'proxy', provider: '' }), 1);
-    assert.equal(count('ccgate_time_to_first_byte_seconds', { door: 'proxy', provider: 'a' }), 3);
-    assert.equal(count('ccgate_upstream_time_to_first_byte_seconds', { door: 'proxy', provider: 'a' }), 4);
+    assert.equal(count('ccgate_time_to_first_byte_seconds', { door: 'proxy', provider: 'a' }), 4);
+    assert.equal(count('ccgate_upstream_time_to_first_byte_seconds', { door: 'proxy', provider: 'a' }), 5);
     assert.equal(count('ccgate_upstream_time_to_first_byte_seconds', { door: 'proxy', provider: 'c' }), 2);
     const inf = after_.get(series('ccgate_request_duration_seconds_bucket', { door: 'proxy', provider: 'a', le: '+Inf' }));
     assert.equal(inf, after_.get(series('ccgate_request_duration_seconds_count', { door: 'proxy', provider: 'a' })));
