@@ -119,7 +119,7 @@ Metric& Family<Metric>::with(std::span<const std::string_view> values) {
   std::transform(values.begin(), values.end(), bounded.begin(), bounded_label_value);
   const std::span<const std::string_view> key(bounded.data(), values.size());
   {
-    const std::shared_lock lock(mutex_);
+    const std::lock_guard lock(mutex_);
     if (auto found = children_.find(key); found != children_.end()) return *found->second;
   }
   return make(key);
@@ -132,7 +132,7 @@ Metric& Family<Metric>::make(std::span<const std::string_view> values) {
     all.fill(kOverflowValue);
     return all;
   }();
-  const std::unique_lock lock(mutex_);
+  const std::lock_guard lock(mutex_);
   if (children_.size() >= max_children_ && children_.find(values) == children_.end())
     values = std::span<const std::string_view>(overflow.data(), values.size());
   auto found = children_.find(values);
@@ -151,16 +151,22 @@ Metric& Family<Metric>::make(std::span<const std::string_view> values) {
 
 template <class Metric>
 std::size_t Family<Metric>::size() const {
-  const std::shared_lock lock(mutex_);
+  const std::lock_guard lock(mutex_);
   return children_.size();
 }
 
 template <class Metric>
 void Family<Metric>::write(std::string& out) const {
-  const std::shared_lock lock(mutex_);
+  const std::lock_guard lock(mutex_);
   if (children_.empty()) return;
   write_header(out, info_, type_name<Metric>());
-  for (const auto& [values, metric] : children_) write_sample(out, info_, values, *metric);
+  // In order of their label values: a scrape reads the same way each time.
+  std::vector<const typename decltype(children_)::value_type*> sorted;
+  sorted.reserve(children_.size());
+  for (const auto& child : children_) sorted.push_back(&child);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* child : sorted) write_sample(out, info_, child->first, *child->second);
 }
 
 template class Family<Counter>;

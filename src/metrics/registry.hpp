@@ -5,7 +5,8 @@
 // A family has a name, help text and fixed label names; its children (one per set of label
 // values) are made on first use and never removed, so a reference to a child stays valid for the
 // registry's life: a hot path keeps it instead of looking it up. Updates are relaxed atomics
-// (the scrape only needs each number to be one that was true at some moment). Label values come
+// (the scrape only needs each number to be one that was true at some moment); a lookup takes a
+// mutex around one hash-table probe (children are made under it too). Label values come
 // from outside (model names): each is cut to kMaxLabelValueSize bytes, and a family makes at most
 // max_children children; past that every new set of values lands in the one child whose values
 // are all "other", so no client can grow memory without bound.
@@ -15,12 +16,12 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <map>
 #include <memory>
-#include <shared_mutex>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -109,14 +110,26 @@ class Family final : public Collector {
   void write(std::string& out) const override;
 
  private:
-  // Orders label-value lists, stored (strings) or asked for (views), without building a key.
-  struct ValuesLess {
+  // Hashes and compares label-value lists, stored (strings) or asked for (views), without
+  // building a key: a lookup costs one pass over the values' bytes and one comparison.
+  struct ValuesHash {
+    using is_transparent = void;
+    template <class Values>
+    std::size_t operator()(const Values& values) const {
+      std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: short values, no setup cost
+      for (const std::string_view value : values) {
+        for (const char c : value) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+        hash = (hash ^ 0xff) * 1099511628211ull;  // 0xff never occurs in UTF-8: a separator
+      }
+      return static_cast<std::size_t>(hash);
+    }
+  };
+  struct ValuesEqual {
     using is_transparent = void;
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
-      return std::lexicographical_compare(
-          a.begin(), a.end(), b.begin(), b.end(),
-          [](std::string_view x, std::string_view y) { return x < y; });
+      return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                        [](std::string_view x, std::string_view y) { return x == y; });
     }
   };
   Metric& make(std::span<const std::string_view> values);
@@ -124,8 +137,9 @@ class Family final : public Collector {
   FamilyInfo info_;
   std::size_t max_children_;
   std::vector<double> bounds_;  // histograms only
-  mutable std::shared_mutex mutex_;
-  std::map<std::vector<std::string>, std::unique_ptr<Metric>, ValuesLess> children_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::vector<std::string>, std::unique_ptr<Metric>, ValuesHash, ValuesEqual>
+      children_;
 };
 
 // A family whose samples are computed when scraped (process RSS, open connections, …): a gauge,
