@@ -188,7 +188,7 @@ int run_server(const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();
   routing::CatalogHolder catalogs(config.catalog);
-  metrics::Registry registry;
+  metrics::Registry registry(config.access.metrics_max_series);
   const metrics::Instruments instruments(registry);
   // SIGHUP reads the file again off the event loops; the swap itself is one atomic store.
   boost::asio::thread_pool reloader(1);

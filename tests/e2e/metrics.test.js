@@ -244,6 +244,26 @@ describe('GET /metrics after a scripted mix of proxy-door traffic', () => {
   });
 });
 
+describe('GET /metrics: label sets from clients are bounded (METRICS_MAX_SERIES)', () => {
+  let fx;
+  before(async () => (fx = await ProxyFixture.start({ env: { METRICS_MAX_SERIES: 10 } })));
+  after(() => fx?.stop());
+
+  test('past the bound, new model names are counted under "other", and every request still is', async () => {
+    // A non-Claude model name passes unchanged to the provider: each is a new label value.
+    for (let i = 0; i < 15; ++i) {
+      const response = await fx.postMessages({ model: `made-up-model-${i}`, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const samples = parseSamples((await scrape(fx.url)).text);
+    const requests = [...samples.entries()].filter(([key]) => key.startsWith('ccgate_requests_total{'));
+    assert.ok(requests.length <= 11, `${requests.length} label sets kept: the bound and the one for "other"`);
+    const other = series('ccgate_requests_total', { door: 'other', route: 'other', provider: 'other', model: 'other', status_class: 'other', error_type: 'other' });
+    assert.ok(samples.get(other) >= 5, `the overflow is counted under "other": ${samples.get(other)}`);
+    assert.equal(requests.reduce((sum, [, value]) => sum + value, 0), 15, 'no request lost');
+  });
+});
+
 describe('GET /metrics access', () => {
   let fx;
   before(async () => (fx = await ProxyFixture.start({ env: { METRICS_KEY: 'metrics-secret' } })));
