@@ -21,6 +21,8 @@ apt_packages=(
 )
 mode=${1:-}
 [[ $mode == --bench ]] && apt_packages+=(nginx-light util-linux iproute2 gnuplot-nox)
+# promtool (package prometheus) checks the /metrics output in tests/e2e/metrics.test.js.
+[[ $mode == --test ]] && apt_packages+=(prometheus)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do

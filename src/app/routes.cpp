@@ -158,6 +158,44 @@ void write_log_line(const http::Exchange& exchange, const http::RequestLog& log,
               format);
 }
 
+std::string_view door_label(Door door) {
+  switch (door) {
+    case Door::proxy:
+      return "proxy";
+    case Door::gateway:
+      return "gateway";
+    case Door::models:
+      return "models";
+    case Door::mcp:
+      return "mcp";
+    case Door::own:
+      return "own";
+  }
+  return "own";
+}
+
+// The body bytes of one exchange, counted however it ends.
+class CountBytes {
+ public:
+  CountBytes(const metrics::Instruments& metrics, const http::Exchange& exchange)
+      : exchange_(exchange),
+        door_(door_label(door_of(exchange.path()))),
+        received_(exchange.request().body().size()),
+        metrics_(metrics) {}
+  CountBytes(const CountBytes&) = delete;
+  CountBytes& operator=(const CountBytes&) = delete;
+  ~CountBytes() {
+    if (received_ != 0) metrics_.received_bytes.with({door_}).inc(received_);
+    if (exchange_.bytes_sent() != 0) metrics_.sent_bytes.with({door_}).inc(exchange_.bytes_sent());
+  }
+
+ private:
+  const http::Exchange& exchange_;
+  std::string_view door_;
+  std::uint64_t received_;
+  const metrics::Instruments& metrics_;
+};
+
 }  // namespace
 
 boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const {
@@ -170,6 +208,7 @@ boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const 
     LogFormat format;
     ~LogOnExit() { write_log_line(exchange, log, format); }
   } log_on_exit{exchange, log, config_.log_format};
+  const CountBytes count_bytes(instruments_, exchange);
   co_await dispatch(exchange, log);
 }
 
@@ -191,6 +230,7 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
     co_return co_await gateway_.mcp(exchange, mcp->server, mcp->session_id);
   }
   if (path == "/health" && get) co_return co_await health(exchange);
+  if (path == "/metrics" && get) co_return co_await metrics(exchange);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
     co_return co_await models(exchange);
   if (path == "/" && get) {
@@ -198,7 +238,8 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
     co_return co_await respond_json(exchange, http::Status::ok, body);
   }
   const bool known = path == "/v1/messages" || path == "/v1/messages/count_tokens" ||
-                     path == "/v1/chat/completions" || path == "/health" || path == "/";
+                     path == "/v1/chat/completions" || path == "/health" || path == "/" ||
+                     path == "/metrics";
   // Named, not temporaries: GCC 12 destroys temporaries of a co_await expression twice.
   const std::string message =
       known ? fmt::format("method {} is not allowed on {}",
@@ -212,6 +253,28 @@ boost::asio::awaitable<void> Routes::health(http::Exchange& exchange) const {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   const json::value body = health_report(config_, *catalogs_.current(), uptime);
   co_await respond_json(exchange, http::Status::ok, body);
+}
+
+boost::asio::awaitable<void> Routes::metrics(http::Exchange& exchange) const {
+  http::Fields fields;
+  if (metrics_key_.configured()) {
+    const std::string_view presented = http::presented_key(exchange);
+    if (!metrics_key_.matches(presented)) {
+      fields.set(bhttp::field::www_authenticate, "Bearer realm=\"ccgate metrics\"");
+      co_return co_await exchange.respond(
+          http::Status::unauthorized,
+          presented.empty() ? "/metrics requires METRICS_KEY (x-api-key or Authorization: Bearer)\n"
+                            : "/metrics: the key presented is not METRICS_KEY\n",
+          "text/plain; charset=utf-8", std::move(fields));
+    }
+  } else if (!exchange.loopback_peer()) {
+    co_return co_await exchange.respond(
+        http::Status::forbidden, "/metrics answers only this machine until METRICS_KEY is set\n",
+        "text/plain; charset=utf-8", std::move(fields));
+  }
+  fields.set(bhttp::field::cache_control, "no-store");
+  co_await exchange.respond(http::Status::ok, registry_.expose(), metrics::kContentType,
+                            std::move(fields));
 }
 
 // Admission has checked the key (either door's); the shape follows the client: Anthropic SDKs

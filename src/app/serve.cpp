@@ -13,10 +13,13 @@
 #include "app/limits.hpp"
 #include "app/log_format.hpp"
 #include "app/memory_trim.hpp"
+#include "app/process_metrics.hpp"
 #include "app/routes.hpp"
 #include "gateway/door.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "metrics/instruments.hpp"
+#include "metrics/registry.hpp"
 #include "proxy/door.hpp"
 #include "routing/live.hpp"
 #include "translate/ids.hpp"
@@ -29,10 +32,11 @@ struct LoopState {
   LoopState(const Config& config, const routing::CatalogHolder& catalogs,
             const http::ClientOptions& client_options, boost::asio::io_context& loop,
             boost::asio::ssl::context& tls, gateway::Door& gateway,
-            std::chrono::steady_clock::time_point started)
+            std::chrono::steady_clock::time_point started, const metrics::Registry& registry,
+            const metrics::Instruments& instruments)
       : client(loop.get_executor(), tls, client_options),
-        proxy(config.proxy, catalogs, client),
-        routes(config, catalogs, proxy, gateway, started) {}
+        proxy(config.proxy, catalogs, client, instruments),
+        routes(config, catalogs, proxy, gateway, started, registry, instruments) {}
 
   http::Client client;
   proxy::Door proxy;
@@ -132,6 +136,58 @@ void reload_routes(const Config& running, routing::CatalogHolder& catalogs) {
       running.config_file.empty() ? "the environment" : running.config_file, what);
 }
 
+// The gauges read when /metrics is scraped: the process, the server's connections, and the
+// keys cooling down in the catalog in force (per provider; never a key itself).
+void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& server,
+                             const routing::CatalogHolder& catalogs, const gateway::Door& gateway,
+                             std::chrono::steady_clock::time_point started) {
+  add_process_metrics(registry, started);
+  registry.gauge_callback("ccgate_open_connections",
+                          "Client connections open now (both listeners).",
+                          [&server] { return static_cast<double>(server.open_connections()); });
+  registry.gauge_callback(
+      {.name = "ccgate_provider_keys_cooling",
+       .help = "API keys of a provider cooling down after a 429 (not counting keys taken out).",
+       .labels = {"provider"}},
+      [&catalogs] {
+        const auto live = catalogs.current();
+        std::vector<metrics::GaugeCallback::Sample> samples;
+        for (std::size_t i = 0; i < live->catalog().providers.size(); ++i) {
+          const auto& provider = live->catalog().providers[i];
+          const std::size_t cooling =
+              provider.settings.api_keys.empty() ? 0 : live->state(i).keys.cooling();
+          samples.push_back({.values = {provider.name}, .value = static_cast<double>(cooling)});
+        }
+        return samples;
+      });
+  registry.gauge_callback(
+      {.name = "ccgate_gateway_sessions",
+       .help = "Live gateway sessions by state: running (a turn), waiting_for_tool (tool calls "
+               "handed to the client unanswered), idle, spare (started ahead).",
+       .labels = {"state"}},
+      [&gateway] {
+        const gateway::SessionTally tally = gateway.session_tally();
+        const auto sample = [](std::string state, std::size_t count) {
+          return metrics::GaugeCallback::Sample{.values = {std::move(state)},
+                                                .value = static_cast<double>(count)};
+        };
+        return std::vector<metrics::GaugeCallback::Sample>{
+            sample("running", tally.running), sample("waiting_for_tool", tally.waiting_for_tool),
+            sample("idle", tally.idle), sample("spare", tally.spare)};
+      });
+  registry.gauge_callback("ccgate_gateway_tool_calls_waiting",
+                          "Tool calls of Claude Code waiting for the client's result now.",
+                          [&gateway] { return static_cast<double>(gateway.tool_calls_waiting()); });
+  registry.counter_callback(
+      "ccgate_gateway_sessions_evicted_total",
+      "Gateway sessions ended to make room at MAX_SESSIONS or idle past SESSION_IDLE_TIMEOUT.",
+      [&gateway] { return static_cast<double>(gateway.session_tally().evicted); });
+  registry.counter_callback(
+      "ccgate_gateway_sessions_refused_total",
+      "New gateway conversations refused (429) because every session was busy at MAX_SESSIONS.",
+      [&gateway] { return static_cast<double>(gateway.session_tally().refused); });
+}
+
 }  // namespace
 
 int run_server(const Config& config) {
@@ -140,6 +196,8 @@ int run_server(const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();
   routing::CatalogHolder catalogs(config.catalog);
+  metrics::Registry registry(config.access.metrics_max_series);
+  const metrics::Instruments instruments(registry);
   // SIGHUP reads the file again off the event loops; the swap itself is one atomic store.
   boost::asio::thread_pool reloader(1);
 
@@ -165,7 +223,8 @@ int run_server(const Config& config) {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
       if (!state)
-        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, started);
+        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, started,
+                                            registry, instruments);
       return state->routes(exchange);
     };
   });
@@ -178,6 +237,7 @@ int run_server(const Config& config) {
     return 1;
   }
   gateway.emplace(gateway_settings(config, server.private_port()));
+  add_scrape_time_metrics(registry, server, catalogs, *gateway, started);
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {
     spdlog::info("ccgate {} listening on http://{}:{} ({})", CCGATE_VERSION, config.server.host,

@@ -42,6 +42,8 @@ class Door {
 
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
+  SessionTally session_tally() const { return sessions_.tally(); }
+  std::size_t tool_calls_waiting() const { return tool_calls_.waiting(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).

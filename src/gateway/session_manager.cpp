@@ -72,11 +72,14 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
     if (shutting_down_) throw ShuttingDown("ccgate is shutting down; no new conversation starts");
     if (sessions_.size() + starting_ >= settings_.max_sessions) {
       evicted = make_room_locked();
-      if (!evicted)
+      if (evicted && !evicted->spare()) ++evicted_;
+      if (!evicted) {
+        ++refused_;
         throw TooManySessions(fmt::format(
             "all {} Claude Code sessions are busy (MAX_SESSIONS): each is running a turn or "
             "waiting for a tool result; try again shortly",
             settings_.max_sessions));
+      }
     }
     ++starting_;  // holds the place while the CLI starts, so concurrent starts cannot overshoot
   }
@@ -252,11 +255,31 @@ std::size_t SessionManager::sweep_idle(Session::Clock::time_point now) {
       return true;
     });
   }
+  {
+    std::lock_guard lock(mutex_);
+    evicted_ += idle.size();
+  }
   for (const auto& session : idle) end(session);
   for (const auto& session : unused) end(session);
   if (!unused.empty())
     spdlog::info("ended {} spare session(s) unused for SPARE_IDLE_TIMEOUT", unused.size());
   return idle.size();
+}
+
+SessionTally SessionManager::tally() const {
+  std::lock_guard lock(mutex_);
+  SessionTally tally{.evicted = evicted_, .refused = refused_};
+  for (const auto& [id, session] : sessions_) {
+    if (session->busy())
+      ++tally.running;
+    else if (session->spare())
+      ++tally.spare;
+    else if (tool_calls_.unanswered(id) != 0)
+      ++tally.waiting_for_tool;
+    else
+      ++tally.idle;
+  }
+  return tally;
 }
 
 std::size_t SessionManager::size() const {

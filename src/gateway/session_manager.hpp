@@ -57,6 +57,16 @@ struct LaunchKey {
   bool operator==(const LaunchKey&) const = default;
 };
 
+// The sessions now, by state, and what happened to sessions so far (for the metrics).
+struct SessionTally {
+  std::size_t running = 0;           // a turn runs
+  std::size_t waiting_for_tool = 0;  // no turn runs; tool calls handed to the client are unanswered
+  std::size_t idle = 0;              // waiting for the conversation's next request
+  std::size_t spare = 0;             // started ahead, not adopted yet
+  std::uint64_t evicted = 0;         // ended to make room at MAX_SESSIONS, or idle too long
+  std::uint64_t refused = 0;         // starts refused: every session busy at MAX_SESSIONS
+};
+
 class SessionManager {
  public:
   SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
@@ -92,6 +102,7 @@ class SessionManager {
   // SPARE_IDLE_TIMEOUT.
   std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
   std::size_t size() const;
+  SessionTally tally() const;
 
   // Shutdown has begun: no session starts any more; every pending tool call gets an error result
   // now; sessions with no turn running are ended, the others when their turn ends.
@@ -117,6 +128,8 @@ class SessionManager {
   std::vector<Spare> spares_;        // ready, oldest first; each also in sessions_
   std::size_t spares_starting_ = 0;  // of starting_
   bool shutting_down_ = false;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace ccgate::gateway

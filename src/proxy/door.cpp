@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "anthropic/errors.hpp"
 #include "openai/errors.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/stream_relay.hpp"
@@ -63,6 +64,40 @@ asio::awaitable<void> reject(http::Exchange& exchange, std::string message) {
   co_await respond_error(exchange, error);
 }
 
+double seconds_since(http::RequestLog::Clock::time_point start,
+                     http::RequestLog::Clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+std::string_view status_class(int status) {
+  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  return kClasses[std::clamp(status / 100, 1, 5) - 1];
+}
+
+void count_tokens_used(const metrics::Instruments& metrics, std::string_view provider,
+                       std::string_view model, const translate::Usage& usage) {
+  if (!usage.present) return;
+  const auto add = [&](std::string_view kind, std::int64_t tokens) {
+    if (tokens > 0)
+      metrics.tokens.with({provider, model, kind}).inc(static_cast<std::uint64_t>(tokens));
+  };
+  add("in", usage.input_tokens);
+  add("out", usage.output_tokens);
+  add("cache_read", usage.cache_read_input_tokens);
+}
+
+// An event stream being written, for the open-streams gauge.
+class OpenStream {
+ public:
+  explicit OpenStream(metrics::Gauge& gauge) : gauge_(gauge) { gauge_.inc(); }
+  OpenStream(const OpenStream&) = delete;
+  OpenStream& operator=(const OpenStream&) = delete;
+  ~OpenStream() { gauge_.dec(); }
+
+ private:
+  metrics::Gauge& gauge_;
+};
+
 routing::Decision decide(const routing::Catalog& catalog, const translate::RouteTraits& traits,
                          const json::value& body) {
   std::optional<std::int64_t> tokens;
@@ -103,6 +138,8 @@ struct Door::Answer {
 struct Door::Attempts {
   std::string_view request_id;  // sent upstream as x-request-id with every attempt
   std::string client_model;
+  std::string_view provider;  // the target tried (or passed over) last, for the metrics
+  std::string_view model;
   std::string last_target;  // the last one tried, named in an error's x-ccgate-upstream
   std::string passed;       // "openai/gpt-4o: HTTP 429, …": the targets passed over, for the log
   std::optional<upstream::Failure> failure;  // the last target's
@@ -141,6 +178,49 @@ struct Door::Attempts {
   }
 };
 
+// What one request tells the metrics when it ends, however it ends: a client that leaves
+// cancels the handler, and the destructor still runs.
+class Door::Outcome {
+ public:
+  // route: the routing route; attempts: the provider and model tried last (both read when the
+  // request ends, so a request cancelled midway is counted with what it had reached).
+  Outcome(const metrics::Instruments& metrics, const http::Exchange& exchange,
+          const http::RequestLog& log, const std::string_view& route, const Attempts* attempts)
+      : metrics_(metrics), exchange_(exchange), log_(log), route_(route), attempts_(attempts) {}
+  Outcome(const Outcome&) = delete;
+  Outcome& operator=(const Outcome&) = delete;
+
+  std::string stream_error;  // the error event a stream that broke ended with
+
+  ~Outcome() {
+    const auto now = http::RequestLog::Clock::now();
+    const bool started = exchange_.response_started();
+    const int status = started ? static_cast<int>(exchange_.status()) : 499;
+    std::string_view error_type;
+    if (!exchange_.response_finished())
+      error_type = "client_closed";
+    else if (status >= 400)
+      error_type = anthropic::error_type_for_status(status);
+    else
+      error_type = stream_error;
+    const std::string_view provider = attempts_ ? attempts_->provider : std::string_view();
+    const std::string_view model = attempts_ ? attempts_->model : std::string_view();
+    metrics_.requests.with({"proxy", route_, provider, model, status_class(status), error_type})
+        .inc();
+    metrics_.request_duration.with({"proxy", provider}).observe(seconds_since(log_.started, now));
+    if (started)
+      metrics_.time_to_first_byte.with({"proxy", provider})
+          .observe(seconds_since(log_.started, log_.first_byte.value_or(now)));
+  }
+
+ private:
+  const metrics::Instruments& metrics_;
+  const http::Exchange& exchange_;
+  const http::RequestLog& log_;
+  const std::string_view& route_;
+  const Attempts* attempts_;
+};
+
 asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog& log) const {
   // The request keeps the catalog it started with, whatever a reload does meanwhile.
   const std::shared_ptr<const routing::LiveCatalog> live = catalogs_.current();
@@ -148,6 +228,7 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
   std::optional<Answer> answer;
   Attempts attempts{.request_id = exchange.request_id()};
   routing::Decision decision;
+  Outcome outcome(metrics_, exchange, log, decision.route, &attempts);
   {
     // The parsed request lives in one arena: a large Claude Code turn then costs no allocation
     // per JSON node. It is kept while a target may still fail over to the next (each target
@@ -188,12 +269,18 @@ asio::awaitable<void> Door::messages(http::Exchange& exchange, http::RequestLog&
     const RelayLimits limits{.ping_interval = settings_.ping_interval,
                              .max_line_size = settings_.max_line_size,
                              .max_json_depth = settings_.max_json_depth};
-    co_await relay_stream(exchange, std::move(*answer->upstream), std::move(answer->first_bytes),
-                          translator, limits, log);
+    {
+      const OpenStream open(open_streams_);
+      co_await relay_stream(exchange, std::move(*answer->upstream), std::move(answer->first_bytes),
+                            translator, limits, log);
+    }
+    outcome.stream_error = translator.error_type();
     note_usage(log, translator.usage());
+    count_tokens_used(metrics_, attempts.provider, attempts.model, translator.usage());
     co_return;
   }
   note_usage(log, answer->usage);
+  count_tokens_used(metrics_, attempts.provider, attempts.model, answer->usage);
   log.mark_first_byte();
   co_await exchange.respond(http::Status::ok, std::move(answer->message), "application/json",
                             std::move(fields));
@@ -206,15 +293,21 @@ asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
   if (decision.chain.empty())
     throw translate::InvalidRequest(fmt::format(
         "model: no route serves \"{}\" (routes.default is not set)", attempts.client_model));
+  std::string_view fell_back_because;  // why the previous target was passed over
   for (std::size_t i = 0; i < decision.chain.size(); ++i) {
     const routing::Target& target = decision.chain[i];
     const routing::Provider& provider = catalog.providers[target.provider];
     routing::ProviderState& state = live.state(target.provider);
     const bool can_fall_back = i + 1 < decision.chain.size();
+    if (!fell_back_because.empty())
+      metrics_.fallbacks.with({attempts.provider, provider.name, fell_back_because}).inc();
+    attempts.provider = provider.name;
+    attempts.model = target.model;
     std::string name = routing::target_name(catalog, target);
     upstream::ConcurrencyCap::Permit slot = state.cap.try_permit();
     if (auto skip = reason_to_skip(provider, state, slot, can_fall_back)) {
       attempts.passed_over(std::move(name), *skip);
+      fell_back_because = slot ? "keys_cooling" : "at_capacity";
       continue;
     }
     Answer answer{
@@ -224,7 +317,8 @@ asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
         .target = std::move(name),
         .slot = std::move(slot)};
     try {
-      const upstream::Provider sender(provider.name, provider.settings, state.keys, client_);
+      const upstream::Provider sender(provider.name, provider.settings, state.keys, client_,
+                                      &metrics_);
       answer.upstream.emplace(co_await sender.chat(std::exchange(answer.request.body, {}),
                                                    answer.request.upstream_model, can_fall_back,
                                                    attempts.request_id));
@@ -238,6 +332,7 @@ asio::awaitable<std::optional<Door::Answer>> Door::first_good_answer(
       co_return answer;
     } catch (const upstream::Failure& failure) {
       attempts.passed_over(std::move(answer.target), failure);
+      fell_back_because = upstream::metric_reason(failure);
       if (!upstream::worth_another_target(failure)) break;
     }
   }
@@ -272,6 +367,8 @@ asio::awaitable<std::string> Door::translated_reply(http::Response& upstream,
 }
 
 asio::awaitable<void> Door::count_tokens(http::Exchange& exchange, http::RequestLog& log) const {
+  static constexpr std::string_view kRoute = "count_tokens";  // answered here: no routing
+  const Outcome outcome(metrics_, exchange, log, kRoute, nullptr);
   std::string error;
   translate::JsonArena arena;
   auto body = parse_body(exchange.request().body(), &arena, settings_.max_json_depth, error);

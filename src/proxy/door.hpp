@@ -9,6 +9,7 @@
 
 #include "http/request_log.hpp"
 #include "http/server.hpp"
+#include "metrics/instruments.hpp"
 #include "routing/live.hpp"
 #include "routing/router.hpp"
 #include "translate/request.hpp"
@@ -31,9 +32,14 @@ struct Settings {
 class Door {
  public:
   // catalogs: the providers and routes in force (swapped on reload); client: this event loop's
-  // upstream connections.
-  Door(const Settings& settings, const routing::CatalogHolder& catalogs, http::Client& client)
-      : settings_(settings), catalogs_(catalogs), client_(client) {}
+  // upstream connections; metrics: where requests, attempts, fallbacks and tokens are counted.
+  Door(const Settings& settings, const routing::CatalogHolder& catalogs, http::Client& client,
+       const metrics::Instruments& metrics)
+      : settings_(settings),
+        catalogs_(catalogs),
+        client_(client),
+        metrics_(metrics),
+        open_streams_(metrics.open_streams.with({"proxy"})) {}
 
   // POST /v1/messages
   asio::awaitable<void> messages(http::Exchange& exchange, http::RequestLog& log) const;
@@ -43,6 +49,7 @@ class Door {
  private:
   struct Answer;    // an upstream answer good so far, not yet sent
   struct Attempts;  // what was tried, for the log, the header and the error
+  class Outcome;    // what the request tells the metrics when it ends
   // Tries the chain's targets in order until one answers well enough to commit to the client
   // (a 2xx event stream, or a whole translated message); nothing is sent to the client here.
   asio::awaitable<std::optional<Answer>> first_good_answer(const routing::LiveCatalog& live,
@@ -57,6 +64,8 @@ class Door {
   const Settings& settings_;
   const routing::CatalogHolder& catalogs_;
   http::Client& client_;
+  const metrics::Instruments& metrics_;
+  metrics::Gauge& open_streams_;
 };
 
 }  // namespace ccgate::proxy

@@ -208,6 +208,7 @@ void StreamTranslator::fail(std::string_view error_type, std::string_view messag
                             std::string& out) {
   if (finished_) return;
   finished_ = true;
+  error_type_ = error_type;
   emit(out, "error", [&](json::storage_ptr storage) {
     return json::object(
         {{"type", "error"}, {"error", {{"type", error_type}, {"message", message}}}}, storage);

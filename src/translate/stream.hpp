@@ -31,6 +31,8 @@ class StreamTranslator {
   void ping(std::string& out) const;
 
   bool finished() const { return finished_; }
+  // The type of the error event fail() sent ("" when the stream did not fail).
+  const std::string& error_type() const { return error_type_; }
   // The upstream said why it stopped (a finish_reason arrived).
   bool saw_finish_reason() const { return !finish_reason_.empty(); }
   const Usage& usage() const { return usage_; }
@@ -71,6 +73,7 @@ class StreamTranslator {
   std::int64_t next_index_ = 0;
   bool any_tool_use_ = false;
   bool started_ = false;
+  std::string error_type_;
   bool finished_ = false;
 };
 

@@ -42,6 +42,10 @@ class Failure : public std::runtime_error {
 // yet): connect errors, timeouts, bad answers, 429, 5xx, 401/403 (every key of the provider
 // refused), a context that is too long, a provider at its cap. Not: other 4xx, which another
 // provider would refuse the same way.
+// The failure in the metrics' short vocabulary (metrics::status_outcome for statuses):
+// context_too_long, timeout, unreachable, bad_answer, at_capacity, or the status's class.
+std::string_view metric_reason(const Failure& failure);
+
 inline bool worth_another_target(const Failure& failure) {
   if (failure.kind() != Failure::Kind::status) return true;
   const int status = failure.upstream_status();

@@ -114,6 +114,23 @@ asio::awaitable<std::string> read_error_body(http::Response& response) {
   co_return body;
 }
 
+std::string_view metric_reason(const Failure& failure) {
+  switch (failure.kind()) {
+    case Failure::Kind::status:
+      return failure.context_too_long() ? "context_too_long"
+                                        : metrics::status_outcome(failure.upstream_status());
+    case Failure::Kind::timeout:
+      return "timeout";
+    case Failure::Kind::connect:
+      return "unreachable";
+    case Failure::Kind::protocol:
+      return "bad_answer";
+    case Failure::Kind::unavailable:
+      return "at_capacity";
+  }
+  return "failed";
+}
+
 bool retryable_status(int status) {
   return status == 408 || status == 409 || status == 429 || status >= 500;
 }
@@ -154,6 +171,14 @@ void Provider::note_refused_key(std::size_t key, int status) const {
         name_, key + 1, keys_.size(), status);
 }
 
+void Provider::count_attempt(std::string_view outcome) const {
+  if (metrics_) metrics_->upstream_attempts.with({name_, outcome}).inc();
+}
+
+void Provider::count_retry(std::string_view reason) const {
+  if (metrics_) metrics_->upstream_retries.with({name_, reason}).inc();
+}
+
 asio::awaitable<http::Response> Provider::chat(std::string body, std::string_view model,
                                                bool can_fall_back,
                                                std::string_view request_id) const {
@@ -168,11 +193,19 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
         settings_.api_keys.empty() ? std::string_view() : settings_.api_keys[key];
     const bool last = can_fall_back || attempt >= settings_.max_retries;
     std::optional<milliseconds> delay;
+    std::string_view outcome;
     try {
+      const auto sent = std::chrono::steady_clock::now();
       http::Response response = co_await client_.send(
           {.url = url, .headers = request_headers(settings_, key_text, request_id), .body = shared},
           settings_.timeouts);
       const int status = response.status();
+      outcome = metrics::status_outcome(status);
+      count_attempt(outcome);
+      if (metrics_)
+        metrics_->upstream_time_to_first_byte.with({"proxy", name_})
+            .observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
       if (status >= 200 && status < 300) co_return response;
 
       std::string error_body = co_await read_error_body(response);
@@ -198,9 +231,13 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
         throw failure;
       }
     } catch (const http::ClientError& error) {
-      if (last || !retryable(error)) throw failure_from(error);
+      Failure failure = failure_from(error);
+      outcome = metric_reason(failure);
+      count_attempt(outcome);
+      if (last || !retryable(error)) throw failure;
       delay = retry_delay(attempt + 1, {}, {}, settings_.max_retry_wait);
     }
+    count_retry(outcome);
     ++attempt;
     co_await sleep_for(*delay);
   }

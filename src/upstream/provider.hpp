@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "http/client.hpp"
+#include "metrics/instruments.hpp"
 #include "upstream/failure.hpp"
 #include "upstream/key_pool.hpp"
 #include "upstream/settings.hpp"
@@ -21,9 +22,11 @@ namespace asio = boost::asio;
 
 class Provider {
  public:
-  // name: how the log names it (never with a key).
-  Provider(std::string_view name, const Settings& settings, KeyPool& keys, http::Client& client)
-      : name_(name), settings_(settings), keys_(keys), client_(client) {}
+  // name: how the log and the metrics name it (never with a key). metrics: where each attempt,
+  // retry and upstream time to first byte is counted (none when null).
+  Provider(std::string_view name, const Settings& settings, KeyPool& keys, http::Client& client,
+           const metrics::Instruments* metrics = nullptr)
+      : name_(name), settings_(settings), keys_(keys), client_(client), metrics_(metrics) {}
 
   // POSTs body to the chat completions URL for model with the pool's next usable key; the
   // returned response has a 2xx status and its body unread. A 429 cools its key and a 401/403
@@ -41,11 +44,14 @@ class Provider {
   // The key to send with, or a Failure when every key cools (429) or is out (401/403).
   std::optional<std::size_t> pick_key(bool can_wait) const;
   void note_refused_key(std::size_t key, int status) const;
+  void count_attempt(std::string_view outcome) const;
+  void count_retry(std::string_view reason) const;
 
   std::string_view name_;
   const Settings& settings_;
   KeyPool& keys_;
   http::Client& client_;
+  const metrics::Instruments* metrics_;
 };
 
 // An HTTP client error as a Failure: timeout → timeout, connect and TLS → connect, the rest

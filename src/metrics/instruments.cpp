@@ -1,0 +1,62 @@
+#include "metrics/instruments.hpp"
+
+namespace ccgate::metrics {
+
+Instruments::Instruments(Registry& registry)
+    : requests(registry.counter(
+          {.name = "ccgate_requests_total",
+           .help = "Requests a door handled, by door, route, provider, model, status class and "
+                   "error type.",
+           .labels = {"door", "route", "provider", "model", "status_class", "error_type"}})),
+      request_duration(registry.histogram(
+          {.name = "ccgate_request_duration_seconds",
+           .help = "Time from the request's arrival to its response's last byte.",
+           .labels = {"door", "provider"}})),
+      time_to_first_byte(registry.histogram(
+          {.name = "ccgate_time_to_first_byte_seconds",
+           .help = "Time from the request's arrival to the first byte of its response content.",
+           .labels = {"door", "provider"}})),
+      upstream_time_to_first_byte(registry.histogram(
+          {.name = "ccgate_upstream_time_to_first_byte_seconds",
+           .help = "Time from sending a request upstream to reading the upstream's response head.",
+           .labels = {"door", "provider"}})),
+      tokens(registry.counter({.name = "ccgate_tokens_total",
+                               .help = "Tokens the upstream reported: in (not cached), out, and "
+                                       "cache_read.",
+                               .labels = {"provider", "model", "kind"}})),
+      upstream_attempts(registry.counter(
+          {.name = "ccgate_upstream_attempts_total",
+           .help = "Requests sent to a provider, by outcome (retries and key rotations included).",
+           .labels = {"provider", "outcome"}})),
+      upstream_retries(registry.counter(
+          {.name = "ccgate_upstream_retries_total",
+           .help = "Requests sent to a provider again after a wait (MAX_RETRIES), by reason.",
+           .labels = {"provider", "reason"}})),
+      fallbacks(registry.counter(
+          {.name = "ccgate_fallbacks_total",
+           .help = "Times a route passed from one provider to the next, by reason.",
+           .labels = {"from", "to", "reason"}})),
+      received_bytes(registry.counter({.name = "ccgate_received_body_bytes_total",
+                                       .help = "Request body bytes received, by door.",
+                                       .labels = {"door"}})),
+      sent_bytes(registry.counter({.name = "ccgate_sent_body_bytes_total",
+                                   .help = "Response body bytes sent, by door.",
+                                   .labels = {"door"}})),
+      open_streams(registry.gauge({.name = "ccgate_open_streams",
+                                   .help = "Event-stream responses being written now, by door.",
+                                   .labels = {"door"}})),
+      tool_calls(registry.counter({.name = "ccgate_gateway_tool_calls_total",
+                                   .help = "Tool calls handed to gateway clients, by outcome.",
+                                   .labels = {"outcome"}})),
+      cli_exits(registry.counter({.name = "ccgate_gateway_cli_exits_total",
+                                  .help = "Claude Code processes ended, by cause.",
+                                  .labels = {"cause"}})) {}
+
+std::string_view status_outcome(int status) {
+  if (status >= 200 && status < 300) return "ok";
+  if (status == 429) return "rate_limited";
+  if (status >= 500) return "server_error";
+  return "client_error";
+}
+
+}  // namespace ccgate::metrics

@@ -1,0 +1,40 @@
+#pragma once
+// ccgate's metric families, in one place: their names, help and labels. The registry is owned by
+// app/serve.cpp; the doors get a reference to these families and update them (scrape-time gauges
+// such as process figures, open connections and cooling keys are added by app/).
+
+#include "metrics/registry.hpp"
+
+namespace ccgate::metrics {
+
+struct Instruments {
+  explicit Instruments(Registry& registry);
+
+  // Requests a door handled, by how they ended. door: proxy|gateway; route: the routing route
+  // ("count_tokens" for the local estimate, "" when refused before routing); provider and model:
+  // the upstream that answered or was tried last; status_class: 2xx|4xx|5xx; error_type: the
+  // error's type in the door's protocol, "client_closed" when the client left before a response.
+  Family<Counter>& requests;
+  Family<Histogram>& request_duration;             // {door, provider}
+  Family<Histogram>& time_to_first_byte;           // {door, provider}
+  Family<Histogram>& upstream_time_to_first_byte;  // {door, provider}: request sent → head read
+  Family<Counter>& tokens;                         // {provider, model, kind=in|out|cache_read}
+  Family<Counter>& upstream_attempts;              // {provider, outcome}
+  Family<Counter>& upstream_retries;               // {provider, reason}
+  Family<Counter>& fallbacks;                      // {from, to, reason}
+  Family<Counter>& received_bytes;                 // {door}: request bodies
+  Family<Counter>& sent_bytes;                     // {door}: response bodies
+  Family<Gauge>& open_streams;                     // {door}: event streams being written
+
+  // Gateway door (not updated yet; sessions by state, tool calls waiting and sessions evicted
+  // and refused are read from the gateway when scraped, see app/serve.cpp).
+  Family<Counter>& tool_calls;  // {outcome=completed|timed_out|cancelled}
+  Family<Counter>& cli_exits;   // {cause}
+};
+
+// The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short
+// fixed vocabulary: ok, rate_limited (429), client_error (other 4xx), server_error (5xx),
+// context_too_long, timeout, unreachable, bad_answer, at_capacity, keys_cooling.
+std::string_view status_outcome(int status);
+
+}  // namespace ccgate::metrics
