@@ -158,6 +158,7 @@ std::vector<std::string> lower_case_list(const Reader& read, std::string_view na
 void load_access(const Reader& read, Config& config) {
   config.access.cors_origins = lower_case_list(read, "CORS_ORIGINS");
   config.access.allowed_hosts = lower_case_list(read, "ALLOWED_HOSTS");
+  config.access.metrics_key = read.text("METRICS_KEY");
 }
 
 // A door without its key on an address other machines reach: told once at start-up (admission

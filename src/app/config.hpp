@@ -30,6 +30,9 @@ class ConfigError : public std::runtime_error {
 struct AccessSettings {
   std::vector<std::string> cors_origins;   // CORS_ORIGINS, lower case; "*" allows every origin
   std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS, lower case; "*" allows every Host
+  // METRICS_KEY: when set, /metrics, /status and /status.json want it from everyone; unset,
+  // they answer loopback peers only.
+  std::string metrics_key;
 };
 
 // Where a configuration comes from; kept to load it again (reload_config).

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "app/admission.hpp"
+#include "app/status.hpp"
 #include "mcp/server.hpp"
 #include "routing/router.hpp"
 #include "translate/ids.hpp"
@@ -46,22 +47,6 @@ json::value about() {
           {"version", CCGATE_VERSION},
           {"status", "running"},
           {"endpoints", {"/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/health"}}};
-}
-
-// A provider as /health shows it: never a key, only how many and how they fare.
-json::object provider_health(const routing::LiveCatalog& live, std::size_t index) {
-  const routing::Provider& provider = live.catalog().providers[index];
-  const auto& up = provider.settings;
-  routing::ProviderState& state = live.state(index);
-  return {{"name", provider.name},
-          {"base_url", shown_url(up.base_url)},
-          {"configured", !up.base_url.empty()},
-          {"api_key_configured", !up.api_keys.empty()},
-          {"keys", up.api_keys.size()},
-          {"keys_cooling", up.api_keys.empty() ? 0 : state.keys.cooling()},
-          {"keys_out", up.api_keys.empty() ? 0 : state.keys.out()},
-          {"in_flight", state.cap.in_flight()},
-          {"azure", up.azure()}};
 }
 
 json::value health_report(const Config& config, const routing::LiveCatalog& live,
@@ -152,16 +137,42 @@ boost::asio::awaitable<void> preflight(http::Exchange& exchange) {
   co_await exchange.respond(http::Status::no_content, "", "", std::move(fields));
 }
 
-void write_log_line(const http::Exchange& exchange, const http::RequestLog& log) {
+void write_log_line(const http::Exchange& exchange, const http::RequestLog& log,
+                    StatusBoard& status) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto now = http::RequestLog::Clock::now();
-  const auto total = duration_cast<milliseconds>(now - log.started).count();
-  const auto ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started).count();
-  const int status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499;
+  const auto total = duration_cast<milliseconds>(now - log.started);
+  const auto ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started);
+  const int status_code = exchange.response_started() ? static_cast<int>(exchange.status()) : 499;
   spdlog::info("{} {} {} {} {}{}{}ms ttfb={}ms{}", log.id, exchange.request().method_string(),
-               exchange.path(), status, log.summary, log.summary.empty() ? "" : " ", total, ttfb,
-               exchange.response_finished() ? "" : " (client left)");
+               exchange.path(), status_code, log.summary, log.summary.empty() ? "" : " ",
+               total.count(), ttfb.count(), exchange.response_finished() ? "" : " (client left)");
+  if (!recorded_on_status_board(exchange.path())) return;
+  status.record({.ended = std::chrono::system_clock::now(),
+                 .id = log.id,
+                 .method = std::string(exchange.request().method_string()),
+                 .path = std::string(exchange.path()),
+                 .status = status_code,
+                 .duration = total,
+                 .ttfb = ttfb,
+                 .summary = log.summary,
+                 .client_left = !exchange.response_finished()});
+}
+
+// The status page: it holds no data (it fetches /status.json), and tells the browser to keep it
+// out of caches, frames and Referer headers, and to let it reach only ccgate itself.
+http::Fields status_page_fields(const http::RequestLog& log) {
+  http::Fields fields = request_id_fields(log);
+  fields.set(bhttp::field::cache_control, "no-store");
+  fields.set("referrer-policy", "no-referrer");
+  fields.set("x-content-type-options", "nosniff");
+  fields.set("x-frame-options", "DENY");
+  fields.set("content-security-policy",
+             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+             "frame-ancestors 'none'");
+  return fields;
 }
 
 }  // namespace
@@ -174,8 +185,9 @@ boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const 
   struct LogOnExit {
     const http::Exchange& exchange;
     const http::RequestLog& log;
-    ~LogOnExit() { write_log_line(exchange, log); }
-  } log_on_exit{exchange, log};
+    StatusBoard& status;
+    ~LogOnExit() { write_log_line(exchange, log, status); }
+  } log_on_exit{exchange, log, status_};
   co_await dispatch(exchange, log);
 }
 
@@ -197,6 +209,14 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
     co_return co_await gateway_.mcp(exchange, mcp->server, mcp->session_id);
   }
   if (path == "/health" && get) co_return co_await health(exchange, log);
+  if (path == "/status" && get) {
+    // Named, not temporaries (see below).
+    http::Fields fields = status_page_fields(log);
+    std::string page(status_page_html());
+    co_return co_await exchange.respond(http::Status::ok, std::move(page),
+                                        "text/html; charset=utf-8", std::move(fields));
+  }
+  if (path == "/status.json" && get) co_return co_await status_json(exchange, log);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
     co_return co_await models(exchange, log);
   if (path == "/" && get) {
@@ -204,7 +224,8 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
     co_return co_await respond_json(exchange, log, http::Status::ok, body);
   }
   const bool known = path == "/v1/messages" || path == "/v1/messages/count_tokens" ||
-                     path == "/v1/chat/completions" || path == "/health" || path == "/";
+                     path == "/v1/chat/completions" || path == "/health" || path == "/" ||
+                     path == "/status" || path == "/status.json";
   // Named, not temporaries: GCC 12 destroys temporaries of a co_await expression twice.
   const std::string message =
       known ? fmt::format("method {} is not allowed on {}",
@@ -218,6 +239,18 @@ boost::asio::awaitable<void> Routes::health(http::Exchange& exchange, http::Requ
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   const json::value body = health_report(config_, *catalogs_.current(), uptime);
   co_await respond_json(exchange, log, http::Status::ok, body);
+}
+
+boost::asio::awaitable<void> Routes::status_json(http::Exchange& exchange,
+                                                 http::RequestLog& log) const {
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  const json::value body =
+      status_report(status_, config_, *catalogs_.current(), gateway_.session_list(), uptime);
+  http::Fields fields = request_id_fields(log);
+  fields.set(bhttp::field::cache_control, "no-store");
+  co_await exchange.respond(http::Status::ok, json::serialize(body), "application/json",
+                            std::move(fields));
 }
 
 // Admission has checked the key (either door's); the shape follows the client: Anthropic SDKs

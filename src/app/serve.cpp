@@ -26,11 +26,11 @@ namespace {
 struct LoopState {
   LoopState(const Config& config, const routing::CatalogHolder& catalogs,
             const http::ClientOptions& client_options, boost::asio::io_context& loop,
-            boost::asio::ssl::context& tls, gateway::Door& gateway,
+            boost::asio::ssl::context& tls, gateway::Door& gateway, StatusBoard& status,
             std::chrono::steady_clock::time_point started)
       : client(loop.get_executor(), tls, client_options),
         proxy(config.proxy, catalogs, client),
-        routes(config, catalogs, proxy, gateway, started) {}
+        routes(config, catalogs, proxy, gateway, status, started) {}
 
   http::Client client;
   proxy::Door proxy;
@@ -132,6 +132,7 @@ int run_server(const Config& config) {
   const auto started = std::chrono::steady_clock::now();
   auto tls = http::make_client_tls_context();
   routing::CatalogHolder catalogs(config.catalog);
+  StatusBoard status(started);  // the status page's recent past, shared by every event loop
   // SIGHUP reads the file again off the event loops; the swap itself is one atomic store.
   boost::asio::thread_pool reloader(1);
 
@@ -153,7 +154,8 @@ int run_server(const Config& config) {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
       if (!state)
-        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, started);
+        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, status,
+                                            started);
       return state->routes(exchange);
     };
   });

@@ -42,6 +42,7 @@ class Door {
 
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
+  std::vector<SessionView> session_list() const { return sessions_.list(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).
