@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "translate/text.hpp"
+
 namespace ccgate::app {
 namespace json = boost::json;
 using std::chrono::duration_cast;
@@ -94,6 +96,17 @@ json::object routes_config(const routing::Catalog& catalog) {
   return named;
 }
 
+// Cut to at most max_bytes of valid UTF-8 ("…" marks a cut): a client chooses the path and the
+// model name, and 100 megabyte-long ones must not make the board (and every poll) that large.
+void bound(std::string& text, std::size_t max_bytes) {
+  const bool ascii = std::all_of(text.begin(), text.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (text.size() <= max_bytes && ascii) return;
+  std::string shown = translate::valid_utf8(translate::utf8_prefix(text, max_bytes));
+  if (text.size() > max_bytes) shown += "…";
+  text = std::move(shown);
+}
+
 }  // namespace
 
 std::int64_t StatusBoard::second_of(Clock::time_point now) const {
@@ -101,6 +114,10 @@ std::int64_t StatusBoard::second_of(Clock::time_point now) const {
 }
 
 void StatusBoard::record(RequestRecord request, Clock::time_point now) {
+  bound(request.id, kMaxIdBytes);
+  bound(request.method, kMaxIdBytes);
+  bound(request.path, kMaxPathBytes);
+  bound(request.summary, kMaxSummaryBytes);
   const std::int64_t second = second_of(now);
   const auto latency =
       static_cast<std::uint32_t>(std::clamp<std::int64_t>(request.duration.count(), 0, UINT32_MAX));

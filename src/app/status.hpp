@@ -38,6 +38,10 @@ class StatusBoard {
   static constexpr std::size_t kRecent = 100;            // requests listed
   static constexpr std::size_t kLatencySamples = 1'000;  // percentiles of the last N requests
   static constexpr std::size_t kSeconds = 30 * 60;       // per-second counts kept: 30 minutes
+  // A record's text is cut to these (valid UTF-8, "…" at a cut).
+  static constexpr std::size_t kMaxIdBytes = 64;  // also the method
+  static constexpr std::size_t kMaxPathBytes = 256;
+  static constexpr std::size_t kMaxSummaryBytes = 512;
   using Clock = std::chrono::steady_clock;
 
   explicit StatusBoard(Clock::time_point started = Clock::now()) : started_(started) {}

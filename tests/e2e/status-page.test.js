@@ -322,3 +322,27 @@ describe('status page access: the same rule as /metrics', () => {
     assert.equal((await get({})).status, 200);
   });
 });
+
+describe('status board under abuse', () => {
+  test('megabyte model names and paths do not make the board or /status.json large', async (t) => {
+    const fx = await StatusFixture.start({ env: { METRICS_KEY: undefined } });
+    t.after(() => fx.stop());
+    const model = `claude-sonnet-${'x'.repeat(1 << 20)}`;
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${fx.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': SECRETS.proxyKey },
+        body: JSON.stringify({ model, max_tokens: 8, messages: [user('hi')] }),
+      });
+      await response.text();
+      await plainRequest({ port: fx.gate.port, path: `/${'p'.repeat(32 * 1024)}` });
+    }
+    const response = await fetch(`${fx.url}/status.json`);
+    const text = await response.text();
+    const status = JSON.parse(text);
+    assert.equal(status.requests.total, 40);
+    assert.ok(text.length < 64 * 1024, `/status.json is ${text.length} bytes`);
+    assert.ok(status.recent.every((r) => r.path.length <= 260 && r.summary.length <= 520), 'each field is cut');
+    assert.ok(status.recent.some((r) => r.summary.startsWith('claude-sonnet-xxx') && r.summary.endsWith('…')));
+  });
+});

@@ -37,6 +37,27 @@ TEST(StatusBoard, KeepsTheLastHundredRequestsNewestFirst) {
   EXPECT_EQ(snapshot.at("requests").at("total"), 250);
 }
 
+TEST(StatusBoard, ARecordsTextIsBoundedAndValidUtf8) {
+  StatusBoard board(kStart);
+  auto huge = request(1);
+  huge.path = "/v1/" + std::string(1 << 20, 'p');
+  huge.summary = std::string(StatusBoard::kMaxSummaryBytes - 1, 's') + "é and more";
+  board.record(huge, kStart);
+  auto odd = request(2);
+  odd.path = "/caf\xC3";  // a raw byte in the target: not UTF-8
+  board.record(odd, kStart);
+  const auto snapshot = board.snapshot(kStart);
+  const auto& recent = snapshot.at("recent").as_array();
+  const std::string path(recent[1].at("path").as_string());
+  EXPECT_LE(path.size(), StatusBoard::kMaxPathBytes + 3);
+  EXPECT_TRUE(path.ends_with("…"));
+  const std::string summary(recent[1].at("summary").as_string());
+  EXPECT_EQ(summary, std::string(StatusBoard::kMaxSummaryBytes - 1, 's') + "…")
+      << "not cut inside the é";
+  EXPECT_EQ(recent[0].at("path"), "/caf\xEF\xBF\xBD");
+  EXPECT_LT(boost::json::serialize(snapshot).size(), 4'000u);
+}
+
 TEST(StatusBoard, CountsRequestsAndErrorsPerMinuteOverThirtyMinutes) {
   StatusBoard board(kStart);
   board.record(request(1, 200), kStart + seconds(5));   // 30 min before "now": dropped
