@@ -137,27 +137,34 @@ boost::asio::awaitable<void> preflight(http::Exchange& exchange) {
   co_await exchange.respond(http::Status::no_content, "", "", std::move(fields));
 }
 
-void write_log_line(const http::Exchange& exchange, const http::RequestLog& log,
-                    StatusBoard& status) {
+void write_log_line(const http::Exchange& exchange, const http::RequestLog& log) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const auto now = http::RequestLog::Clock::now();
-  const auto total = duration_cast<milliseconds>(now - log.started);
-  const auto ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started);
-  const int status_code = exchange.response_started() ? static_cast<int>(exchange.status()) : 499;
+  const auto total = duration_cast<milliseconds>(now - log.started).count();
+  const auto ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started).count();
+  const int status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499;
   spdlog::info("{} {} {} {} {}{}{}ms ttfb={}ms{}", log.id, exchange.request().method_string(),
-               exchange.path(), status_code, log.summary, log.summary.empty() ? "" : " ",
-               total.count(), ttfb.count(), exchange.response_finished() ? "" : " (client left)");
+               exchange.path(), status, log.summary, log.summary.empty() ? "" : " ", total, ttfb,
+               exchange.response_finished() ? "" : " (client left)");
+}
+
+// The log line's data, for the status page.
+void record_on_status_board(const http::Exchange& exchange, const http::RequestLog& log,
+                            StatusBoard& board) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
   if (!recorded_on_status_board(exchange.path())) return;
-  status.record({.ended = std::chrono::system_clock::now(),
-                 .id = log.id,
-                 .method = std::string(exchange.request().method_string()),
-                 .path = std::string(exchange.path()),
-                 .status = status_code,
-                 .duration = total,
-                 .ttfb = ttfb,
-                 .summary = log.summary,
-                 .client_left = !exchange.response_finished()});
+  const auto now = http::RequestLog::Clock::now();
+  board.record({.ended = std::chrono::system_clock::now(),
+                .id = log.id,
+                .method = std::string(exchange.request().method_string()),
+                .path = std::string(exchange.path()),
+                .status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499,
+                .duration = duration_cast<milliseconds>(now - log.started),
+                .ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started),
+                .summary = log.summary,
+                .client_left = !exchange.response_finished()});
 }
 
 // The status page: it holds no data (it fetches /status.json), and tells the browser to keep it
@@ -186,7 +193,10 @@ boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const 
     const http::Exchange& exchange;
     const http::RequestLog& log;
     StatusBoard& status;
-    ~LogOnExit() { write_log_line(exchange, log, status); }
+    ~LogOnExit() {
+      write_log_line(exchange, log);
+      record_on_status_board(exchange, log, status);
+    }
   } log_on_exit{exchange, log, status_};
   co_await dispatch(exchange, log);
 }
