@@ -175,10 +175,7 @@ http::Fields status_page_fields(const http::RequestLog& log) {
   fields.set("referrer-policy", "no-referrer");
   fields.set("x-content-type-options", "nosniff");
   fields.set("x-frame-options", "DENY");
-  fields.set("content-security-policy",
-             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-             "frame-ancestors 'none'");
+  fields.set("content-security-policy", status_page_csp());
   return fields;
 }
 

@@ -98,5 +98,8 @@ boost::json::object status_report(const StatusBoard& board, const Config& config
 
 // The page itself (src/app/status_page.html, embedded at build time).
 std::string_view status_page_html();
+// Its Content-Security-Policy: only its own inline script and style run (by their SHA-256), and
+// it reaches nothing but ccgate.
+std::string_view status_page_csp();
 
 }  // namespace ccgate::app

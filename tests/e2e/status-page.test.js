@@ -293,6 +293,8 @@ describe('status page access: the same rule as /metrics', () => {
     assert.equal(page.headers['cache-control'], 'no-store');
     assert.equal(page.headers['referrer-policy'], 'no-referrer');
     assert.match(page.headers['content-security-policy'], /connect-src 'self'/);
+    assert.match(page.headers['content-security-policy'], /script-src 'sha256-[A-Za-z0-9+/]{43}='/, 'only the page\'s own script runs');
+    assert.doesNotMatch(page.headers['content-security-policy'], /unsafe-inline/);
     assert.equal((await get('/status?key=mk-wrong')).status, 401);
     assert.equal((await get(`/status.json?key=${encodeURIComponent(SECRETS.metricsKey)}`)).status, 401, 'the data never takes the key from a URL');
     // Other doors' keys do not open it.
