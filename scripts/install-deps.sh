@@ -5,6 +5,7 @@
 #                                    the test clients, pinned by tests/e2e/package-lock.json); a
 #                                    failure only warns: the proxy door does not need it
 #   scripts/install-deps.sh --test   also the test clients (npm, pinned by tests/e2e/package-lock.json)
+#                                    and chromium (apt) for the status page's browser test
 #   scripts/install-deps.sh --bench  also the benchmark arms: nginx-light (the zero-logic floor),
 #                                    util-linux (taskset, unshare), iproute2, gnuplot-nox (the
 #                                    bench's and the soak's charts), and the peer
@@ -23,6 +24,8 @@ mode=${1:-}
 [[ $mode == --bench ]] && apt_packages+=(nginx-light util-linux iproute2 gnuplot-nox)
 # promtool (package prometheus) checks the /metrics output in tests/e2e/metrics.test.js.
 [[ $mode == --test ]] && apt_packages+=(prometheus)
+# The status page's browser test drives Debian's Chromium (puppeteer-core downloads no browser).
+[[ $mode == --test ]] && apt_packages+=(chromium)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
 
 #include "anthropic/errors.hpp"
 #include "openai/chunks.hpp"
@@ -37,7 +38,8 @@ bool listed(const std::vector<std::string>& entries, std::string_view value) {
                      [&](const std::string& entry) { return iequals(entry, value); });
 }
 
-bool keyless(Door door, const http::ExpectedKey& proxy, const http::ExpectedKey& gateway) {
+bool keyless(Door door, const http::ExpectedKey& proxy, const http::ExpectedKey& gateway,
+             const http::ExpectedKey& metrics) {
   switch (door) {
     case Door::proxy:
       return !proxy.configured();
@@ -45,6 +47,8 @@ bool keyless(Door door, const http::ExpectedKey& proxy, const http::ExpectedKey&
       return !gateway.configured();
     case Door::models:
       return !proxy.configured() && !gateway.configured();
+    case Door::monitoring:
+      return !metrics.configured();
     default:
       return false;
   }
@@ -58,8 +62,20 @@ bool same_origin(std::string_view origin, std::string_view host) {
          iequals(origin.substr(kScheme.size()), host);
 }
 
-bool api_door(Door door) {
-  return door == Door::proxy || door == Door::gateway || door == Door::models;
+bool keyed_door(Door door) {
+  return door == Door::proxy || door == Door::gateway || door == Door::models ||
+         door == Door::monitoring;
+}
+
+// The status page's ?key= (percent-decoded): the one place a key may ride in a URL, because a
+// browser cannot send a header when it navigates to a page.
+std::string status_page_key(const http::Exchange& exchange) {
+  if (exchange.path() != "/status") return {};
+  const auto target = boost::urls::parse_origin_form(exchange.request().target());
+  if (!target) return {};
+  const auto params = target->params();
+  const auto found = params.find("key");
+  return found == params.end() ? std::string() : std::string((*found).value);
 }
 
 // The routes whose POST body is a JSON API request.
@@ -75,6 +91,7 @@ Door door_of(std::string_view path) {
   if (path == "/v1/messages" || path.starts_with("/v1/messages/")) return Door::proxy;
   if (path == "/v1/models" || path.starts_with("/v1/models/")) return Door::models;
   if (path.starts_with("/mcp/")) return Door::mcp;
+  if (path == "/metrics" || path == "/status" || path == "/status.json") return Door::monitoring;
   return Door::own;
 }
 
@@ -120,6 +137,7 @@ Admission::Admission(const Config& config)
     : loopback_listener_(loopback_host(config.server.host)),
       proxy_key_(config.proxy.api_key),
       gateway_key_(config.gateway.api_key),
+      metrics_key_(config.access.metrics_key),
       cors_origins_(config.access.cors_origins),
       any_origin_(listed(cors_origins_, "*")),
       allowed_hosts_(config.access.allowed_hosts),
@@ -143,6 +161,7 @@ std::optional<http::Reply> Admission::operator()(http::Exchange& exchange) const
                          .content_type = exchange.header("content-type"),
                          .x_api_key = exchange.header("x-api-key"),
                          .authorization = exchange.header("authorization"),
+                         .query_key = status_page_key(exchange),
                          .anthropic_client = !exchange.header("anthropic-version").empty(),
                          .loopback_peer = exchange.loopback_peer()};
   Admitted admitted = decide(head);
@@ -162,7 +181,7 @@ std::optional<http::Reply> Admission::operator()(http::Exchange& exchange) const
 Admitted Admission::decide(const RequestHead& head) const {
   Admitted admitted;
   const Door door = door_of(head.path);
-  const bool without_key = keyless(door, proxy_key_, gateway_key_);
+  const bool without_key = keyless(door, proxy_key_, gateway_key_, metrics_key_);
 
   // Other machines never reach a door without its key, so the Host rule guards what this
   // machine's browsers could be tricked into sending.
@@ -188,7 +207,7 @@ Admitted Admission::decide(const RequestHead& head) const {
   }
   if (head.method == "OPTIONS") return admitted;  // a preflight carries no key and runs nothing
 
-  if (api_door(door)) {
+  if (keyed_door(door)) {
     if (auto refusal = check_key(door, without_key, head)) {
       admitted.refusal = std::move(refusal);
       return admitted;
@@ -218,15 +237,25 @@ std::optional<http::Reply> Admission::check_key(Door door, bool without_key,
   const std::string_view bearer = http::bearer_token(head.authorization);
   if (without_key) {
     if (head.loopback_peer) return std::nullopt;
-    const std::string_view variable = door == Door::proxy ? "ANTHROPIC_API_KEY"
-                                      : door == Door::gateway
-                                          ? "GATEWAY_API_KEY"
+    const std::string_view variable = door == Door::proxy     ? "ANTHROPIC_API_KEY"
+                                      : door == Door::gateway ? "GATEWAY_API_KEY"
+                                      : door == Door::monitoring
+                                          ? "METRICS_KEY"
                                           : "ANTHROPIC_API_KEY or GATEWAY_API_KEY";
     return refuse(
         door, head, 403,
         fmt::format("this door of ccgate serves only its own machine until {} is set", variable));
   }
   switch (door) {
+    case Door::monitoring: {
+      const std::string_view presented = !head.x_api_key.empty() ? head.x_api_key
+                                         : !bearer.empty()       ? bearer
+                                                                 : std::string_view(head.query_key);
+      if (metrics_key_.matches(presented)) return std::nullopt;
+      return refuse(door, head, 401,
+                    "invalid API key: this ccgate shows its metrics and status to clients "
+                    "presenting its METRICS_KEY");
+    }
     case Door::proxy: {
       const std::string_view presented = head.x_api_key.empty() ? bearer : head.x_api_key;
       if (proxy_key_.matches(presented)) return std::nullopt;

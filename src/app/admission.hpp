@@ -9,7 +9,10 @@
 //   3. The door's key, the one place client keys are checked: a door with a key answers 401
 //      without it; a door without one refuses other machines with 403 naming the variable.
 //      /v1/models belongs to both doors: when either has a key, one of the keys is required.
-//      The MCP endpoints keep their own checks (loopback peers, per-session secret).
+//      The MCP endpoints keep their own checks (loopback peers, per-session secret). The
+//      monitoring endpoints (/metrics, /status, /status.json) follow METRICS_KEY the same way;
+//      the status page alone may carry it as ?key= (a browser cannot send a header when it
+//      navigates; the page then sends it as a header itself).
 //   4. The POST API routes take JSON only (415): a cross-site form cannot post text/plain.
 // A refusal is in the protocol of the path's door.
 
@@ -25,11 +28,12 @@
 namespace ccgate::app {
 
 enum class Door {
-  proxy,    // /v1/messages, /v1/messages/count_tokens (Anthropic)
-  gateway,  // /v1/chat/completions (OpenAI)
-  models,   // /v1/models… (both, in the shape of whoever asks)
-  mcp,      // /mcp/… (ccgate's own Claude Code processes)
-  own,      // /, /health, and paths no door serves
+  proxy,       // /v1/messages, /v1/messages/count_tokens (Anthropic)
+  gateway,     // /v1/chat/completions (OpenAI)
+  models,      // /v1/models… (both, in the shape of whoever asks)
+  mcp,         // /mcp/… (ccgate's own Claude Code processes)
+  monitoring,  // /metrics, /status, /status.json (operators)
+  own,         // /, /health, and paths no door serves
 };
 
 Door door_of(std::string_view path);
@@ -48,6 +52,7 @@ struct RequestHead {
   std::string_view content_type;
   std::string_view x_api_key;
   std::string_view authorization;
+  std::string query_key;          // ?key= of the status page (decoded); empty elsewhere
   bool anthropic_client = false;  // anthropic-version is present
   bool loopback_peer = false;
 };
@@ -75,6 +80,7 @@ class Admission {
   bool loopback_listener_;
   http::ExpectedKey proxy_key_;
   http::ExpectedKey gateway_key_;
+  http::ExpectedKey metrics_key_;
   std::vector<std::string> cors_origins_;
   bool any_origin_;
   std::vector<std::string> allowed_hosts_;

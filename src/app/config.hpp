@@ -31,7 +31,8 @@ class ConfigError : public std::runtime_error {
 struct AccessSettings {
   std::vector<std::string> cors_origins;   // CORS_ORIGINS, lower case; "*" allows every origin
   std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS, lower case; "*" allows every Host
-  // METRICS_KEY: when set, GET /metrics requires it from everyone; unset: loopback peers only.
+  // METRICS_KEY: when set, /metrics, /status and /status.json want it from everyone; unset,
+  // they answer loopback peers only.
   std::string metrics_key;
   // METRICS_MAX_SERIES: label sets kept per metric; past it new ones are counted as "other".
   std::size_t metrics_max_series = 1000;

@@ -60,23 +60,6 @@ std::optional<std::int64_t> count_of(std::optional<std::chrono::milliseconds> du
 }
 
 // "model → target via route (passed over …) session s finish in=1 out=2", or the parts there are.
-std::string text_summary(const http::RequestLog& log) {
-  std::string out;
-  const auto add = [&out](std::string_view text) {
-    if (!out.empty()) out += ' ';
-    out += text;
-  };
-  if (!log.mcp.empty()) add(fmt::format("mcp {}", log.mcp));
-  if (!log.model.empty() || !log.target.empty()) add(fmt::format("{} → {}", log.model, log.target));
-  if (!log.route.empty()) add(fmt::format("via {}", log.route));
-  if (!log.passed_over.empty()) add(fmt::format("(passed over {})", log.passed_over));
-  if (!log.session.empty()) add(fmt::format("session {}", log.session));
-  if (!log.finish.empty()) add(log.finish);
-  if (log.tokens_in || log.tokens_out)
-    add(fmt::format("in={} out={}", log.tokens_in.value_or(0), log.tokens_out.value_or(0)));
-  if (log.estimate) add(fmt::format("estimate={}", *log.estimate));
-  return out;
-}
 
 class JsonFormatter final : public spdlog::formatter {
  public:
@@ -108,6 +91,24 @@ class JsonFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+std::string text_summary(const http::RequestLog& log) {
+  std::string out;
+  const auto add = [&out](std::string_view text) {
+    if (!out.empty()) out += ' ';
+    out += text;
+  };
+  if (!log.mcp.empty()) add(fmt::format("mcp {}", log.mcp));
+  if (!log.model.empty() || !log.target.empty()) add(fmt::format("{} → {}", log.model, log.target));
+  if (!log.route.empty()) add(fmt::format("via {}", log.route));
+  if (!log.passed_over.empty()) add(fmt::format("(passed over {})", log.passed_over));
+  if (!log.session.empty()) add(fmt::format("session {}", log.session));
+  if (!log.finish.empty()) add(log.finish);
+  if (log.tokens_in || log.tokens_out)
+    add(fmt::format("in={} out={}", log.tokens_in.value_or(0), log.tokens_out.value_or(0)));
+  if (log.estimate) add(fmt::format("estimate={}", *log.estimate));
+  return out;
+}
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';

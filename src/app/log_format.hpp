@@ -33,6 +33,8 @@ struct RequestLine {
 
 // "req_… POST /v1/messages 200 claude-x → openai/gpt-4o via default in=12 out=5 80ms ttfb=40ms"
 std::string text_line(const RequestLine& line);
+// The door's part of the text line: "claude-x → openai/gpt-4o via sonnet in=12 out=5", …
+std::string text_summary(const http::RequestLog& log);
 // The line's fields as JSON object members, without the braces: "id":"…","method":"POST",…
 std::string json_members(const RequestLine& line);
 // Writes the line at info level in the logger's format.

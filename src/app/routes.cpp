@@ -7,6 +7,7 @@
 
 #include "app/admission.hpp"
 #include "app/log_format.hpp"
+#include "app/status.hpp"
 #include "mcp/server.hpp"
 #include "routing/router.hpp"
 
@@ -46,22 +47,6 @@ json::value about() {
           {"version", CCGATE_VERSION},
           {"status", "running"},
           {"endpoints", {"/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/health"}}};
-}
-
-// A provider as /health shows it: never a key, only how many and how they fare.
-json::object provider_health(const routing::LiveCatalog& live, std::size_t index) {
-  const routing::Provider& provider = live.catalog().providers[index];
-  const auto& up = provider.settings;
-  routing::ProviderState& state = live.state(index);
-  return {{"name", provider.name},
-          {"base_url", shown_url(up.base_url)},
-          {"configured", !up.base_url.empty()},
-          {"api_key_configured", !up.api_keys.empty()},
-          {"keys", up.api_keys.size()},
-          {"keys_cooling", up.api_keys.empty() ? 0 : state.keys.cooling()},
-          {"keys_out", up.api_keys.empty() ? 0 : state.keys.out()},
-          {"in_flight", state.cap.in_flight()},
-          {"azure", up.azure()}};
 }
 
 json::value health_report(const Config& config, const routing::LiveCatalog& live,
@@ -170,6 +155,8 @@ std::string_view door_label(Door door) {
       return "mcp";
     case Door::own:
       return "own";
+    case Door::monitoring:
+      return "monitoring";
   }
   return "own";
 }
@@ -196,6 +183,36 @@ class CountBytes {
   const metrics::Instruments& metrics_;
 };
 
+// The log line's data, for the status page.
+void record_on_status_board(const http::Exchange& exchange, const http::RequestLog& log,
+                            StatusBoard& board) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (!recorded_on_status_board(exchange.path())) return;
+  const auto now = http::RequestLog::Clock::now();
+  board.record({.ended = std::chrono::system_clock::now(),
+                .id = std::string(exchange.request_id()),
+                .method = std::string(exchange.request().method_string()),
+                .path = std::string(exchange.path()),
+                .status = exchange.response_started() ? static_cast<int>(exchange.status()) : 499,
+                .duration = duration_cast<milliseconds>(now - log.started),
+                .ttfb = duration_cast<milliseconds>(log.first_byte.value_or(now) - log.started),
+                .summary = text_summary(log),
+                .client_left = !exchange.response_finished()});
+}
+
+// The status page: it holds no data (it fetches /status.json), and tells the browser to keep it
+// out of caches, frames and Referer headers, and to let it reach only ccgate itself.
+http::Fields status_page_fields() {
+  http::Fields fields;
+  fields.set(bhttp::field::cache_control, "no-store");
+  fields.set("referrer-policy", "no-referrer");
+  fields.set("x-content-type-options", "nosniff");
+  fields.set("x-frame-options", "DENY");
+  fields.set("content-security-policy", status_page_csp());
+  return fields;
+}
+
 }  // namespace
 
 boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const {
@@ -206,8 +223,12 @@ boost::asio::awaitable<void> Routes::operator()(http::Exchange& exchange) const 
     const http::Exchange& exchange;
     const http::RequestLog& log;
     LogFormat format;
-    ~LogOnExit() { write_log_line(exchange, log, format); }
-  } log_on_exit{exchange, log, config_.log_format};
+    StatusBoard& status;
+    ~LogOnExit() {
+      write_log_line(exchange, log, format);
+      record_on_status_board(exchange, log, status);
+    }
+  } log_on_exit{exchange, log, config_.log_format, status_};
   const CountBytes count_bytes(instruments_, exchange);
   co_await dispatch(exchange, log);
 }
@@ -231,6 +252,14 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
   }
   if (path == "/health" && get) co_return co_await health(exchange);
   if (path == "/metrics" && get) co_return co_await metrics(exchange);
+  if (path == "/status" && get) {
+    // Named, not temporaries (see below).
+    http::Fields fields = status_page_fields();
+    std::string page(status_page_html());
+    co_return co_await exchange.respond(http::Status::ok, std::move(page),
+                                        "text/html; charset=utf-8", std::move(fields));
+  }
+  if (path == "/status.json" && get) co_return co_await status_json(exchange);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
     co_return co_await models(exchange);
   if (path == "/" && get) {
@@ -239,7 +268,7 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
   }
   const bool known = path == "/v1/messages" || path == "/v1/messages/count_tokens" ||
                      path == "/v1/chat/completions" || path == "/health" || path == "/" ||
-                     path == "/metrics";
+                     path == "/metrics" || path == "/status" || path == "/status.json";
   // Named, not temporaries: GCC 12 destroys temporaries of a co_await expression twice.
   const std::string message =
       known ? fmt::format("method {} is not allowed on {}",
@@ -255,25 +284,23 @@ boost::asio::awaitable<void> Routes::health(http::Exchange& exchange) const {
   co_await respond_json(exchange, http::Status::ok, body);
 }
 
+// Admission has applied the operators' rule (app/admission, Door::monitoring): loopback peers, or
+// METRICS_KEY from everyone.
 boost::asio::awaitable<void> Routes::metrics(http::Exchange& exchange) const {
   http::Fields fields;
-  if (metrics_key_.configured()) {
-    const std::string_view presented = http::presented_key(exchange);
-    if (!metrics_key_.matches(presented)) {
-      fields.set(bhttp::field::www_authenticate, "Bearer realm=\"ccgate metrics\"");
-      co_return co_await exchange.respond(
-          http::Status::unauthorized,
-          presented.empty() ? "/metrics requires METRICS_KEY (x-api-key or Authorization: Bearer)\n"
-                            : "/metrics: the key presented is not METRICS_KEY\n",
-          "text/plain; charset=utf-8", std::move(fields));
-    }
-  } else if (!exchange.loopback_peer()) {
-    co_return co_await exchange.respond(
-        http::Status::forbidden, "/metrics answers only this machine until METRICS_KEY is set\n",
-        "text/plain; charset=utf-8", std::move(fields));
-  }
   fields.set(bhttp::field::cache_control, "no-store");
   co_await exchange.respond(http::Status::ok, registry_.expose(), metrics::kContentType,
+                            std::move(fields));
+}
+
+boost::asio::awaitable<void> Routes::status_json(http::Exchange& exchange) const {
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  const json::value body =
+      status_report(status_, config_, *catalogs_.current(), gateway_.session_list(), uptime);
+  http::Fields fields;
+  fields.set(bhttp::field::cache_control, "no-store");
+  co_await exchange.respond(http::Status::ok, json::serialize(body), "application/json",
                             std::move(fields));
 }
 

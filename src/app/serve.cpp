@@ -31,12 +31,12 @@ namespace {
 struct LoopState {
   LoopState(const Config& config, const routing::CatalogHolder& catalogs,
             const http::ClientOptions& client_options, boost::asio::io_context& loop,
-            boost::asio::ssl::context& tls, gateway::Door& gateway,
+            boost::asio::ssl::context& tls, gateway::Door& gateway, StatusBoard& status,
             std::chrono::steady_clock::time_point started, const metrics::Registry& registry,
             const metrics::Instruments& instruments)
       : client(loop.get_executor(), tls, client_options),
         proxy(config.proxy, catalogs, client, instruments),
-        routes(config, catalogs, proxy, gateway, started, registry, instruments) {}
+        routes(config, catalogs, proxy, gateway, status, started, registry, instruments) {}
 
   http::Client client;
   proxy::Door proxy;
@@ -198,6 +198,7 @@ int run_server(const Config& config) {
   routing::CatalogHolder catalogs(config.catalog);
   metrics::Registry registry(config.access.metrics_max_series);
   const metrics::Instruments instruments(registry);
+  StatusBoard status(started);  // the status page's recent past, shared by every event loop
   // SIGHUP reads the file again off the event loops; the swap itself is one atomic store.
   boost::asio::thread_pool reloader(1);
 
@@ -223,8 +224,8 @@ int run_server(const Config& config) {
     // Built at the first request, when the gateway door exists; each handler stays on its loop.
     return [&, state = std::shared_ptr<LoopState>()](http::Exchange& exchange) mutable {
       if (!state)
-        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, started,
-                                            registry, instruments);
+        state = std::make_shared<LoopState>(config, catalogs, pool, loop, tls, *gateway, status,
+                                            started, registry, instruments);
       return state->routes(exchange);
     };
   });

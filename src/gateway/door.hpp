@@ -44,6 +44,7 @@ class Door {
   std::size_t sessions() const { return sessions_.size(); }
   SessionTally session_tally() const { return sessions_.tally(); }
   std::size_t tool_calls_waiting() const { return tool_calls_.waiting(); }
+  std::vector<SessionView> session_list() const { return sessions_.list(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).

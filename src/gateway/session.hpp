@@ -136,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t known_messages() const;
   const std::string conversation_digest() const;
   Clock::time_point last_active() const;
+  Clock::time_point created() const { return created_; }
   void mark_expired();
   bool expired() const;
 
@@ -174,6 +175,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t user_lines_in_flight_ = 0;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();
+  const Clock::time_point created_ = Clock::now();
   std::uint64_t interrupts_ = 0;
 };
 

@@ -287,6 +287,46 @@ std::size_t SessionManager::size() const {
   return sessions_.size();
 }
 
+std::string_view state_name(SessionView::State state) {
+  switch (state) {
+    case SessionView::State::spare:
+      return "spare";
+    case SessionView::State::running:
+      return "running a turn";
+    case SessionView::State::waiting_for_tools:
+      return "waiting for a tool result";
+    default:
+      return "idle";
+  }
+}
+
+std::vector<SessionView> SessionManager::list(Session::Clock::time_point now) const {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, session] : sessions_) live.push_back(session);
+  }
+  std::vector<SessionView> views;
+  for (const auto& session : live) {
+    // A turn ends when its tool calls are handed out, while the CLI still waits in its MCP call:
+    // the unanswered calls, not the turn, tell that the session waits for the client.
+    const std::size_t pending = tool_calls_.unanswered(session->id());
+    const auto state = session->spare()  ? SessionView::State::spare
+                       : pending != 0    ? SessionView::State::waiting_for_tools
+                       : session->busy() ? SessionView::State::running
+                                         : SessionView::State::idle;
+    views.push_back({.id = session->id().substr(0, 8),
+                     .model = session->identity().model,
+                     .state = state,
+                     .age = now - session->created(),
+                     .idle_for = now - session->last_active(),
+                     .pending_tool_calls = pending});
+  }
+  std::sort(views.begin(), views.end(),
+            [](const SessionView& a, const SessionView& b) { return a.age > b.age; });
+  return views;
+}
+
 void SessionManager::begin_shutdown() {
   std::vector<std::shared_ptr<Session>> all;
   std::vector<std::shared_ptr<Session>> spares;

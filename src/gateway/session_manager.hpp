@@ -67,6 +67,18 @@ struct SessionTally {
   std::uint64_t refused = 0;         // starts refused: every session busy at MAX_SESSIONS
 };
 
+// A live session as operators see it (the status page): never its messages, secret or prompt.
+struct SessionView {
+  enum class State { spare, idle, running, waiting_for_tools };
+  std::string id;  // the first 8 characters, as the log lines show it
+  std::string model;
+  State state = State::idle;
+  Session::Clock::duration age{};
+  Session::Clock::duration idle_for{};  // since its last activity
+  std::size_t pending_tool_calls = 0;   // handed to the client, no result yet
+};
+std::string_view state_name(SessionView::State state);
+
 class SessionManager {
  public:
   SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
@@ -103,6 +115,8 @@ class SessionManager {
   std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
   std::size_t size() const;
   SessionTally tally() const;
+  // The live sessions, oldest first.
+  std::vector<SessionView> list(Session::Clock::time_point now = Session::Clock::now()) const;
 
   // Shutdown has begun: no session starts any more; every pending tool call gets an error result
   // now; sessions with no turn running are ended, the others when their turn ends.

@@ -48,6 +48,10 @@ TEST(Admission, DoorsByPath) {
   EXPECT_EQ(door_of("/v1/models/claude-x"), Door::models);
   EXPECT_EQ(door_of("/mcp/gateway/abc"), Door::mcp);
   EXPECT_EQ(door_of("/health"), Door::own);
+  EXPECT_EQ(door_of("/metrics"), Door::monitoring);
+  EXPECT_EQ(door_of("/status"), Door::monitoring);
+  EXPECT_EQ(door_of("/status.json"), Door::monitoring);
+  EXPECT_EQ(door_of("/status/"), Door::own);
   EXPECT_EQ(door_of("/v1/messagesX"), Door::own);
 }
 
@@ -244,6 +248,48 @@ TEST(Admission, ModelsNeedAKeyWheneverEitherDoorHasOneWhateverTheHeaders) {
   const Admission none(config_with({}));
   head.authorization = "";
   EXPECT_EQ(status_of(none.decide(head)), 0);
+}
+
+TEST(Admission, MonitoringWithoutMetricsKeyServesThisMachineOnly) {
+  const Admission open(config_with({{"HOST", "0.0.0.0"}, {"ANTHROPIC_API_KEY", "sk-p"}}));
+  auto head = sdk_request("/status.json");
+  head.method = "GET";
+  head.anthropic_client = false;
+  EXPECT_EQ(status_of(open.decide(head)), 0);
+  head.loopback_peer = false;
+  head.host = "10.1.2.3:8082";
+  head.x_api_key = "sk-p";  // a door's key is no monitoring key
+  const auto refused = open.decide(head);
+  EXPECT_EQ(status_of(refused), 403);
+  EXPECT_THAT(message_of(refused), HasSubstr("METRICS_KEY"));
+  // A rebinding page on this machine: the Host rule applies to a keyless monitoring endpoint.
+  head.loopback_peer = true;
+  head.host = "evil.example";
+  EXPECT_EQ(status_of(open.decide(head)), 403);
+}
+
+TEST(Admission, MonitoringWithMetricsKeyWantsItFromEveryone) {
+  const Admission keyed(config_with({{"METRICS_KEY", "mk-1"}, {"GATEWAY_API_KEY", "sk-gw"}}));
+  auto head = sdk_request("/metrics");
+  head.method = "GET";
+  head.anthropic_client = false;
+  const auto missing = keyed.decide(head);  // loopback, but no key
+  EXPECT_EQ(status_of(missing), 401);
+  EXPECT_EQ(body_of(missing).at("error").at("type"), "authentication_error");
+  EXPECT_THAT(message_of(missing), HasSubstr("METRICS_KEY"));
+  head.authorization = "Bearer sk-gw";
+  EXPECT_EQ(status_of(keyed.decide(head)), 401);
+  head.authorization = "Bearer mk-1";
+  EXPECT_EQ(status_of(keyed.decide(head)), 0);
+  head.authorization = "";
+  head.x_api_key = "mk-1";
+  EXPECT_EQ(status_of(keyed.decide(head)), 0);
+  head.x_api_key = "";
+  head.query_key = "mk-1";  // filled only for GET /status (see Admission::operator())
+  head.path = "/status";
+  EXPECT_EQ(status_of(keyed.decide(head)), 0);
+  head.query_key = "mk-2";
+  EXPECT_EQ(status_of(keyed.decide(head)), 401);
 }
 
 TEST(Admission, ApiPostsMustBeJson) {
