@@ -159,22 +159,11 @@ struct Door::Attempts {
     log.passed_over = passed;
   }
 
+  // The log names an error status itself; every other reason in the metrics' words.
   static std::string reason(const upstream::Failure& failure) {
-    using Kind = upstream::Failure::Kind;
-    switch (failure.kind()) {
-      case Kind::status:
-        return failure.context_too_long() ? "context too long"
-                                          : fmt::format("HTTP {}", failure.upstream_status());
-      case Kind::timeout:
-        return "timeout";
-      case Kind::connect:
-        return "unreachable";
-      case Kind::protocol:
-        return "bad answer";
-      case Kind::unavailable:
-        return "at max_concurrent";
-    }
-    return "failed";
+    if (failure.kind() == upstream::Failure::Kind::status && !failure.context_too_long())
+      return fmt::format("HTTP {}", failure.upstream_status());
+    return std::string(upstream::metric_reason(failure));
   }
 };
 
