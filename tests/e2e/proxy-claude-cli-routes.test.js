@@ -18,26 +18,18 @@
 // sent elsewhere would fail, never leave the machine.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { trackChild } from './lib/ccgate.js';
+import { CLI_TIMEOUT_MS, claudeBinary, parseJsonLines, runClaude } from './lib/claude-cli.js';
 import { textOf } from './lib/harness.js';
 import { chunk, textStream, toolCallChunks, usage, usageChunk } from './lib/mock-openai.js';
 import { RoutingFixture } from './lib/routing-harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const claudeBinary = [
-  path.join(here, 'node_modules/.bin/claude'),
-  path.join(here, 'node_modules/@anthropic-ai/claude-code/bin/claude.exe'),
-].find((candidate) => fs.existsSync(candidate));
-
-const CLI_TIMEOUT_MS = 60_000;
 const HAIKU = 'claude-haiku-5-5'; // what the pinned CLI sends for "haiku"
 
 const SUBAGENT_PROMPT = 'Summarise the release notes in one line.';
@@ -67,38 +59,6 @@ routes:
   haiku: main/main-haiku
   background: cheap/cheap-background
 `;
-}
-
-function runClaude(args, { cwd, env }) {
-  return new Promise((resolve) => {
-    const child = trackChild(spawn(claudeBinary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (data) => (stdout += data));
-    child.stderr.on('data', (data) => (stderr += data));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, CLI_TIMEOUT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
-
-function parseJsonLines(text) {
-  return text
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => {
-      try {
-        return JSON.parse(line);
-      } catch {
-        return { unparsed: line };
-      }
-    });
 }
 
 // A port nothing listens on: a proxy there refuses every connection.

@@ -3,55 +3,14 @@
 // carries the tool result.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { makeTempDir, trackChild } from './lib/ccgate.js';
+import { makeTempDir } from './lib/ccgate.js';
+import { CLI_TIMEOUT_MS, claudeBinary, parseJsonLines, runClaude } from './lib/claude-cli.js';
 import { ProxyFixture, textOf } from './lib/harness.js';
 import { chunk, textStream, toolCallChunks, usage, usageChunk } from './lib/mock-openai.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const claudeBinary = [
-  path.join(here, 'node_modules/.bin/claude'),
-  path.join(here, 'node_modules/@anthropic-ai/claude-code/bin/claude.exe'),
-].find((candidate) => fs.existsSync(candidate));
-
-const CLI_TIMEOUT_MS = 60_000;
-
-function runClaude(args, { cwd, env }) {
-  return new Promise((resolve) => {
-    const child = trackChild(spawn(claudeBinary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (data) => (stdout += data));
-    child.stderr.on('data', (data) => (stderr += data));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, CLI_TIMEOUT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
-
-function parseJsonLines(text) {
-  return text
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => {
-      try {
-        return JSON.parse(line);
-      } catch {
-        return { unparsed: line };
-      }
-    });
-}
 
 describe('the Claude Code CLI through ccgate', { skip: claudeBinary ? false : 'Claude Code CLI not installed' }, () => {
   let proxy;
