@@ -395,6 +395,7 @@ Config load_config(Environment env, const Environment& overrides) {
   config.proxy.api_key = read.text("ANTHROPIC_API_KEY");
   config.proxy.ping_interval = read.seconds("PING_INTERVAL", 15);
   load_gateway(read, config);
+  if (file) config.gateway.extensions = file_gateway_extensions(*file, env);
   load_input_limits(read, config);
   load_access(read, config);
   read.text("CCGATE_CONFIG");  // known, though read above

@@ -12,6 +12,8 @@
 #include <functional>
 
 #include "app/config.hpp"
+#include "app/config_gateway.hpp"
+#include "app/config_parser.hpp"
 #include "routing/presets.hpp"
 #include "translate/model_map.hpp"
 #include "translate/request.hpp"
@@ -21,149 +23,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool variable_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
 bool provider_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
   });
 }
-
-// RFC 9110 token characters: what a header name may hold.
-bool header_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-bool http_url(std::string_view text) {
-  auto parsed = boost::urls::parse_uri(text);
-  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https") &&
-         !parsed->host().empty();
-}
-
-// A URL's user and password are never shown; text that is no URL at all is shown as it is.
-std::string url_as_shown(const std::string& text) {
-  return boost::urls::parse_uri(text) ? shown_url(text) : text;
-}
-
-// Reads one file's nodes: each value interpolated, each error with the file, line and key path.
-class Parser {
- public:
-  Parser(const std::string& file, const Environment& env) : file_(file), env_(env) {}
-
-  [[noreturn]] void fail(const YAML::Node& at, std::string_view path, std::string_view what) const {
-    const YAML::Mark mark = at.IsDefined() ? at.Mark() : YAML::Mark::null_mark();
-    // An empty value ("key:") is marked where the next token starts: its key's line is meant.
-    const int line = mark.is_null() || (at.IsNull() && key_line_ > 0) ? key_line_ : mark.line + 1;
-    throw ConfigError(fmt::format("{}:{}: {}: {}", file_, line, path, what));
-  }
-
-  std::string interpolate(const std::string& raw, const YAML::Node& at,
-                          std::string_view path) const {
-    std::string out;
-    for (std::size_t i = 0; i < raw.size();) {
-      if (raw.compare(i, 3, "$${") == 0) {
-        out += "${";
-        i += 3;
-        continue;
-      }
-      if (raw.compare(i, 2, "${") != 0) {
-        out.push_back(raw[i++]);
-        continue;
-      }
-      const auto close = raw.find('}', i + 2);
-      if (close == std::string::npos)
-        fail(at, path, "\"${\" without its \"}\" (write $${ for a literal ${)");
-      const std::string name = raw.substr(i + 2, close - i - 2);
-      if (!variable_name(name))
-        fail(at, path, fmt::format("${{{}}} is not a variable name", quoted_value(name)));
-      const auto found = env_.find(name);
-      if (found == env_.end()) fail(at, path, fmt::format("${{{}}}: {} is not set", name, name));
-      if (found->second.empty()) fail(at, path, fmt::format("${{{}}}: {} is empty", name, name));
-      out += found->second;
-      i = close + 1;
-    }
-    return out;
-  }
-
-  std::string text(const YAML::Node& node, std::string_view path) const {
-    if (!node.IsScalar())
-      fail(node, path, node.IsNull() ? "a value is required" : "expected a single value");
-    return interpolate(node.Scalar(), node, path);
-  }
-
-  std::string non_empty(const YAML::Node& node, std::string_view path) const {
-    std::string value = text(node, path);
-    if (value.empty()) fail(node, path, "must not be empty");
-    return value;
-  }
-
-  long long integer(const YAML::Node& node, std::string_view path, long long min,
-                    long long max) const {
-    const std::string value = text(node, path);
-    long long parsed = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (ec != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max)
-      fail(node, path,
-           fmt::format("{}: expected a whole number from {} to {}", quoted_value(value), min, max));
-    return parsed;
-  }
-
-  milliseconds seconds(const YAML::Node& node, std::string_view path) const {
-    const std::string value = text(node, path);
-    char* end = nullptr;
-    const double parsed = std::strtod(value.c_str(), &end);
-    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(parsed) ||
-        parsed <= 0 || parsed > 86400.0 * 7)
-      fail(node, path,
-           fmt::format("{}: expected a number of seconds greater than 0", quoted_value(value)));
-    return milliseconds(static_cast<long long>(std::ceil(parsed * 1000.0)));
-  }
-
-  bool boolean(const YAML::Node& node, std::string_view path) const {
-    std::string value = boost::algorithm::to_lower_copy(text(node, path));
-    if (value == "true" || value == "yes" || value == "on") return true;
-    if (value == "false" || value == "no" || value == "off") return false;
-    fail(node, path, fmt::format("{}: expected true or false", quoted_value(value)));
-  }
-
-  // Calls on_entry(key, key node, value node) for each entry of a mapping (null: none). A key
-  // given twice is an error, and so is one on_entry does not know (it returns false).
-  void each(const YAML::Node& map, std::string_view path, std::string_view expected,
-            const std::function<bool(const std::string&, const YAML::Node&, const YAML::Node&)>&
-                on_entry) const {
-    if (map.IsNull()) return;
-    if (!map.IsMap()) fail(map, path, "expected a mapping (key: value lines)");
-    std::vector<std::string> seen;
-    for (const auto& entry : map) {
-      if (!entry.first.IsScalar()) fail(entry.first, path, "a key must be a single value");
-      const std::string& key = entry.first.Scalar();
-      const std::string key_path = path.empty() ? key : fmt::format("{}.{}", path, key);
-      if (std::find(seen.begin(), seen.end(), key) != seen.end())
-        fail(entry.first, key_path, "given twice");
-      seen.push_back(key);
-      key_line_ = entry.first.Mark().line + 1;
-      if (!on_entry(key, entry.first, entry.second))
-        fail(entry.first, key_path,
-             expected.empty() ? std::string("unknown key")
-                              : fmt::format("unknown key (expected one of: {})", expected));
-    }
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  const std::string& file_;
-  const Environment& env_;
-  mutable int key_line_ = 1;  // the line of the key whose value is being read
-};
 
 // ---- settings: ------------------------------------------------------------------------------
 
@@ -504,7 +368,7 @@ routing::Routes read_routes(const Parser& parse, const YAML::Node& key, const YA
   return routes;
 }
 
-constexpr std::string_view kTopKeys = "settings, providers, routes";
+constexpr std::string_view kTopKeys = "settings, providers, routes, gateway";
 
 // The key node of a top-level entry (a mapping's value is marked at its first line, the key at
 // the line an error about the entry as a whole should name).
@@ -540,11 +404,11 @@ ConfigFile parse_config_file(std::string_view text, std::string name, const Envi
   const YAML::Node& root = file.root;
   if (!root.IsNull() && !root.IsMap())
     parse.fail(root, "(top level)", "expected a mapping (settings:, providers:, routes:)");
-  parse.each(root, "", kTopKeys,
-             [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
-               if (key == "settings") file.settings = read_settings(parse, value);
-               return key == "settings" || key == "providers" || key == "routes";
-             });
+  parse.each(
+      root, "", kTopKeys, [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+        if (key == "settings") file.settings = read_settings(parse, value);
+        return key == "settings" || key == "providers" || key == "routes" || key == "gateway";
+      });
   if (root.IsMap() && root["routes"] && !root["providers"])
     parse.fail(top_key(root, "routes"), "routes",
                "needs providers: in the same file (without them the variables name one "
@@ -578,6 +442,13 @@ routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& 
                "required with providers: (routes.default at least)");
   catalog.routes = read_routes(parse, top_key(root, "routes"), root["routes"], catalog.providers);
   return catalog;
+}
+
+gateway::Extensions file_gateway_extensions(const ConfigFile& file, const Environment& env) {
+  const Parser parse(file.name, env);
+  const YAML::Node& root = file.root;
+  if (!root.IsMap() || !root["gateway"]) return {};
+  return read_gateway_extensions(parse, root["gateway"]);
 }
 
 }  // namespace ccgate::app

@@ -1,7 +1,8 @@
 #pragma once
 // The optional YAML configuration file (--config FILE or CCGATE_CONFIG; ccgate.example.yaml shows
 // every key): `settings:` (the README's variables by name, below the environment), `providers:`
-// and `routes:` (a routing::Catalog). ${VAR} in any value reads the environment; $${ is a literal
+// and `routes:` (a routing::Catalog), `gateway:` (the gateway door's extensions). ${VAR} in any
+// value reads the environment; $${ is a literal
 // ${. Every error is a ConfigError "FILE:LINE: key.path: what is wrong"; unknown keys are errors.
 
 #include <yaml-cpp/yaml.h>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "app/environment.hpp"
+#include "gateway/extensions.hpp"
 #include "routing/catalog.hpp"
 #include "upstream/settings.hpp"
 
@@ -42,5 +44,9 @@ ConfigFile parse_config_file(std::string_view text, std::string name, const Envi
 // say (timeouts and retries from the variables). Throws ConfigError.
 routing::Catalog file_catalog(const ConfigFile& file, const upstream::Settings& defaults,
                               const Environment& env);
+
+// The gateway door's extensions (the file's `gateway:` section; none without one). Throws
+// ConfigError.
+gateway::Extensions file_gateway_extensions(const ConfigFile& file, const Environment& env);
 
 }  // namespace ccgate::app

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include "gateway/extensions.hpp"
+
 namespace ccgate::gateway {
 
 struct Settings {
@@ -34,6 +36,7 @@ struct Settings {
   bool include_reasoning = true;                 // GATEWAY_REASONING
   std::size_t max_json_depth = 128;              // MAX_JSON_DEPTH: request bodies, CLI lines
   std::size_t max_line_size = 16 * 1024 * 1024;  // MAX_LINE_SIZE: one CLI stdout line
+  Extensions extensions;                         // the configuration file's gateway: section
 };
 
 }  // namespace ccgate::gateway

@@ -40,6 +40,7 @@ std::string error_of(std::string_view yaml, const Environment& env = {}) {
   try {
     const auto file = parse_config_file(yaml, "f.yaml", env);
     if (file.has_providers()) file_catalog(file, {}, env);
+    file_gateway_extensions(file, env);
   } catch (const ConfigError& error) {
     return error.what();
   }
@@ -134,7 +135,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"- a\n- b\n", "f.yaml:1: (top level): expected a mapping"},
         BadFile{"setings:\n  PORT: 1\n",
                 "f.yaml:1: setings: unknown key (expected one of: "
-                "settings, providers, routes)"},
+                "settings, providers, routes, gateway)"},
+        BadFile{"gateway:\n  mcp_serverz: []\n", "f.yaml:2: gateway.mcp_serverz: unknown key"},
+        BadFile{"gateway: [1]\n", "f.yaml:1: gateway: expected a mapping"},
         BadFile{"settings:\n  PORT: 1\n  PORT: 2\n", "f.yaml:3: settings.PORT: given twice"},
         BadFile{"settings:\n  PORT: [1]\n", "f.yaml:2: settings.PORT: expected a single value"},
         BadFile{"settings:\n  CCGATE_CONFIG: x\n", "f.yaml:2: settings.CCGATE_CONFIG: names"},

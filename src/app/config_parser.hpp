@@ -1,0 +1,56 @@
+#pragma once
+// Reading the YAML configuration file's nodes: each value interpolated (${VAR} from the
+// environment, $${ for a literal ${), each error a ConfigError "FILE:LINE: key.path: what is
+// wrong". Shared by every part of the file (config_file.cpp, config_gateway.cpp).
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "app/environment.hpp"
+
+namespace ccgate::app {
+
+bool variable_name(std::string_view name);
+// RFC 9110 token characters: what a header name may hold.
+bool header_name(std::string_view name);
+// An absolute http or https URL with a host.
+bool http_url(std::string_view text);
+// A URL's user and password are never shown; text that is no URL at all is shown as it is.
+std::string url_as_shown(const std::string& text);
+
+class Parser {
+ public:
+  Parser(const std::string& file, const Environment& env) : file_(file), env_(env) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, std::string_view path, std::string_view what) const;
+  std::string interpolate(const std::string& raw, const YAML::Node& at,
+                          std::string_view path) const;
+  // A scalar, interpolated.
+  std::string text(const YAML::Node& node, std::string_view path) const;
+  std::string non_empty(const YAML::Node& node, std::string_view path) const;
+  long long integer(const YAML::Node& node, std::string_view path, long long min,
+                    long long max) const;
+  // A positive number of seconds (fractions allowed), at most a week.
+  std::chrono::milliseconds seconds(const YAML::Node& node, std::string_view path) const;
+  bool boolean(const YAML::Node& node, std::string_view path) const;
+
+  // Calls on_entry(key, key node, value node) for each entry of a mapping (null: none). A key
+  // given twice is an error, and so is one on_entry does not know (it returns false). expected:
+  // the known keys, for the error message.
+  void each(const YAML::Node& map, std::string_view path, std::string_view expected,
+            const std::function<bool(const std::string&, const YAML::Node&, const YAML::Node&)>&
+                on_entry) const;
+
+  const std::string& file() const { return file_; }
+
+ private:
+  const std::string& file_;
+  const Environment& env_;
+  mutable int key_line_ = 1;  // the line of the key whose value is being read
+};
+
+}  // namespace ccgate::app

@@ -1,0 +1,11 @@
+#pragma once
+// The gateway door's extensions, from the configuration file's `gateway:` section (seed 000's
+// extension points): operator MCP servers, tool policy, server-side tool executors, explicit
+// conversations, opt-in built-in tools. Each is off by default: an empty Extensions is the
+// gateway as it is without a `gateway:` section.
+
+namespace ccgate::gateway {
+
+struct Extensions {};
+
+}  // namespace ccgate::gateway
