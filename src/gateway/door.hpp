@@ -15,6 +15,7 @@
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
 #include "gateway/tool_manager.hpp"
+#include "gateway/webhook.hpp"
 #include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "mcp/server.hpp"
@@ -64,6 +65,7 @@ class Door {
 
   Settings settings_;
   boost::asio::io_context loop_;  // the CLI processes and their readers
+  WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;

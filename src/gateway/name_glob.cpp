@@ -1,0 +1,27 @@
+#include "gateway/name_glob.hpp"
+
+namespace ccgate::gateway {
+
+bool glob_matches(std::string_view pattern, std::string_view name) {
+  // Greedy with one backtrack point (the last `*`): linear in practice, never exponential.
+  std::size_t p = 0, n = 0;
+  std::size_t star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace ccgate::gateway

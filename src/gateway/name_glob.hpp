@@ -1,0 +1,11 @@
+#pragma once
+// Tool-name globs in the configuration ("mcp__search__*", "Read", "get_?eather"): `*` matches
+// any run of characters, `?` one character, anything else itself (case-sensitive).
+
+#include <string_view>
+
+namespace ccgate::gateway {
+
+bool glob_matches(std::string_view pattern, std::string_view name);
+
+}  // namespace ccgate::gateway
