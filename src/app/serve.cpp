@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
@@ -136,6 +137,21 @@ void reload_routes(const Config& running, routing::CatalogHolder& catalogs) {
       running.config_file.empty() ? "the environment" : running.config_file, what);
 }
 
+// The state label of ccgate_gateway_sessions.
+std::string_view session_state_label(gateway::SessionView::State state) {
+  switch (state) {
+    case gateway::SessionView::State::running:
+      return "running";
+    case gateway::SessionView::State::waiting_for_tools:
+      return "waiting_for_tool";
+    case gateway::SessionView::State::spare:
+      return "spare";
+    case gateway::SessionView::State::idle:
+      break;
+  }
+  return "idle";
+}
+
 // The gauges read when /metrics is scraped: the process, the server's connections, and the
 // keys cooling down in the catalog in force (per provider; never a key itself).
 void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& server,
@@ -166,26 +182,22 @@ void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& se
                "handed to the client unanswered), idle, spare (started ahead).",
        .labels = {"state"}},
       [&gateway] {
-        const gateway::SessionTally tally = gateway.session_tally();
-        const auto sample = [](std::string state, std::size_t count) {
-          return metrics::GaugeCallback::Sample{.values = {std::move(state)},
-                                                .value = static_cast<double>(count)};
-        };
-        return std::vector<metrics::GaugeCallback::Sample>{
-            sample("running", tally.running), sample("waiting_for_tool", tally.waiting_for_tool),
-            sample("idle", tally.idle), sample("spare", tally.spare)};
+        // The status page's list, counted: both show the same states.
+        std::array<std::size_t, 4> counts{};
+        for (const auto& session : gateway.session_list())
+          ++counts[static_cast<std::size_t>(session.state)];
+        std::vector<metrics::GaugeCallback::Sample> samples;
+        for (const auto state :
+             {gateway::SessionView::State::running, gateway::SessionView::State::waiting_for_tools,
+              gateway::SessionView::State::idle, gateway::SessionView::State::spare})
+          samples.push_back(
+              {.values = {std::string(session_state_label(state))},
+               .value = static_cast<double>(counts[static_cast<std::size_t>(state)])});
+        return samples;
       });
   registry.gauge_callback("ccgate_gateway_tool_calls_waiting",
                           "Tool calls of Claude Code waiting for the client's result now.",
                           [&gateway] { return static_cast<double>(gateway.tool_calls_waiting()); });
-  registry.counter_callback(
-      "ccgate_gateway_sessions_evicted_total",
-      "Gateway sessions ended to make room at MAX_SESSIONS or idle past SESSION_IDLE_TIMEOUT.",
-      [&gateway] { return static_cast<double>(gateway.session_tally().evicted); });
-  registry.counter_callback(
-      "ccgate_gateway_sessions_refused_total",
-      "New gateway conversations refused (429) because every session was busy at MAX_SESSIONS.",
-      [&gateway] { return static_cast<double>(gateway.session_tally().refused); });
 }
 
 }  // namespace
@@ -237,7 +249,7 @@ int run_server(const Config& config) {
                      error.what());
     return 1;
   }
-  gateway.emplace(gateway_settings(config, server.private_port()));
+  gateway.emplace(gateway_settings(config, server.private_port()), instruments);
   add_scrape_time_metrics(registry, server, catalogs, *gateway, started);
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {

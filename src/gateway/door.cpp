@@ -41,9 +41,14 @@ struct OpenAiError {
   std::optional<std::chrono::seconds> retry_after{};
 };
 
+// The `type` the client gets in the error body.
+std::string_view error_type_of(const OpenAiError& error) {
+  return error.type.empty() ? openai::error_type_for_status(error.status)
+                            : std::string_view(error.type);
+}
+
 asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError& error) {
-  const std::string type =
-      error.type.empty() ? std::string(openai::error_type_for_status(error.status)) : error.type;
+  const std::string type(error_type_of(error));
   http::Fields fields;
   if (error.retry_after)
     fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
@@ -81,6 +86,18 @@ std::string digest_after_reply(const openai::ChatRequest& request,
   return conversation_digest(messages, messages.size());
 }
 
+// A line of the model's answer as the CLI relays it (its stream events, or a whole assistant
+// message), as opposed to the CLI's own lines (init, the tool results it echoes, status).
+bool is_model_output(const json::object& line) {
+  const auto* type = line.if_contains("type");
+  return type != nullptr && type->is_string() &&
+         (type->get_string() == "stream_event" || type->get_string() == "assistant");
+}
+
+double seconds_between(Session::Clock::time_point start, Session::Clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
 // A new session's identity (fresh id and MCP secret) and how its CLI is launched.
 struct SessionPlan {
   Session::Identity identity;
@@ -113,7 +130,7 @@ class Door::TurnGuard {
   TurnGuard(SessionManager& sessions, std::shared_ptr<Session> session)
       : sessions_(sessions), session_(std::move(session)) {}
   ~TurnGuard() {
-    if (!kept_) sessions_.end(session_);
+    if (!kept_) sessions_.end(session_, ExitCause::client_closed);
   }
   TurnGuard(const TurnGuard&) = delete;
   TurnGuard& operator=(const TurnGuard&) = delete;
@@ -128,10 +145,47 @@ class Door::TurnGuard {
   bool kept_ = false;
 };
 
-Door::Door(Settings settings)
+// What one request tells the metrics when it ends, however it ends: a client that leaves cancels
+// the handler, and the destructor still runs. Labels: route says how the request reached a Claude
+// Code session (see README, Monitoring), provider is claude-code, model the client's.
+class Door::Outcome {
+ public:
+  Outcome(const Meters& meters, const http::Exchange& exchange, const http::RequestLog& log)
+      : meters_(meters), exchange_(exchange), log_(log) {}
+  Outcome(const Outcome&) = delete;
+  Outcome& operator=(const Outcome&) = delete;
+
+  std::string_view route;  // "" (refused before), new, spare, continue, tool_results
+  std::string error_type;  // the `type` of the OpenAI error the client got, in a body or a chunk
+
+  ~Outcome() {
+    const auto now = http::RequestLog::Clock::now();
+    const bool started = exchange_.response_started();
+    const int status = started ? static_cast<int>(exchange_.status()) : 499;
+    const std::string_view error =
+        exchange_.response_finished() ? std::string_view(error_type) : "client_closed";
+    meters_.instruments.requests
+        .with(
+            {"gateway", route, kGatewayProvider, log_.model, metrics::status_class(status), error})
+        .inc();
+    meters_.request_duration.observe(seconds_between(log_.started, now));
+    if (started)
+      meters_.time_to_first_byte.observe(
+          seconds_between(log_.started, log_.first_byte.value_or(now)));
+  }
+
+ private:
+  const Meters& meters_;
+  const http::Exchange& exchange_;
+  const http::RequestLog& log_;
+};
+
+Door::Door(Settings settings, const metrics::Instruments& metrics)
     : settings_(std::move(settings)),
+      meters_(metrics),
       tools_(settings_.tool_cache_ttl),
-      sessions_(settings_, loop_.get_executor(), tool_calls_),
+      tool_calls_(meters_),
+      sessions_(settings_, loop_.get_executor(), tool_calls_, meters_),
       gateway_backend_(sessions_, tool_calls_, settings_),
       approval_backend_(sessions_),
       gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive,
@@ -160,10 +214,13 @@ void Door::begin_shutdown() {
 }
 
 void Door::release_turn(const std::shared_ptr<Session>& session) {
-  if (session->end_turn() || sessions_.shutting_down()) sessions_.end(session);
+  if (session->end_turn())
+    sessions_.end(session, session->expired() ? ExitCause::tool_call_timeout : ExitCause::crashed);
+  else if (sessions_.shutting_down())
+    sessions_.end(session, ExitCause::shutdown);
 }
 
-asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
+asio::awaitable<Session::TurnEnd> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
   auto end = Session::TurnEnd::ended;
   try {
     co_await session->interrupt();
@@ -178,7 +235,7 @@ asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& sessi
         "session {}: Claude Code did not end its interrupted turn within INTERRUPT_TIMEOUT ({}); "
         "ending it",
         session->id().substr(0, 8), seconds_text(settings_.interrupt_timeout));
-  co_return end == Session::TurnEnd::result;
+  co_return end;
 }
 
 asio::awaitable<void> Door::sweep_loop() {
@@ -208,6 +265,7 @@ asio::awaitable<void> Door::mcp(http::Exchange& exchange, std::string_view serve
 
 // The client's key was checked by the app's admission, from the request head.
 asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::RequestLog& log) {
+  Outcome outcome(meters_, exchange, log);
   std::optional<OpenAiError> rejected;
   openai::ChatRequest request;
   try {
@@ -216,7 +274,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     rejected =
         OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
   }
-  if (rejected) co_return co_await respond_error(exchange, *rejected);
+  if (rejected) {
+    outcome.error_type = error_type_of(*rejected);
+    co_return co_await respond_error(exchange, *rejected);
+  }
   log.model = request.model;
   log.target = "claude";
 
@@ -224,6 +285,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   std::function<void()> start_spare;
   const auto answers = translate::tool_results_of(request);
   if (!answers.results.empty()) {
+    outcome.route = "tool_results";
     // The conversation is the one that handed out these tool calls, and no other.
     std::optional<std::string> owner;
     for (const auto* result : answers.results)
@@ -257,7 +319,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
           co_await session->write(added.line);
           session->set_user_lines_in_flight(session->user_lines_in_flight() + 1);
         } catch (const std::exception& failed) {
-          sessions_.end(session);
+          sessions_.end(session, ExitCause::crashed);
           session = nullptr;
           rejected = OpenAiError{
               503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
@@ -278,8 +340,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     std::size_t known = 0;
     if (session && session->try_begin_turn()) {
       known = session->known_messages();
+      outcome.route = "continue";
     } else {
       session = nullptr;
+      outcome.route = "new";
       const auto cli =
           claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
       if (!cli) {
@@ -296,6 +360,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
         };
         // Its first turn is begun: it is this request's.
         session = sessions_.adopt_spare(key);
+        if (session) outcome.route = "spare";
         try {
           if (!session) {
             auto plan = plan_session(settings_, key, tools);
@@ -332,7 +397,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       try {
         co_await session->write(turn.line);
       } catch (const std::exception& failed) {
-        sessions_.end(session);
+        sessions_.end(session, ExitCause::crashed);
         session = nullptr;
         rejected =
             OpenAiError{503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
@@ -340,17 +405,20 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       }
     }
   }
-  if (rejected) co_return co_await respond_error(exchange, *rejected);
+  if (rejected) {
+    outcome.error_type = error_type_of(*rejected);
+    co_return co_await respond_error(exchange, *rejected);
+  }
   log.session = session->id().substr(0, 8);
   // From here on, whatever ends this request early (the client leaving, even before run_turn's
   // first line runs) ends the conversation.
   TurnGuard guard(sessions_, std::move(session));
-  co_await run_turn(exchange, log, request, guard, std::move(start_spare));
+  co_await run_turn(exchange, log, request, guard, std::move(start_spare), outcome);
 }
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
                                      const openai::ChatRequest& request, TurnGuard& guard,
-                                     std::function<void()> first_token) {
+                                     std::function<void()> first_token, Outcome& outcome) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
@@ -378,7 +446,13 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   };
 
   std::optional<TurnEnd> end;
+  ExitCause error_cause = ExitCause::turn_error;  // why the session ends, should the turn fail
   bool saw_init = false;
+  // The "upstream" time to first byte: from the turn handed to the CLI (its message written, or
+  // its tool results delivered; again at its init line, so a new CLI's start-up is left out) to
+  // the first line of the model's answer.
+  auto handed_to_cli = Session::Clock::now();
+  bool model_answered = false;
   const auto deadline = Session::Clock::now() + settings_.turn_timeout;
   const std::size_t cli_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth;
   while (!end) {
@@ -388,6 +462,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                     fmt::format("Claude Code did not finish this turn within TURN_TIMEOUT ({}); "
                                 "the conversation was ended",
                                 seconds_text(settings_.turn_timeout))};
+      error_cause = ExitCause::timeout;
       break;
     }
     const auto wait =
@@ -410,6 +485,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       }
       end = translator.end_without_result(saw_init ? "Claude Code exited in the middle of the turn"
                                                    : "Claude Code exited before it started");
+      error_cause = ExitCause::crashed;
       if (!saw_init) end->status = 503;
       break;
     }
@@ -422,11 +498,17 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     const auto& object = parsed.message;
     if (is_init_line(object)) {
       saw_init = true;
+      handed_to_cli = Session::Clock::now();
       if (auto problem = init_problem(object, session->tools())) {
         end = TurnEnd{TurnEnd::Kind::error, 503, *problem};
         break;
       }
       continue;
+    }
+    if (!model_answered && is_model_output(object)) {
+      model_answered = true;
+      meters_.upstream_time_to_first_byte.observe(
+          seconds_between(handed_to_cli, Session::Clock::now()));
     }
     end = translator.on_line(object, out);
     if (request.stream && !out.empty()) {
@@ -443,10 +525,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   // read to the end of its turn before the response ends, so that the client's next message
   // finds it ready (or, past INTERRUPT_TIMEOUT, ended).
   session->set_user_lines_in_flight(translator.user_lines_in_flight());
-  bool cli_turn_over = true;
+  auto cli_turn = Session::TurnEnd::result;
   if ((end->kind == TurnEnd::Kind::stop || end->kind == TurnEnd::Kind::length) &&
       translator.ended_before_cli())
-    cli_turn_over = co_await interrupt_turn(session);
+    cli_turn = co_await interrupt_turn(session);
 
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
@@ -461,13 +543,16 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     case TurnEnd::Kind::length:
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      if (cli_turn_over)
+      if (cli_turn == Session::TurnEnd::result)
         release_turn(session);
       else
-        sessions_.end(session);
+        sessions_.end(session, cli_turn == Session::TurnEnd::timed_out ? ExitCause::timeout
+                                                                       : ExitCause::crashed);
       break;
     case TurnEnd::Kind::error:
-      sessions_.end(session);
+      sessions_.end(session, error_cause);
+      // The client gets it in a body or, once streaming, in a chunk: the same type either way.
+      outcome.error_type = openai::error_type_for_status(end->status);
       break;
   }
   const auto usage = translator.usage();

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gateway/mcp_backends.hpp"
+#include "gateway/meters.hpp"
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
@@ -19,13 +20,15 @@
 #include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "mcp/server.hpp"
+#include "metrics/instruments.hpp"
 #include "openai/chat_request.hpp"
 
 namespace ccgate::gateway {
 
 class Door {
  public:
-  explicit Door(Settings settings);
+  // metrics: where the door's requests, tool calls, and CLI starts and exits are counted.
+  Door(Settings settings, const metrics::Instruments& metrics);
   ~Door();  // ends every session (no process or temp dir outlives ccgate)
   Door(const Door&) = delete;
   Door& operator=(const Door&) = delete;
@@ -43,27 +46,31 @@ class Door {
 
   const Settings& settings() const { return settings_; }
   std::size_t sessions() const { return sessions_.size(); }
-  SessionTally session_tally() const { return sessions_.tally(); }
   std::size_t tool_calls_waiting() const { return tool_calls_.waiting(); }
+  // The live sessions, oldest first (the status page; the metrics count them by state).
   std::vector<SessionView> session_list() const { return sessions_.list(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).
   class TurnGuard;
+  // What the request tells the metrics when it ends (see door.cpp).
+  class Outcome;
   // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives. `first_token`
   // (when set) runs once the turn's first output for the client is ready (or the turn ended).
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request, TurnGuard& guard,
-                                        std::function<void()> first_token);
+                                        std::function<void()> first_token, Outcome& outcome);
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
   // gone, or shutting down).
   void release_turn(const std::shared_ptr<Session>& session);
-  // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. False
-  // when it did not get there within INTERRUPT_TIMEOUT (or the CLI is gone): end the session.
-  boost::asio::awaitable<bool> interrupt_turn(const std::shared_ptr<Session>& session);
+  // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. Unless
+  // it got there (result), end the session: it ran past INTERRUPT_TIMEOUT (timed_out), or the CLI
+  // is gone (ended).
+  boost::asio::awaitable<Session::TurnEnd> interrupt_turn(const std::shared_ptr<Session>& session);
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;
+  Meters meters_;
   boost::asio::io_context loop_;  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ToolManager tools_;

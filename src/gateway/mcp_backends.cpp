@@ -29,7 +29,7 @@ boost::asio::awaitable<void> finish_expired(std::shared_ptr<Session> session,
   struct EndWhenDone {
     SessionManager& sessions;
     const std::shared_ptr<Session>& session;
-    ~EndWhenDone() { sessions.end(session); }
+    ~EndWhenDone() { sessions.end(session, ExitCause::tool_call_timeout); }
   } end_when_done{sessions, session};
   co_await session->skip_to_turn_end(sessions.settings().turn_timeout);
 }
@@ -48,7 +48,11 @@ bool SessionBackend::authorized(std::string_view session_id, std::string_view se
 
 std::vector<mcp::Tool> GatewayTools::list_tools(std::string_view session_id) const {
   const auto session = sessions_.find(session_id);
-  return session ? session->tools().mcp_tools : std::vector<mcp::Tool>{};
+  if (!session) return {};
+  // The CLI lists its MCP tools at the end of its start-up, before it reads its first message
+  // (a spare too): it is ready.
+  session->mark_ready();
+  return session->tools().mcp_tools;
 }
 
 boost::asio::awaitable<mcp::CallResult> GatewayTools::call_tool(mcp::CallRequest request) {

@@ -41,6 +41,13 @@ Session::Clock::time_point deadline_after(std::chrono::milliseconds wait) {
 
 }  // namespace
 
+std::string_view exit_cause_name(ExitCause cause) {
+  static constexpr std::string_view kNames[kExitCauses] = {
+      "client_closed",     "turn_error", "crashed", "timeout",
+      "tool_call_timeout", "idle",       "evicted", "shutdown"};
+  return kNames[static_cast<std::size_t>(cause)];
+}
+
 std::string mcp_config_json(std::string_view mcp_base_url, std::string_view session_id,
                             std::string_view secret, std::chrono::milliseconds tool_call_timeout) {
   json::object headers{{mcp::kSecretHeader, secret}};
@@ -61,6 +68,7 @@ asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor h
                                                          Setup setup) {
   auto on_home = [](asio::any_io_executor home, Identity identity, claude::LaunchSettings launch,
                     Setup setup) -> asio::awaitable<std::shared_ptr<Session>> {
+    const auto began = Clock::now();
     claude::TempDir dir = claude::TempDir::create("ccgate-session-");
     launch.session_dir = dir.path();
     launch.model = identity.model;
@@ -71,6 +79,9 @@ asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor h
     std::shared_ptr<Session> session(new Session(home, std::move(identity), std::move(dir)));
     session->max_line_depth_ = setup.max_line_depth;
     session->spare_ = setup.spare;
+    session->starting_ = began;
+    session->ready_ = std::move(setup.ready);
+    session->exited_ = std::move(setup.exited);
     if (setup.announce) setup.announce(session);
     session->spawn(spec, setup.max_line_size);
     asio::co_spawn(
@@ -238,11 +249,12 @@ asio::awaitable<void> Session::interrupt() {
       number));
 }
 
-void Session::close() {
+void Session::close(ExitCause cause) {
   {
     std::lock_guard lock(mutex_);
     if (closing_) return;
     closing_ = true;
+    exit_cause_ = cause;
   }
   asio::co_spawn(
       home_, [self = shared_from_this()] { return self->shut_down(); }, asio::detached);
@@ -261,8 +273,23 @@ asio::awaitable<void> Session::shut_down() {
       spdlog::warn("session {}: ending claude failed: {}", id().substr(0, 8), error.what());
     }
     process_.reset();  // its descriptors are closed here, on the loop they belong to
+    if (exited_) exited_(exit_cause());
   }
   dir_.remove();
+}
+
+ExitCause Session::exit_cause() const {
+  std::lock_guard lock(mutex_);
+  return exit_cause_;
+}
+
+void Session::mark_ready() {
+  std::function<void(Clock::duration)> ready;
+  {
+    std::lock_guard lock(mutex_);
+    ready.swap(ready_);
+  }
+  if (ready) ready(Clock::now() - starting_);
 }
 
 bool Session::closed() const {

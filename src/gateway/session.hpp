@@ -37,6 +37,20 @@ namespace ccgate::gateway {
 
 namespace asio = boost::asio;
 
+// Why a session's Claude Code process was ended: a small fixed set, the metrics' cause label.
+enum class ExitCause {
+  client_closed,      // the client left before it had the whole reply
+  turn_error,         // the turn ended in an error (the CLI's, or output ccgate cannot use)
+  crashed,            // the CLI exited by itself, or stopped taking input
+  timeout,            // TURN_TIMEOUT or INTERRUPT_TIMEOUT ran out
+  tool_call_timeout,  // a tool call's result did not come within TOOL_CALL_TIMEOUT
+  idle,               // SESSION_IDLE_TIMEOUT (a spare: SPARE_IDLE_TIMEOUT)
+  evicted,            // made room for a new conversation at MAX_SESSIONS
+  shutdown,           // ccgate is stopping
+};
+inline constexpr std::size_t kExitCauses = 8;
+std::string_view exit_cause_name(ExitCause cause);
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -62,6 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // A spare: started before any conversation needs it. Its first turn is held until a
     // conversation claims it (claim_spare()); until then nobody reads or writes it.
     bool spare = false;
+    // Told once, with the time since the start began, when the CLI is ready (mark_ready()).
+    std::function<void(Clock::duration)> ready;
+    // Told on the home executor once the process has been ended and reaped, with the cause
+    // close() was first given.
+    std::function<void(ExitCause)> exited;
   };
 
   // Makes the private dir and the CLI's launch files, then announces the session and spawns the
@@ -104,8 +123,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Asks the CLI to stop the turn it is running (a control request on stdin: a signal would end
   // the process). It then writes the turn's result line and waits for the next turn.
   asio::awaitable<void> interrupt();
-  // Ends the process group, reaps it, removes the dir. Idempotent, any thread, returns at once.
-  void close();
+  // Ends the process group, reaps it, removes the dir. Idempotent (the first cause is the one
+  // told), any thread, returns at once.
+  void close(ExitCause cause);
   bool closed() const;
 
   // Turn bookkeeping (any thread).
@@ -139,6 +159,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point created() const { return created_; }
   void mark_expired();
   bool expired() const;
+  // The CLI has listed the tools of ccgate's MCP server: its start-up is over (Setup::ready, the
+  // first time only).
+  void mark_ready();
 
  private:
   // One stdout line, or (with an error code) the end of the output.
@@ -154,6 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
   bool idle_locked() const;
+  ExitCause exit_cause() const;
 
   asio::any_io_executor home_;
   Identity identity_;
@@ -177,6 +201,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_active_ = Clock::now();
   const Clock::time_point created_ = Clock::now();
   std::uint64_t interrupts_ = 0;
+  ExitCause exit_cause_ = ExitCause::shutdown;  // the first close()'s
+  std::function<void(Clock::duration)> ready_;  // Setup::ready, taken by mark_ready()
+  std::function<void(ExitCause)> exited_;       // Setup::exited
+  Clock::time_point starting_ = Clock::now();   // when start() began
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.

@@ -72,9 +72,9 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
     if (shutting_down_) throw ShuttingDown("ccgate is shutting down; no new conversation starts");
     if (sessions_.size() + starting_ >= settings_.max_sessions) {
       evicted = make_room_locked();
-      if (evicted && !evicted->spare()) ++evicted_;
+      if (evicted && !evicted->spare()) meters_.sessions_evicted.inc();
       if (!evicted) {
-        ++refused_;
+        meters_.sessions_refused.inc();
         throw TooManySessions(fmt::format(
             "all {} Claude Code sessions are busy (MAX_SESSIONS): each is running a turn or "
             "waiting for a tool result; try again shortly",
@@ -86,7 +86,7 @@ asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identit
   if (evicted) {
     spdlog::info("session {} makes room for a new conversation (MAX_SESSIONS={})",
                  evicted->id().substr(0, 8), settings_.max_sessions);
-    end(evicted);
+    end(evicted, ExitCause::evicted);
   }
   const std::string id = identity.id;
   std::shared_ptr<Session> session;
@@ -117,9 +117,15 @@ Session::Setup SessionManager::setup(bool spare) {
           [this](const std::shared_ptr<Session>& exited) {
             spdlog::info("session {}: Claude Code exited {}", exited->id().substr(0, 8),
                          exited->spare() ? "while a spare" : "between turns");
-            end(exited);
+            end(exited, ExitCause::crashed);
           },
       .spare = spare,
+      .ready =
+          [&started = spare ? meters_.cli_start_spare
+                            : meters_.cli_start_conversation](Session::Clock::duration took) {
+            started.observe(std::chrono::duration<double>(took).count());
+          },
+      .exited = [&meters = meters_](ExitCause cause) { meters.cli_exit(cause).inc(); },
   };
 }
 
@@ -143,7 +149,7 @@ std::shared_ptr<Session> SessionManager::adopt_spare(const LaunchKey& key) {
       gone.push_back(std::move(session));
     }
   }
-  for (const auto& session : gone) end(session);
+  for (const auto& session : gone) end(session, ExitCause::crashed);  // see claim_spare()
   if (adopted)
     spdlog::info("session {} (a spare) takes a new conversation", adopted->id().substr(0, 8));
   return adopted;
@@ -173,18 +179,20 @@ asio::awaitable<void> SessionManager::prestart(LaunchKey key, Session::Identity 
     spdlog::warn("a spare Claude Code session cannot start: {}", failed.what());
   }
   bool kept = false;
+  bool closing = false;
   {
     std::lock_guard lock(mutex_);
     --spares_starting_;
     if (!spare && sessions_.erase(id) == 0) --starting_;  // failed before it was announced
     // Shutdown may have begun, or its CLI exited already, while it started.
     kept = spare && !shutting_down_ && spare->spare() && !spare->closed();
+    closing = shutting_down_;
     if (kept) spares_.push_back(Spare{std::move(key), spare});
   }
   if (kept)
     spdlog::info("spare session {} started ({} sessions live)", id.substr(0, 8), size());
   else if (spare)
-    end(spare);
+    end(spare, closing ? ExitCause::shutdown : ExitCause::crashed);
 }
 
 std::size_t SessionManager::spares() const {
@@ -215,7 +223,7 @@ std::shared_ptr<Session> SessionManager::make_room_locked() {
   return nullptr;
 }
 
-void SessionManager::end(const std::shared_ptr<Session>& session) {
+void SessionManager::end(const std::shared_ptr<Session>& session, ExitCause cause) {
   if (!session) return;
   {
     std::lock_guard lock(mutex_);
@@ -223,7 +231,7 @@ void SessionManager::end(const std::shared_ptr<Session>& session) {
     if (sessions_.erase(session->id()) == 0 && session->closed()) return;
   }
   tool_calls_.cancel_session(session->id());
-  session->close();
+  session->close(cause);
   spdlog::info("session {} ended", session->id().substr(0, 8));
 }
 
@@ -236,7 +244,7 @@ void SessionManager::end_all() {
   }
   for (auto& [id, session] : all) {
     tool_calls_.cancel_session(id);
-    session->close();
+    session->close(ExitCause::shutdown);
   }
 }
 
@@ -255,31 +263,12 @@ std::size_t SessionManager::sweep_idle(Session::Clock::time_point now) {
       return true;
     });
   }
-  {
-    std::lock_guard lock(mutex_);
-    evicted_ += idle.size();
-  }
-  for (const auto& session : idle) end(session);
-  for (const auto& session : unused) end(session);
+  meters_.sessions_evicted.inc(idle.size());
+  for (const auto& session : idle) end(session, ExitCause::idle);
+  for (const auto& session : unused) end(session, ExitCause::idle);
   if (!unused.empty())
     spdlog::info("ended {} spare session(s) unused for SPARE_IDLE_TIMEOUT", unused.size());
   return idle.size();
-}
-
-SessionTally SessionManager::tally() const {
-  std::lock_guard lock(mutex_);
-  SessionTally tally{.evicted = evicted_, .refused = refused_};
-  for (const auto& [id, session] : sessions_) {
-    if (session->busy())
-      ++tally.running;
-    else if (session->spare())
-      ++tally.spare;
-    else if (tool_calls_.unanswered(id) != 0)
-      ++tally.waiting_for_tool;
-    else
-      ++tally.idle;
-  }
-  return tally;
 }
 
 std::size_t SessionManager::size() const {
@@ -337,12 +326,12 @@ void SessionManager::begin_shutdown() {
     for (const auto& spare : spares_) spares.push_back(spare.session);
     spares_.clear();
   }
-  for (const auto& spare : spares) end(spare);  // nobody will adopt it
+  for (const auto& spare : spares) end(spare, ExitCause::shutdown);  // nobody will adopt it
   for (const auto& session : all) {
     tool_calls_.cancel_session(session->id());
     // No turn runs: nobody will continue it. A running turn ends it when it ends (the door asks
     // shutting_down()).
-    if (session->try_begin_drain()) end(session);
+    if (session->try_begin_drain()) end(session, ExitCause::shutdown);
   }
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/meters.hpp"
 #include "gateway/session.hpp"
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
@@ -57,17 +58,8 @@ struct LaunchKey {
   bool operator==(const LaunchKey&) const = default;
 };
 
-// The sessions now, by state, and what happened to sessions so far (for the metrics).
-struct SessionTally {
-  std::size_t running = 0;           // a turn runs
-  std::size_t waiting_for_tool = 0;  // no turn runs; tool calls handed to the client are unanswered
-  std::size_t idle = 0;              // waiting for the conversation's next request
-  std::size_t spare = 0;             // started ahead, not adopted yet
-  std::uint64_t evicted = 0;         // ended to make room at MAX_SESSIONS, or idle too long
-  std::uint64_t refused = 0;         // starts refused: every session busy at MAX_SESSIONS
-};
-
-// A live session as operators see it (the status page): never its messages, secret or prompt.
+// A live session as operators see it (the status page, and the metrics' sessions by state): never
+// its messages, secret or prompt.
 struct SessionView {
   enum class State { spare, idle, running, waiting_for_tools };
   std::string id;  // the first 8 characters, as the log lines show it
@@ -81,8 +73,10 @@ std::string_view state_name(SessionView::State state);
 
 class SessionManager {
  public:
-  SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls)
-      : settings_(settings), home_(std::move(home)), tool_calls_(tool_calls) {}
+  // meters: where CLI starts and exits, and sessions evicted and refused, are counted.
+  SessionManager(const Settings& settings, asio::any_io_executor home, ToolCallManager& tool_calls,
+                 const Meters& meters)
+      : settings_(settings), home_(std::move(home)), tool_calls_(tool_calls), meters_(meters) {}
   ~SessionManager();
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -107,14 +101,14 @@ class SessionManager {
   // MAX_SESSIONS a free place: a spare never ends a conversation to make room.
   void start_spare(LaunchKey key, Session::Identity identity, claude::LaunchSettings launch);
   std::size_t spares() const;
-  // Ends the session: removed, its pending tool calls cancelled, its process ended, dir removed.
-  void end(const std::shared_ptr<Session>& session);
+  // Ends the session: removed, its pending tool calls cancelled, its process ended (counted under
+  // `cause`, unless it was ending already), dir removed.
+  void end(const std::shared_ptr<Session>& session, ExitCause cause);
   void end_all();
   // Ends sessions idle past SESSION_IDLE_TIMEOUT, returning how many, and spares unused past
   // SPARE_IDLE_TIMEOUT.
   std::size_t sweep_idle(Session::Clock::time_point now = Session::Clock::now());
   std::size_t size() const;
-  SessionTally tally() const;
   // The live sessions, oldest first.
   std::vector<SessionView> list(Session::Clock::time_point now = Session::Clock::now()) const;
 
@@ -136,14 +130,13 @@ class SessionManager {
   const Settings& settings_;
   asio::any_io_executor home_;
   ToolCallManager& tool_calls_;
+  const Meters& meters_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
   std::size_t starting_ = 0;         // sessions whose CLI is being started now
   std::vector<Spare> spares_;        // ready, oldest first; each also in sessions_
   std::size_t spares_starting_ = 0;  // of starting_
   bool shutting_down_ = false;
-  std::uint64_t evicted_ = 0;
-  std::uint64_t refused_ = 0;
 };
 
 }  // namespace ccgate::gateway

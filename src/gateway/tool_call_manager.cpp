@@ -94,6 +94,7 @@ bool ToolCallManager::deliver(const std::string& session_id, std::string_view cl
   if (handed == handed_out_.end() || handed->second.first != session_id) return false;
   const CallKey key = handed->second;
   handed_out_.erase(handed);  // answered once
+  meters_.tool_calls_completed.inc();
   auto& slot = slot_for(key);
   if (slot->waiter) {
     slot->waiter->try_send(boost::system::error_code{}, std::move(result));
@@ -144,6 +145,11 @@ asio::awaitable<ToolCallManager::Awaited> ToolCallManager::await_result(
                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   Awaited awaited;
   if (outcome.index() == 1) {
+    {
+      std::lock_guard lock(mutex_);
+      if (std::erase_if(handed_out_, [&](const auto& item) { return item.second == key; }) != 0)
+        meters_.tool_calls_timed_out.inc();
+    }
     awaited.result = {
         fmt::format("The client did not return a result for this tool call within {} s.",
                     std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
@@ -160,7 +166,8 @@ asio::awaitable<ToolCallManager::Awaited> ToolCallManager::await_result(
 void ToolCallManager::cancel_session(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   wake_watchers(session_id, false);
-  std::erase_if(handed_out_, [&](const auto& item) { return item.second.first == session_id; });
+  meters_.tool_calls_cancelled.inc(std::erase_if(
+      handed_out_, [&](const auto& item) { return item.second.first == session_id; }));
   std::erase_if(slots_, [&](auto& item) {
     if (item.first.first != session_id) return false;
     if (item.second->waiter)

@@ -11,6 +11,10 @@
 //
 // A result may arrive before its call (the client answers every call of a turn at once; the CLI
 // makes the calls one by one): it is kept until the call comes.
+//
+// Each call handed out ends once, and is counted (Meters): completed when the client's result is
+// delivered, timed_out when the CLI's wait for it ran out, cancelled when its session ended
+// first.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -22,12 +26,15 @@
 #include <string_view>
 #include <utility>
 
+#include "gateway/meters.hpp"
 #include "mcp/backend.hpp"
 
 namespace ccgate::gateway {
 
 class ToolCallManager {
  public:
+  explicit ToolCallManager(const Meters& meters) : meters_(meters) {}
+
   struct Awaited {
     mcp::CallResult result;
     bool timed_out = false;
@@ -46,7 +53,8 @@ class ToolCallManager {
   bool deliver(const std::string& session_id, std::string_view client_id, mcp::CallResult result);
 
   // The MCP side: the client's result for the session's call cli_id, or an error result after
-  // `timeout`, or when the session is cancelled. Honours asio cancellation (the MCP client went
+  // `timeout` (the call handed out is over: a late result no longer finds it), or when the
+  // session is cancelled. Honours asio cancellation (the MCP client went
   // away).
   boost::asio::awaitable<Awaited> await_result(std::string session_id, std::string cli_id,
                                                std::chrono::milliseconds timeout);
@@ -72,6 +80,7 @@ class ToolCallManager {
   bool parked_in(const std::string& session_id) const;             // mutex_ held
   void wake_watchers(const std::string& session_id, bool parked);  // mutex_ held
 
+  const Meters& meters_;
   mutable std::mutex mutex_;
   std::map<CallKey, std::shared_ptr<Slot>> slots_;
   std::map<std::string, CallKey, std::less<>> handed_out_;         // client id → its call

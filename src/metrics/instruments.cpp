@@ -1,5 +1,7 @@
 #include "metrics/instruments.hpp"
 
+#include <algorithm>
+
 namespace ccgate::metrics {
 
 Instruments::Instruments(Registry& registry)
@@ -45,18 +47,41 @@ Instruments::Instruments(Registry& registry)
       open_streams(registry.gauge({.name = "ccgate_open_streams",
                                    .help = "Event-stream responses being written now, by door.",
                                    .labels = {"door"}})),
-      tool_calls(registry.counter({.name = "ccgate_gateway_tool_calls_total",
-                                   .help = "Tool calls handed to gateway clients, by outcome.",
-                                   .labels = {"outcome"}})),
+      tool_calls(registry.counter(
+          {.name = "ccgate_gateway_tool_calls_total",
+           .help = "Tool calls handed to gateway clients, by outcome: completed (the "
+                   "client's result delivered), timed_out "
+                   "(TOOL_CALL_TIMEOUT), cancelled (the conversation "
+                   "ended first).",
+           .labels = {"outcome"}})),
+      cli_start_duration(registry.histogram(
+          {.name = "ccgate_gateway_cli_start_seconds",
+           .help = "Time from starting a Claude Code process (its private dir made, the process "
+                   "spawned) to its listing the tools of ccgate's MCP server, ready for a first "
+                   "message; by kind: conversation (started for a request) or spare.",
+           .labels = {"kind"}})),
       cli_exits(registry.counter({.name = "ccgate_gateway_cli_exits_total",
                                   .help = "Claude Code processes ended, by cause.",
-                                  .labels = {"cause"}})) {}
+                                  .labels = {"cause"}})),
+      sessions_evicted(registry.counter(
+          {.name = "ccgate_gateway_sessions_evicted_total",
+           .help = "Gateway sessions ended to make room at MAX_SESSIONS or idle past "
+                   "SESSION_IDLE_TIMEOUT."})),
+      sessions_refused(registry.counter(
+          {.name = "ccgate_gateway_sessions_refused_total",
+           .help = "New gateway conversations refused (429) because every session was busy at "
+                   "MAX_SESSIONS."})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";
   if (status == 429) return "rate_limited";
   if (status >= 500) return "server_error";
   return "client_error";
+}
+
+std::string_view status_class(int status) {
+  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  return kClasses[std::clamp(status / 100, 1, 5) - 1];
 }
 
 }  // namespace ccgate::metrics

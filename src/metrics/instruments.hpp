@@ -26,15 +26,20 @@ struct Instruments {
   Family<Counter>& sent_bytes;                     // {door}: response bodies
   Family<Gauge>& open_streams;                     // {door}: event streams being written
 
-  // Gateway door (not updated yet; sessions by state, tool calls waiting and sessions evicted
-  // and refused are read from the gateway when scraped, see app/serve.cpp).
-  Family<Counter>& tool_calls;  // {outcome=completed|timed_out|cancelled}
-  Family<Counter>& cli_exits;   // {cause}
+  // Gateway door (sessions by state and tool calls waiting are read from the gateway when
+  // scraped, see app/serve.cpp). Its children are made once, when the door is (gateway/meters).
+  Family<Counter>& tool_calls;            // {outcome=completed|timed_out|cancelled}
+  Family<Histogram>& cli_start_duration;  // {kind=conversation|spare}: start → ready (tools listed)
+  Family<Counter>& cli_exits;             // {cause}: see gateway::ExitCause
+  Family<Counter>& sessions_evicted;
+  Family<Counter>& sessions_refused;
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short
 // fixed vocabulary: ok, rate_limited (429), client_error (other 4xx), server_error (5xx),
 // context_too_long, timeout, unreachable, bad_answer, at_capacity, keys_cooling.
 std::string_view status_outcome(int status);
+// A response status's class, the requests' status_class label: 1xx … 5xx.
+std::string_view status_class(int status);
 
 }  // namespace ccgate::metrics

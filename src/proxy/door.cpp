@@ -69,11 +69,6 @@ double seconds_since(http::RequestLog::Clock::time_point start,
   return std::chrono::duration<double>(end - start).count();
 }
 
-std::string_view status_class(int status) {
-  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-  return kClasses[std::clamp(status / 100, 1, 5) - 1];
-}
-
 void count_tokens_used(const metrics::Instruments& metrics, std::string_view provider,
                        std::string_view model, const translate::Usage& usage) {
   if (!usage.present) return;
@@ -194,7 +189,8 @@ class Door::Outcome {
       error_type = stream_error;
     const std::string_view provider = attempts_ ? attempts_->provider : std::string_view();
     const std::string_view model = attempts_ ? attempts_->model : std::string_view();
-    metrics_.requests.with({"proxy", route_, provider, model, status_class(status), error_type})
+    metrics_.requests
+        .with({"proxy", route_, provider, model, metrics::status_class(status), error_type})
         .inc();
     metrics_.request_duration.with({"proxy", provider}).observe(seconds_since(log_.started, now));
     if (started)

@@ -107,7 +107,7 @@ TEST_F(GatewaySessionManager, AnEndedSessionNoLongerOwnsTheToolCallsItHandedOut)
   EXPECT_EQ(tool_calls_.session_of("call_a1"), a.session->id());
   EXPECT_EQ(sessions_.find(a.session->id()), a.session);
 
-  sessions_.end(a.session);
+  sessions_.end(a.session, ExitCause::client_closed);
   EXPECT_EQ(tool_calls_.session_of("call_a1"), std::nullopt) << "an ended session owns nothing";
   EXPECT_EQ(sessions_.find(a.session->id()), nullptr);
   EXPECT_EQ(tool_calls_.session_of("call_b1"), b.session->id());
@@ -185,7 +185,7 @@ TEST_F(GatewaySessionConversation, AnExpiredOrEndedSessionIsNotContinued) {
   EXPECT_EQ(lookup(chat(kFollowUp)), nullptr);
 
   const auto ended = served();
-  sessions_.end(ended);
+  sessions_.end(ended, ExitCause::client_closed);
   EXPECT_EQ(lookup(chat(kFollowUp)), nullptr);
 }
 
@@ -273,7 +273,7 @@ TEST_F(GatewaySessionManager, EndingASessionEndsItsProcessRemovesItsDirAndCancel
                      asio::use_future);
   ASSERT_TRUE(eventually([this] { return tool_calls_.waiting() == 1; }));
 
-  sessions_.end(started.session);
+  sessions_.end(started.session, ExitCause::client_closed);
 
   EXPECT_EQ(sessions_.find(started.session->id()), nullptr);
   EXPECT_EQ(sessions_.size(), 1u);
@@ -287,7 +287,8 @@ TEST_F(GatewaySessionManager, EndingASessionEndsItsProcessRemovesItsDirAndCancel
 
   EXPECT_FALSE(process_gone(kept.pid)) << "the other session is untouched";
   EXPECT_TRUE(fs::is_directory(kept.dir));
-  EXPECT_NO_THROW(sessions_.end(started.session)) << "ending twice is harmless";
+  EXPECT_NO_THROW(sessions_.end(started.session, ExitCause::client_closed))
+      << "ending twice is harmless";
 }
 
 TEST_F(GatewaySessionManager, EndAllLeavesNoProcessAndNoDir) {
@@ -316,6 +317,9 @@ TEST_F(GatewaySessionManager, SweepIdleEndsOnlySessionsIdlePastTheTimeout) {
   EXPECT_EQ(sessions_.find(busy.session->id()), busy.session) << "a session mid-turn stays";
   EXPECT_TRUE(eventually([&] { return process_gone(idle.pid); }));
   EXPECT_FALSE(process_gone(busy.pid));
+  EXPECT_EQ(meters_.sessions_evicted.value(), 1u);
+  EXPECT_TRUE(eventually([&] { return meters_.cli_exit(ExitCause::idle).value() == 1; }))
+      << "its CLI's exit is counted, with its cause, once reaped";
 }
 
 TEST_F(GatewaySessionManager, ACliThatCannotStartIsReportedAndNotCounted) {
@@ -337,6 +341,9 @@ TEST_F(GatewaySessionManager, ACliThatExitsBetweenTurnsEndsItsSession) {
   EXPECT_TRUE(started.session->closed());
   EXPECT_TRUE(eventually([&] { return !fs::exists(started.dir); })) << started.dir;
   EXPECT_FALSE(started.session->try_begin_turn());
+  EXPECT_EQ(meters_.cli_exit(ExitCause::crashed).value(), 1u);
+  sessions_.end(started.session, ExitCause::shutdown);
+  EXPECT_EQ(meters_.cli_exit(ExitCause::shutdown).value(), 0u) << "an exit is counted once";
 }
 
 TEST_F(GatewaySessionManager, ACliThatExitsDuringATurnIsLeftToTheTurnsReader) {

@@ -156,7 +156,7 @@ TEST_F(GatewaySession, EndingASessionWhoseQueueIsFullReleasesItAndEveryDescripto
     const auto session = run_cli("yes '{\"type\":\"stream_event\"}'");
     weak = session;
     std::this_thread::sleep_for(300ms);  // the queue fills, the CLI blocks on its stdout
-    sessions_.end(session);
+    sessions_.end(session, ExitCause::client_closed);
   }
   EXPECT_TRUE(eventually([&] { return weak.expired(); }, 5000ms)) << "the session was freed";
   EXPECT_TRUE(eventually([&] { return open_descriptors() == before; }, 5000ms))
@@ -215,7 +215,7 @@ TEST_F(GatewaySession, TheCliIsStartedAndAnnouncedOnTheSessionsHomeLoop) {
   const auto session = started.get();
   EXPECT_EQ(announced_on, loop_thread);
   EXPECT_NE(announced_on, std::this_thread::get_id());
-  session->close();
+  session->close(ExitCause::shutdown);
 }
 
 TEST_F(GatewaySession, ANewSessionBelongsToItsStarterUntilItEndsTheTurn) {

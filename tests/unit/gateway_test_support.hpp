@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "claude_test_support.hpp"
+#include "gateway/meters.hpp"
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
@@ -144,8 +145,11 @@ class FakeCliSessions : public ::testing::Test {
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   Settings settings_;
   ToolManager tool_sets_{300'000ms};
-  ToolCallManager tool_calls_;
-  SessionManager sessions_{settings_, io_.get_executor(), tool_calls_};
+  metrics::Registry registry_;
+  metrics::Instruments instruments_{registry_};
+  Meters meters_{instruments_};
+  ToolCallManager tool_calls_{meters_};
+  SessionManager sessions_{settings_, io_.get_executor(), tool_calls_, meters_};
   claude::test_support::Scripts scripts_;
   fs::path cli_ = scripts_.write("fake-claude", R"(echo "$$ $HOME"
 exec cat)");

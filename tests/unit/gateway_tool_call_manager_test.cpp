@@ -61,7 +61,10 @@ class GatewayToolCallManager : public ::testing::Test {
     return true;
   }
 
-  ToolCallManager calls_;
+  metrics::Registry registry_;
+  metrics::Instruments instruments_{registry_};
+  Meters meters_{instruments_};
+  ToolCallManager calls_{meters_};
   asio::io_context io_;  // destroyed first: a call still parked when a test fails uses calls_
 };
 
@@ -256,6 +259,39 @@ TEST_F(GatewayToolCallManager, AwaitParkedTellsWhenTheSessionsCliWaitsOnACall) {
   calls_.cancel_session("session-a");
   calls_.cancel_session("session-b");
   ASSERT_TRUE(pump_until([&] { return in_a->has_value() && in_b->has_value(); }));
+}
+
+TEST_F(GatewayToolCallManager, EachCallHandedOutIsCountedOnceByHowItEnded) {
+  // Completed: the client's result delivered (before its call parks, or after).
+  calls_.hand_out("session-a", "call_1", "toolu_1");
+  ASSERT_TRUE(calls_.deliver("session-a", "call_1", mcp::CallResult{"sunny", false}));
+  EXPECT_FALSE(run(calls_.await_result("session-a", "toolu_1", 5000ms)).timed_out);
+  EXPECT_FALSE(calls_.deliver("session-a", "call_1", mcp::CallResult{"again", false}));
+
+  // Timed out: the CLI's wait ran out; a late result no longer finds the call, and ending the
+  // session does not count it a second time.
+  calls_.hand_out("session-a", "call_2", "toolu_2");
+  EXPECT_TRUE(run(calls_.await_result("session-a", "toolu_2", 20ms)).timed_out);
+  EXPECT_FALSE(calls_.deliver("session-a", "call_2", mcp::CallResult{"late", false}));
+  EXPECT_EQ(calls_.unanswered("session-a"), 0u);
+
+  // Cancelled: the session ended with two calls unanswered (one parked, one not yet).
+  calls_.hand_out("session-a", "call_3", "toolu_3");
+  calls_.hand_out("session-a", "call_4", "toolu_4");
+  const auto parked = park("session-a", "toolu_3");
+  run_ready();
+  calls_.cancel_session("session-a");
+  calls_.cancel_session("session-a");  // ended twice: counted once
+  ASSERT_TRUE(pump_until([&] { return parked->has_value(); }));
+
+  EXPECT_EQ(meters_.tool_calls_completed.value(), 1u);
+  EXPECT_EQ(meters_.tool_calls_timed_out.value(), 1u);
+  EXPECT_EQ(meters_.tool_calls_cancelled.value(), 2u);
+  const std::string text = registry_.expose();
+  EXPECT_THAT(text,
+              ::testing::HasSubstr(R"(ccgate_gateway_tool_calls_total{outcome="completed"} 1)"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr(R"(ccgate_gateway_tool_calls_total{outcome="cancelled"} 2)"));
 }
 
 }  // namespace
