@@ -122,6 +122,7 @@ class StatusFixture {
 
 // A mix on the proxy door: both providers, streamed and not, and an upstream failure (502).
 async function proxyTraffic(fx, rounds) {
+  const start = (await fx.statusJson()).requests.total;
   const client = fx.anthropic();
   for (let i = 0; i < rounds; i++) {
     await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 32, messages: [user(`hello ${i}`)] });
@@ -130,6 +131,9 @@ async function proxyTraffic(fx, rounds) {
   }
   fx.mocks.alpha.enqueue({ status: 500, json: { error: { message: 'scripted failure' } } });
   await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 32, messages: [user('fails')] }).catch(() => {});
+  // A request is on the board when its handler ends, just after the client has its answer.
+  const deadline = Date.now() + 5_000;
+  while ((await fx.statusJson()).requests.total < start + 2 * rounds + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 // STATUS_PAGE_SCREENSHOT: the first call saves the page there (docs/status-page.png).
