@@ -94,6 +94,21 @@ bool is_model_output(const json::object& line) {
          (type->get_string() == "stream_event" || type->get_string() == "assistant");
 }
 
+// The turn's tokens, as Claude Code reported them, under the gateway's provider label. With
+// CLAUDE_CODE_BASE_URL=self the same tokens are also counted by the proxy door, under the
+// provider that served them.
+void count_tokens_used(const Meters& meters, std::string_view model,
+                       const openai::ChatUsage& usage) {
+  const auto add = [&](std::string_view kind, std::int64_t tokens) {
+    if (tokens > 0)
+      meters.instruments.tokens.with({kGatewayProvider, model, kind})
+          .inc(static_cast<std::uint64_t>(tokens));
+  };
+  add("in", usage.prompt_tokens - usage.cached_tokens);
+  add("out", usage.completion_tokens);
+  add("cache_read", usage.cached_tokens);
+}
+
 double seconds_between(Session::Clock::time_point start, Session::Clock::time_point end) {
   return std::chrono::duration<double>(end - start).count();
 }
@@ -559,6 +574,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   log.finish = translate::finish_reason_for(end->kind);
   log.tokens_in = usage.prompt_tokens;
   log.tokens_out = usage.completion_tokens;
+  count_tokens_used(meters_, request.model, usage);
 
   if (!request.stream || (end->kind == TurnEnd::Kind::error && !stream_begun)) {
     const auto status = end->kind == TurnEnd::Kind::error ? static_cast<http::Status>(end->status)

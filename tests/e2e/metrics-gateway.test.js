@@ -190,6 +190,13 @@ describe('GET /metrics after a scripted mix of traffic on both doors', { skip: c
     assert.equal(total(after_, 'ccgate_requests_total{') - total(before_, 'ccgate_requests_total{'), 10);
   });
 
+  test('the gateway tokens are counted under claude-code and the client model', () => {
+    const tokens = (kind) => delta(series('ccgate_tokens_total', { provider: 'claude-code', model: MODEL, kind }));
+    // The mock model reports 9 output tokens per answer; each turn the client got counts its own.
+    assert.ok(tokens('out') >= 9 && tokens('out') % 9 === 0, `out: ${tokens('out')}\n${afterText}`);
+    assert.ok(tokens('in') > 0, afterText);
+  });
+
   test('the gateway latency histograms count each request (and each model answer) once', () => {
     assert.equal(delta(gatewayHistogramCount('ccgate_request_duration_seconds')), 8);
     assert.equal(delta(gatewayHistogramCount('ccgate_time_to_first_byte_seconds')), 8);
