@@ -183,6 +183,15 @@ void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& se
       "Gateway sessions ended to make room at MAX_SESSIONS or idle past SESSION_IDLE_TIMEOUT.",
       [&gateway] { return static_cast<double>(gateway.session_tally().evicted); });
   registry.counter_callback(
+      "ccgate_gateway_conversation_webhooks_dropped_total",
+      "Conversation webhook events dropped: the queue (gateway.conversation_webhooks.queue) was "
+      "full, or they were still undelivered at shutdown.",
+      [&gateway] { return static_cast<double>(gateway.conversation_events_dropped()); });
+  registry.counter_callback(
+      "ccgate_gateway_conversation_webhooks_failed_total",
+      "Conversation webhook events sent without a 2xx answer within their timeout.",
+      [&gateway] { return static_cast<double>(gateway.conversation_events_failed()); });
+  registry.counter_callback(
       "ccgate_gateway_sessions_refused_total",
       "New gateway conversations refused (429) because every session was busy at MAX_SESSIONS.",
       [&gateway] { return static_cast<double>(gateway.session_tally().refused); });

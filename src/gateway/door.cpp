@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "claude/launch.hpp"
+#include "gateway/conversation_api.hpp"
 #include "gateway/init_check.hpp"
 #include "openai/chunks.hpp"
 #include "openai/errors.hpp"
@@ -39,6 +40,7 @@ struct OpenAiError {
   std::string param;
   std::string code;
   std::optional<std::chrono::seconds> retry_after{};
+  bool retryable = true;  // false: the SDKs are told not to retry (x-should-retry: false)
 };
 
 asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError& error) {
@@ -47,6 +49,7 @@ asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError&
   http::Fields fields;
   if (error.retry_after)
     fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
+  if (!error.retryable) fields.set("x-should-retry", "false");
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             openai::error_body(error.message, type, error.param, error.code),
                             "application/json", std::move(fields));
@@ -104,6 +107,47 @@ SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
   return plan;
 }
 
+// A conversation name reserved for the session a request starts: given back unless bound to it.
+class NameReservation {
+ public:
+  NameReservation(SessionManager& sessions, ConversationKey key)
+      : sessions_(sessions), key_(std::move(key)) {}
+  ~NameReservation() {
+    if (!bound_) sessions_.release_name(key_);
+  }
+  NameReservation(const NameReservation&) = delete;
+  NameReservation& operator=(const NameReservation&) = delete;
+  void bind(const std::shared_ptr<Session>& session) {
+    sessions_.bind_name(key_, session);
+    bound_ = true;
+  }
+
+ private:
+  SessionManager& sessions_;
+  ConversationKey key_;
+  bool bound_ = false;
+};
+
+OpenAiError named_conversation_refusal(SessionManager::NamedTurn::Outcome outcome,
+                                       const ConversationKey& key) {
+  if (outcome == SessionManager::NamedTurn::Outcome::busy)
+    return OpenAiError{409,
+                       fmt::format("conversation '{}' is busy with another request; send the next "
+                                   "request once that one has its reply",
+                                   key.name),
+                       "invalid_request_error", "", "conversation_busy"};
+  return OpenAiError{
+      .status = 409,
+      .message = fmt::format("the messages of this request do not continue conversation '{}': they "
+                             "must repeat its history, its last reply included, and add to it (to "
+                             "start another conversation, use another {} name)",
+                             key.name, kConversationHeader),
+      .type = "invalid_request_error",
+      .param = "messages",
+      .code = "conversation_conflict",
+      .retryable = false};
+}
+
 }  // namespace
 
 // A client that leaves before it has the whole reply ends the conversation: nothing is left
@@ -113,7 +157,7 @@ class Door::TurnGuard {
   TurnGuard(SessionManager& sessions, std::shared_ptr<Session> session)
       : sessions_(sessions), session_(std::move(session)) {}
   ~TurnGuard() {
-    if (!kept_) sessions_.end(session_);
+    if (!kept_) sessions_.end(session_, EndCause::client_left);
   }
   TurnGuard(const TurnGuard&) = delete;
   TurnGuard& operator=(const TurnGuard&) = delete;
@@ -141,6 +185,9 @@ Door::Door(Settings settings)
                       settings_.max_json_depth + translate::kCliEnvelopeDepth},
                      approval_backend_),
       sweep_timer_(loop_) {
+  sessions_.set_end_hook([this](const Session& session, EndCause cause) {
+    conversation_events_.ended(session, cause);
+  });
   asio::co_spawn(loop_, sweep_loop(), asio::detached);
   thread_ = std::jthread([this] { loop_.run(); });
 }
@@ -148,6 +195,7 @@ Door::Door(Settings settings)
 Door::~Door() {
   sessions_.begin_shutdown();
   sessions_.end_all();
+  conversation_events_.close();  // the loop below runs until they are delivered, within a bound
   asio::post(loop_, [this] {
     stopping_ = true;
     sweep_timer_.cancel();
@@ -160,7 +208,10 @@ void Door::begin_shutdown() {
 }
 
 void Door::release_turn(const std::shared_ptr<Session>& session) {
-  if (session->end_turn() || sessions_.shutting_down()) sessions_.end(session);
+  if (session->end_turn() || sessions_.shutting_down())
+    sessions_.end(session, session->expired()          ? EndCause::tool_call_timeout
+                           : sessions_.shutting_down() ? EndCause::shutdown
+                                                       : EndCause::crashed);
 }
 
 asio::awaitable<bool> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
@@ -219,6 +270,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   if (rejected) co_return co_await respond_error(exchange, *rejected);
   log.model = request.model;
   log.target = "claude";
+  const NamedRequest named = conversation_named_by(exchange);
+  if (!named.problem.empty()) {
+    rejected =
+        OpenAiError{400, named.problem, "invalid_request_error", "", "invalid_conversation_name"};
+    co_return co_await respond_error(exchange, *rejected);
+  }
+  const std::optional<ConversationKey>& conversation = named.key;
 
   std::shared_ptr<Session> session;
   std::function<void()> start_spare;
@@ -229,7 +287,17 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     for (const auto* result : answers.results)
       if ((owner = tool_calls_.session_of(result->tool_call_id))) break;
     if (owner) session = sessions_.find(*owner);
-    if (!session || session->expired()) {
+    if (session && conversation && session->conversation_key() != conversation) {
+      rejected = OpenAiError{
+          .status = 409,
+          .message = fmt::format("tool_call_id '{}' belongs to another "
+                                 "conversation than '{}'",
+                                 answers.results.front()->tool_call_id, conversation->name),
+          .type = "invalid_request_error",
+          .param = "messages",
+          .code = "conversation_conflict",
+          .retryable = false};
+    } else if (!session || session->expired()) {
       rejected =
           OpenAiError{404,
                       fmt::format("tool_call_id '{}' does not belong to a live conversation: "
@@ -257,7 +325,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
           co_await session->write(added.line);
           session->set_user_lines_in_flight(session->user_lines_in_flight() + 1);
         } catch (const std::exception& failed) {
-          sessions_.end(session);
+          sessions_.end(session, EndCause::crashed);
           session = nullptr;
           rejected = OpenAiError{
               503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
@@ -274,12 +342,24 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     const std::string system_prompt = combined_system_prompt(settings_, request);
     // Built, not cached: only an admitted request's tools are cached (below).
     const auto tools = tools_.tool_set(request.tools);
-    session = sessions_.find_by_conversation(request, *tools, system_prompt);
     std::size_t known = 0;
-    if (session && session->try_begin_turn()) {
-      known = session->known_messages();
+    std::optional<NameReservation> reservation;
+    if (conversation) {
+      auto turn = sessions_.begin_named_turn(*conversation, request, *tools, system_prompt);
+      using Outcome = SessionManager::NamedTurn::Outcome;
+      if (turn.outcome == Outcome::start)
+        reservation.emplace(sessions_, *conversation);
+      else if (turn.outcome == Outcome::continued)
+        session = std::move(turn.session);
+      else
+        rejected = named_conversation_refusal(turn.outcome, *conversation);
     } else {
-      session = nullptr;
+      session = sessions_.find_by_conversation(request, *tools, system_prompt);
+      if (session && !session->try_begin_turn()) session = nullptr;
+    }
+    if (session) {
+      known = session->known_messages();
+    } else if (!rejected) {
       const auto cli =
           claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
       if (!cli) {
@@ -323,6 +403,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
             sessions_.start_spare(key, std::move(spare.identity), std::move(spare.launch));
           };
         }
+        if (session) {
+          if (reservation) reservation->bind(session);
+          conversation_events_.started(*session, exchange.request_id());
+        }
       }
     }
     if (session) {
@@ -332,7 +416,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       try {
         co_await session->write(turn.line);
       } catch (const std::exception& failed) {
-        sessions_.end(session);
+        sessions_.end(session, EndCause::crashed);
         session = nullptr;
         rejected =
             OpenAiError{503, fmt::format("Claude Code stopped accepting input: {}", failed.what()),
@@ -378,12 +462,14 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   };
 
   std::optional<TurnEnd> end;
+  EndCause failure = EndCause::error;  // why the conversation ends if the turn fails
   bool saw_init = false;
   const auto deadline = Session::Clock::now() + settings_.turn_timeout;
   const std::size_t cli_line_depth = settings_.max_json_depth + translate::kCliEnvelopeDepth;
   while (!end) {
     const auto now = Session::Clock::now();
     if (now >= deadline) {
+      failure = EndCause::turn_timeout;
       end = TurnEnd{TurnEnd::Kind::error, 504,
                     fmt::format("Claude Code did not finish this turn within TURN_TIMEOUT ({}); "
                                 "the conversation was ended",
@@ -401,6 +487,13 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       continue;
     }
     if (output.kind == Session::Output::Kind::end) {
+      if (session->end_cause() == EndCause::deleted) {
+        end = TurnEnd{TurnEnd::Kind::error, 410,
+                      fmt::format("conversation {} was deleted through the admin API while "
+                                  "this request was running",
+                                  public_conversation_id(session->id()))};
+        break;
+      }
       if (output.ended == asio::error::message_size) {
         end = TurnEnd{TurnEnd::Kind::error, 502,
                       fmt::format("Claude Code wrote an output line longer than MAX_LINE_SIZE "
@@ -408,6 +501,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
                                   settings_.max_line_size)};
         break;
       }
+      failure = EndCause::crashed;
       end = translator.end_without_result(saw_init ? "Claude Code exited in the middle of the turn"
                                                    : "Claude Code exited before it started");
       if (!saw_init) end->status = 503;
@@ -448,6 +542,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       translator.ended_before_cli())
     cli_turn_over = co_await interrupt_turn(session);
 
+  // Counted before the session may end: its end event carries them.
+  session->count_turn(translator.usage().prompt_tokens, translator.usage().completion_tokens);
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
       for (const auto& call : translator.tool_calls())
@@ -464,10 +560,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       if (cli_turn_over)
         release_turn(session);
       else
-        sessions_.end(session);
+        sessions_.end(session, EndCause::error);
       break;
     case TurnEnd::Kind::error:
-      sessions_.end(session);
+      sessions_.end(session, failure);
       break;
   }
   const auto usage = translator.usage();

@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "gateway/conversation_events.hpp"
 #include "gateway/mcp_backends.hpp"
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
@@ -32,6 +33,9 @@ class Door {
 
   // POST /v1/chat/completions
   boost::asio::awaitable<void> chat_completions(http::Exchange& exchange, http::RequestLog& log);
+  // The conversation admin API (conversation_api.cpp): GET /v1/conversations, GET and DELETE
+  // /v1/conversations/{id}. Admission has applied the monitoring rule.
+  boost::asio::awaitable<void> conversations(http::Exchange& exchange);
   // /mcp/<server>/<session>
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);
@@ -46,6 +50,8 @@ class Door {
   SessionTally session_tally() const { return sessions_.tally(); }
   std::size_t tool_calls_waiting() const { return tool_calls_.waiting(); }
   std::vector<SessionView> session_list() const { return sessions_.list(); }
+  std::uint64_t conversation_events_dropped() const { return conversation_events_.dropped(); }
+  std::uint64_t conversation_events_failed() const { return conversation_events_.failed(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).
@@ -64,8 +70,10 @@ class Door {
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;
-  boost::asio::io_context loop_;  // the CLI processes and their readers
+  boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
+  ConversationEvents conversation_events_{settings_.extensions.conversation_webhooks,
+                                          loop_.get_executor(), webhooks_};
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;

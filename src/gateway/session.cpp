@@ -318,6 +318,7 @@ bool Session::claim_spare() {
   if (!spare_ || closing_ || output_ended_) return false;
   spare_ = false;
   last_active_ = Clock::now();
+  conversation_started_ = std::chrono::system_clock::now();
   return true;
 }
 
@@ -375,6 +376,45 @@ void Session::mark_expired() {
 bool Session::expired() const {
   std::lock_guard lock(mutex_);
   return expired_;
+}
+
+void Session::set_conversation_key(ConversationKey key) {
+  std::lock_guard lock(mutex_);
+  conversation_key_ = std::move(key);
+}
+
+std::optional<ConversationKey> Session::conversation_key() const {
+  std::lock_guard lock(mutex_);
+  return conversation_key_;
+}
+
+void Session::count_turn(std::uint64_t prompt_tokens, std::uint64_t completion_tokens) {
+  std::lock_guard lock(mutex_);
+  ++stats_.turns;
+  stats_.prompt_tokens += prompt_tokens;
+  stats_.completion_tokens += completion_tokens;
+}
+
+ConversationStats Session::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::chrono::system_clock::time_point Session::conversation_started() const {
+  std::lock_guard lock(mutex_);
+  return conversation_started_;
+}
+
+bool Session::set_end_cause(EndCause cause) {
+  std::lock_guard lock(mutex_);
+  if (end_cause_) return false;
+  end_cause_ = cause;
+  return true;
+}
+
+std::optional<EndCause> Session::end_cause() const {
+  std::lock_guard lock(mutex_);
+  return end_cause_;
 }
 
 }  // namespace ccgate::gateway

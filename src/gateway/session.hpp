@@ -31,6 +31,7 @@
 #include "claude/launch.hpp"
 #include "claude/process.hpp"
 #include "claude/temp_dir.hpp"
+#include "gateway/conversation.hpp"
 #include "gateway/tool_manager.hpp"
 
 namespace ccgate::gateway {
@@ -140,6 +141,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void mark_expired();
   bool expired() const;
 
+  // Explicit conversations (see conversation.hpp): the name it was started under, if any.
+  void set_conversation_key(ConversationKey key);
+  std::optional<ConversationKey> conversation_key() const;
+  // A turn was served: its tokens are added to the conversation's.
+  void count_turn(std::uint64_t prompt_tokens, std::uint64_t completion_tokens);
+  ConversationStats stats() const;
+  // When it began to serve a conversation (a spare: when one adopted it).
+  std::chrono::system_clock::time_point conversation_started() const;
+  // Why it ended: the first cause given wins (false for a later one).
+  bool set_end_cause(EndCause cause);
+  std::optional<EndCause> end_cause() const;
+
  private:
   // One stdout line, or (with an error code) the end of the output.
   using Lines =
@@ -177,6 +190,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_active_ = Clock::now();
   const Clock::time_point created_ = Clock::now();
   std::uint64_t interrupts_ = 0;
+  std::optional<ConversationKey> conversation_key_;
+  ConversationStats stats_;
+  std::chrono::system_clock::time_point conversation_started_ = std::chrono::system_clock::now();
+  std::optional<EndCause> end_cause_;
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.
