@@ -76,7 +76,7 @@ json::object conversation_object(const SessionView& view, system_clock::time_poi
       {"object", "conversation"},
       {"name", view.name.empty() ? json::value(nullptr) : json::value(view.name)},
       {"model", view.model},
-      {"created",
+      {"created_at",
        std::chrono::duration_cast<std::chrono::seconds>(view.started.time_since_epoch()).count()},
       {"age_seconds", whole_seconds(now - view.started)},
       {"idle_seconds", whole_seconds(view.idle_for)},

@@ -22,7 +22,7 @@ struct NamedRequest {
 };
 NamedRequest conversation_named_by(const http::Exchange& exchange);
 
-// {"id","object":"conversation","name","model","created","age_seconds","idle_seconds","state",
+// {"id","object":"conversation","name","model","created_at","age_seconds","idle_seconds","state",
 //  "pending_tool_calls","turns","usage"}: never a message, the MCP secret or the system prompt.
 boost::json::object conversation_object(const SessionView& view,
                                         std::chrono::system_clock::time_point now);

@@ -25,7 +25,7 @@ json::object conversation_fields(std::string_view event, const ConversationRecor
       {"id", record.id},
       {"name", record.name.empty() ? json::value(nullptr) : json::value(record.name)},
       {"model", record.model},
-      {"created", unix_seconds(record.started)},
+      {"created_at", unix_seconds(record.started)},
   };
 }
 
