@@ -269,6 +269,7 @@ TEST_F(GatewayConversationWebhooks, ASilentWebhookTimesOutEventsAreCountedAndPas
   EXPECT_GE(events.dropped(), 2u);
   EXPECT_TRUE(eventually([&] { return events.failed() + events.dropped() == 5; }, 5'000ms))
       << "failed " << events.failed() << ", dropped " << events.dropped();
+  stop_loop();  // its deliveries end before it does
 }
 
 TEST_F(GatewayConversationWebhooks, AfterCloseNothingMoreIsQueued) {
