@@ -24,8 +24,10 @@ import {
   waitUntil,
   weatherTool,
   withLog,
+  withTimeout,
 } from './lib/gateway-harness.js';
 import { DEFAULT_USAGE, lastUserText } from './lib/mock-anthropic.js';
+import { RawConnection } from './lib/probes.js';
 import { WebhookReceiver } from './lib/webhook-receiver.js';
 
 const HEADER = 'x-ccgate-conversation';
@@ -216,6 +218,18 @@ describe('gateway: explicit conversations, the admin API and the conversation we
         assertOpenAIError(body, 'invalid_conversation_name');
         assert.match(body.error.message, /x-ccgate-conversation/);
       }
+      // Given twice (fetch would join the two into one value): which one was meant is unknown.
+      const body = JSON.stringify({ model: MODEL, messages: [user('two names (bad name)')] });
+      const raw = await RawConnection.open(gateway.gate.port);
+      await raw.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${GATEWAY_KEY}\r\n` +
+          `Content-Type: application/json\r\n${HEADER}: one\r\n${HEADER}: two\r\nContent-Length: ${body.length}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+      await withTimeout(raw.closed, 10_000, 'the answer to a request with two names');
+      assert.equal(raw.status, 400, raw.received);
+      assert.match(raw.received, /given 2 times/);
+
       const longest = await gateway.client().chat.completions.create({ model: MODEL, messages: [user('a long name is fine (name 128)')] }, named(`a-Z_0.9:${'x'.repeat(120)}`));
       assert.match(longest.choices[0].message.content, /name 128/, '128 bytes of letters, digits and -_.: are a name');
       assert.equal(gateway.model.messageRequests.length, before + 1, 'only the valid name reached the model');
