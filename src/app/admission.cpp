@@ -48,6 +48,7 @@ bool keyless(Door door, const http::ExpectedKey& proxy, const http::ExpectedKey&
     case Door::models:
       return !proxy.configured() && !gateway.configured();
     case Door::monitoring:
+    case Door::admin:
       return !metrics.configured();
     default:
       return false;
@@ -64,7 +65,7 @@ bool same_origin(std::string_view origin, std::string_view host) {
 
 bool keyed_door(Door door) {
   return door == Door::proxy || door == Door::gateway || door == Door::models ||
-         door == Door::monitoring;
+         door == Door::monitoring || door == Door::admin;
 }
 
 // The status page's ?key= (percent-decoded): the one place a key may ride in a URL, because a
@@ -92,11 +93,13 @@ Door door_of(std::string_view path) {
   if (path == "/v1/models" || path.starts_with("/v1/models/")) return Door::models;
   if (path.starts_with("/mcp/")) return Door::mcp;
   if (path == "/metrics" || path == "/status" || path == "/status.json") return Door::monitoring;
+  if (path == "/v1/conversations" || path.starts_with("/v1/conversations/")) return Door::admin;
   return Door::own;
 }
 
 http::Reply error_reply(Door door, bool anthropic_client, int status, std::string_view message) {
-  const bool openai_shape = door == Door::gateway || (door == Door::models && !anthropic_client);
+  const bool openai_shape =
+      door == Door::gateway || door == Door::admin || (door == Door::models && !anthropic_client);
   http::Reply reply;
   reply.status = static_cast<http::Status>(status);
   if (!openai_shape) {
@@ -239,7 +242,7 @@ std::optional<http::Reply> Admission::check_key(Door door, bool without_key,
     if (head.loopback_peer) return std::nullopt;
     const std::string_view variable = door == Door::proxy     ? "ANTHROPIC_API_KEY"
                                       : door == Door::gateway ? "GATEWAY_API_KEY"
-                                      : door == Door::monitoring
+                                      : door == Door::monitoring || door == Door::admin
                                           ? "METRICS_KEY"
                                           : "ANTHROPIC_API_KEY or GATEWAY_API_KEY";
     return refuse(
@@ -247,14 +250,18 @@ std::optional<http::Reply> Admission::check_key(Door door, bool without_key,
         fmt::format("this door of ccgate serves only its own machine until {} is set", variable));
   }
   switch (door) {
+    case Door::admin:
     case Door::monitoring: {
       const std::string_view presented = !head.x_api_key.empty() ? head.x_api_key
                                          : !bearer.empty()       ? bearer
                                                                  : std::string_view(head.query_key);
       if (metrics_key_.matches(presented)) return std::nullopt;
       return refuse(door, head, 401,
-                    "invalid API key: this ccgate shows its metrics and status to clients "
-                    "presenting its METRICS_KEY");
+                    door == Door::admin
+                        ? "invalid API key: this ccgate shows and ends its conversations for "
+                          "clients presenting its METRICS_KEY"
+                        : "invalid API key: this ccgate shows its metrics and status to clients "
+                          "presenting its METRICS_KEY");
     }
     case Door::proxy: {
       const std::string_view presented = head.x_api_key.empty() ? bearer : head.x_api_key;

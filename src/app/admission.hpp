@@ -10,7 +10,8 @@
 //      without it; a door without one refuses other machines with 403 naming the variable.
 //      /v1/models belongs to both doors: when either has a key, one of the keys is required.
 //      The MCP endpoints keep their own checks (loopback peers, per-session secret). The
-//      monitoring endpoints (/metrics, /status, /status.json) follow METRICS_KEY the same way;
+//      monitoring endpoints (/metrics, /status, /status.json) and the conversation admin API
+//      (/v1/conversations…) follow METRICS_KEY the same way;
 //      the status page alone may carry it as ?key= (a browser cannot send a header when it
 //      navigates; the page then sends it as a header itself).
 //   4. The POST API routes take JSON only (415): a cross-site form cannot post text/plain.
@@ -33,6 +34,7 @@ enum class Door {
   models,      // /v1/models… (both, in the shape of whoever asks)
   mcp,         // /mcp/… (ccgate's own Claude Code processes)
   monitoring,  // /metrics, /status, /status.json (operators)
+  admin,       // /v1/conversations… (operators: the monitoring rule, OpenAI's error shape)
   own,         // /, /health, and paths no door serves
 };
 

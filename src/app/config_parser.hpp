@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "app/environment.hpp"
 
@@ -21,6 +23,13 @@ bool header_name(std::string_view name);
 bool http_url(std::string_view text);
 // A URL's user and password are never shown; text that is no URL at all is shown as it is.
 std::string url_as_shown(const std::string& text);
+
+class Parser;
+
+// A mapping of header names to values (interpolated, never shown: headers carry credentials),
+// appended to `headers`.
+void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>>& headers);
 
 class Parser {
  public:

@@ -157,6 +157,8 @@ std::string_view door_label(Door door) {
       return "own";
     case Door::monitoring:
       return "monitoring";
+    case Door::admin:
+      return "admin";
   }
   return "own";
 }
@@ -260,6 +262,8 @@ boost::asio::awaitable<void> Routes::dispatch(http::Exchange& exchange,
                                         "text/html; charset=utf-8", std::move(fields));
   }
   if (path == "/status.json" && get) co_return co_await status_json(exchange);
+  // Admission has applied the monitoring rule; the door answers its methods and ids.
+  if (door_of(path) == Door::admin) co_return co_await gateway_.conversations(exchange);
   if ((path == "/v1/models" || path.starts_with("/v1/models/")) && get)
     co_return co_await models(exchange);
   if (path == "/" && get) {

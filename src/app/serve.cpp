@@ -198,6 +198,15 @@ void add_scrape_time_metrics(metrics::Registry& registry, const http::Server& se
   registry.gauge_callback("ccgate_gateway_tool_calls_waiting",
                           "Tool calls of Claude Code waiting for the client's result now.",
                           [&gateway] { return static_cast<double>(gateway.tool_calls_waiting()); });
+  registry.counter_callback(
+      "ccgate_gateway_conversation_webhooks_dropped_total",
+      "Conversation webhook events dropped: the queue (gateway.conversation_webhooks.queue) was "
+      "full, or they were still undelivered at shutdown.",
+      [&gateway] { return static_cast<double>(gateway.conversation_events_dropped()); });
+  registry.counter_callback(
+      "ccgate_gateway_conversation_webhooks_failed_total",
+      "Conversation webhook events sent without a 2xx answer within their timeout.",
+      [&gateway] { return static_cast<double>(gateway.conversation_events_failed()); });
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "claude/launch.hpp"
+#include "gateway/conversation_api.hpp"
 #include "gateway/init_check.hpp"
 #include "openai/chunks.hpp"
 #include "openai/errors.hpp"
@@ -39,6 +40,7 @@ struct OpenAiError {
   std::string param;
   std::string code;
   std::optional<std::chrono::seconds> retry_after{};
+  bool retryable = true;  // false: the SDKs are told not to retry (x-should-retry: false)
 };
 
 // The `type` the client gets in the error body.
@@ -52,6 +54,7 @@ asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError&
   http::Fields fields;
   if (error.retry_after)
     fields.set(boost::beast::http::field::retry_after, std::to_string(error.retry_after->count()));
+  if (!error.retryable) fields.set("x-should-retry", "false");
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             openai::error_body(error.message, type, error.param, error.code),
                             "application/json", std::move(fields));
@@ -136,6 +139,47 @@ SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
   return plan;
 }
 
+// A conversation name reserved for the session a request starts: given back unless bound to it.
+class NameReservation {
+ public:
+  NameReservation(SessionManager& sessions, ConversationKey key)
+      : sessions_(sessions), key_(std::move(key)) {}
+  ~NameReservation() {
+    if (!bound_) sessions_.release_name(key_);
+  }
+  NameReservation(const NameReservation&) = delete;
+  NameReservation& operator=(const NameReservation&) = delete;
+  void bind(const std::shared_ptr<Session>& session) {
+    sessions_.bind_name(key_, session);
+    bound_ = true;
+  }
+
+ private:
+  SessionManager& sessions_;
+  ConversationKey key_;
+  bool bound_ = false;
+};
+
+OpenAiError named_conversation_refusal(SessionManager::NamedTurn::Outcome outcome,
+                                       const ConversationKey& key) {
+  if (outcome == SessionManager::NamedTurn::Outcome::busy)
+    return OpenAiError{409,
+                       fmt::format("conversation '{}' is busy with another request; send the next "
+                                   "request once that one has its reply",
+                                   key.name),
+                       "invalid_request_error", "", "conversation_busy"};
+  return OpenAiError{
+      .status = 409,
+      .message = fmt::format("the messages of this request do not continue conversation '{}': they "
+                             "must repeat its history, its last reply included, and add to it (to "
+                             "start another conversation, use another {} name)",
+                             key.name, kConversationHeader),
+      .type = "invalid_request_error",
+      .param = "messages",
+      .code = "conversation_conflict",
+      .retryable = false};
+}
+
 }  // namespace
 
 // A client that leaves before it has the whole reply ends the conversation: nothing is left
@@ -210,6 +254,9 @@ Door::Door(Settings settings, const metrics::Instruments& metrics)
                       settings_.max_json_depth + translate::kCliEnvelopeDepth},
                      approval_backend_),
       sweep_timer_(loop_) {
+  sessions_.set_end_hook([this](const Session& session, ExitCause cause) {
+    conversation_events_.ended(session, cause);
+  });
   asio::co_spawn(loop_, sweep_loop(), asio::detached);
   thread_ = std::jthread([this] { loop_.run(); });
 }
@@ -217,6 +264,7 @@ Door::Door(Settings settings, const metrics::Instruments& metrics)
 Door::~Door() {
   sessions_.begin_shutdown();
   sessions_.end_all();
+  conversation_events_.close();  // the loop below runs until they are delivered, within a bound
   asio::post(loop_, [this] {
     stopping_ = true;
     sweep_timer_.cancel();
@@ -226,13 +274,6 @@ Door::~Door() {
 
 void Door::begin_shutdown() {
   sessions_.begin_shutdown();
-}
-
-void Door::release_turn(const std::shared_ptr<Session>& session) {
-  if (session->end_turn())
-    sessions_.end(session, session->expired() ? ExitCause::tool_call_timeout : ExitCause::crashed);
-  else if (sessions_.shutting_down())
-    sessions_.end(session, ExitCause::shutdown);
 }
 
 asio::awaitable<Session::TurnEnd> Door::interrupt_turn(const std::shared_ptr<Session>& session) {
@@ -295,6 +336,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   }
   log.model = request.model;
   log.target = "claude";
+  const NamedRequest named = conversation_named_by(exchange);
+  if (!named.problem.empty()) {
+    rejected =
+        OpenAiError{400, named.problem, "invalid_request_error", "", "invalid_conversation_name"};
+    co_return co_await respond_error(exchange, *rejected);
+  }
+  const std::optional<ConversationKey>& conversation = named.key;
 
   std::shared_ptr<Session> session;
   std::function<void()> start_spare;
@@ -306,7 +354,17 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     for (const auto* result : answers.results)
       if ((owner = tool_calls_.session_of(result->tool_call_id))) break;
     if (owner) session = sessions_.find(*owner);
-    if (!session || session->expired()) {
+    if (session && conversation && session->conversation_key() != conversation) {
+      rejected = OpenAiError{
+          .status = 409,
+          .message = fmt::format("tool_call_id '{}' belongs to another "
+                                 "conversation than '{}'",
+                                 answers.results.front()->tool_call_id, conversation->name),
+          .type = "invalid_request_error",
+          .param = "messages",
+          .code = "conversation_conflict",
+          .retryable = false};
+    } else if (!session || session->expired()) {
       rejected =
           OpenAiError{404,
                       fmt::format("tool_call_id '{}' does not belong to a live conversation: "
@@ -351,13 +409,25 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     const std::string system_prompt = combined_system_prompt(settings_, request);
     // Built, not cached: only an admitted request's tools are cached (below).
     const auto tools = tools_.tool_set(request.tools);
-    session = sessions_.find_by_conversation(request, *tools, system_prompt);
     std::size_t known = 0;
-    if (session && session->try_begin_turn()) {
+    std::optional<NameReservation> reservation;
+    if (conversation) {
+      auto turn = sessions_.begin_named_turn(*conversation, request, *tools, system_prompt);
+      using Outcome = SessionManager::NamedTurn::Outcome;
+      if (turn.outcome == Outcome::start)
+        reservation.emplace(sessions_, *conversation);
+      else if (turn.outcome == Outcome::continued)
+        session = std::move(turn.session);
+      else
+        rejected = named_conversation_refusal(turn.outcome, *conversation);
+    } else {
+      session = sessions_.find_by_conversation(request, *tools, system_prompt);
+      if (session && !session->try_begin_turn()) session = nullptr;
+    }
+    if (session) {
       known = session->known_messages();
       outcome.route = "continue";
-    } else {
-      session = nullptr;
+    } else if (!rejected) {
       outcome.route = "new";
       const auto cli =
           claude::find_cli(settings_.cli_path, claude::project_root_of("/proc/self/exe"));
@@ -402,6 +472,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
             auto spare = plan_session(settings_, key, tools);
             sessions_.start_spare(key, std::move(spare.identity), std::move(spare.launch));
           };
+        }
+        if (session) {
+          if (reservation) reservation->bind(session);
+          conversation_events_.started(*session, exchange.request_id());
         }
       }
     }
@@ -491,6 +565,13 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       continue;
     }
     if (output.kind == Session::Output::Kind::end) {
+      if (session->closed() && session->exit_cause() == ExitCause::deleted) {
+        end = TurnEnd{TurnEnd::Kind::error, 410,
+                      fmt::format("conversation {} was deleted through the admin API while "
+                                  "this request was running",
+                                  public_conversation_id(session->id()))};
+        break;
+      }
       if (output.ended == asio::error::message_size) {
         end = TurnEnd{TurnEnd::Kind::error, 502,
                       fmt::format("Claude Code wrote an output line longer than MAX_LINE_SIZE "
@@ -545,13 +626,15 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       translator.ended_before_cli())
     cli_turn = co_await interrupt_turn(session);
 
+  // Counted before the session may end: its end event carries them.
+  session->count_turn(translator.usage().prompt_tokens, translator.usage().completion_tokens);
   switch (end->kind) {
     case TurnEnd::Kind::tool_calls: {
       for (const auto& call : translator.tool_calls())
         tool_calls_.hand_out(session->id(), call.id, call.cli_id);
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
-      release_turn(session);
+      sessions_.release_turn(session);
       break;
     }
     case TurnEnd::Kind::stop:
@@ -559,7 +642,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       session->remember_conversation(request.messages.size() + 1,
                                      digest_after_reply(request, translator));
       if (cli_turn == Session::TurnEnd::result)
-        release_turn(session);
+        sessions_.release_turn(session);
       else
         sessions_.end(session, cli_turn == Session::TurnEnd::timed_out ? ExitCause::timeout
                                                                        : ExitCause::crashed);

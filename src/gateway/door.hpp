@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "gateway/conversation_events.hpp"
 #include "gateway/mcp_backends.hpp"
 #include "gateway/meters.hpp"
 #include "gateway/session_manager.hpp"
@@ -35,6 +36,9 @@ class Door {
 
   // POST /v1/chat/completions
   boost::asio::awaitable<void> chat_completions(http::Exchange& exchange, http::RequestLog& log);
+  // The conversation admin API (conversation_api.cpp): GET /v1/conversations, GET and DELETE
+  // /v1/conversations/{id}. Admission has applied the monitoring rule.
+  boost::asio::awaitable<void> conversations(http::Exchange& exchange);
   // /mcp/<server>/<session>
   boost::asio::awaitable<void> mcp(http::Exchange& exchange, std::string_view server,
                                    std::string_view session_id);
@@ -49,6 +53,8 @@ class Door {
   std::size_t tool_calls_waiting() const { return tool_calls_.waiting(); }
   // The live sessions, oldest first (the status page; the metrics count them by state).
   std::vector<SessionView> session_list() const { return sessions_.list(); }
+  std::uint64_t conversation_events_dropped() const { return conversation_events_.dropped(); }
+  std::uint64_t conversation_events_failed() const { return conversation_events_.failed(); }
 
  private:
   // Ends the conversation unless the client got the whole reply (see door.cpp).
@@ -60,9 +66,6 @@ class Door {
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request, TurnGuard& guard,
                                         std::function<void()> first_token, Outcome& outcome);
-  // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
-  // gone, or shutting down).
-  void release_turn(const std::shared_ptr<Session>& session);
   // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. Unless
   // it got there (result), end the session: it ran past INTERRUPT_TIMEOUT (timed_out), or the CLI
   // is gone (ended).
@@ -73,6 +76,8 @@ class Door {
   Meters meters_;
   boost::asio::io_context loop_;  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
+  ConversationEvents conversation_events_{settings_.extensions.conversation_webhooks,
+                                          loop_.get_executor(), webhooks_};
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;

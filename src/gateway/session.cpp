@@ -43,8 +43,8 @@ Session::Clock::time_point deadline_after(std::chrono::milliseconds wait) {
 
 std::string_view exit_cause_name(ExitCause cause) {
   static constexpr std::string_view kNames[kExitCauses] = {
-      "client_closed",     "turn_error", "crashed", "timeout",
-      "tool_call_timeout", "idle",       "evicted", "shutdown"};
+      "client_closed", "turn_error", "crashed",  "timeout", "tool_call_timeout",
+      "idle",          "evicted",    "shutdown", "deleted", "replaced"};
   return kNames[static_cast<std::size_t>(cause)];
 }
 
@@ -249,15 +249,16 @@ asio::awaitable<void> Session::interrupt() {
       number));
 }
 
-void Session::close(ExitCause cause) {
+bool Session::close(ExitCause cause) {
   {
     std::lock_guard lock(mutex_);
-    if (closing_) return;
+    if (closing_) return false;
     closing_ = true;
     exit_cause_ = cause;
   }
   asio::co_spawn(
       home_, [self = shared_from_this()] { return self->shut_down(); }, asio::detached);
+  return true;
 }
 
 asio::awaitable<void> Session::shut_down() {
@@ -345,6 +346,7 @@ bool Session::claim_spare() {
   if (!spare_ || closing_ || output_ended_) return false;
   spare_ = false;
   last_active_ = Clock::now();
+  conversation_started_ = std::chrono::system_clock::now();
   return true;
 }
 
@@ -402,6 +404,33 @@ void Session::mark_expired() {
 bool Session::expired() const {
   std::lock_guard lock(mutex_);
   return expired_;
+}
+
+void Session::set_conversation_key(ConversationKey key) {
+  std::lock_guard lock(mutex_);
+  conversation_key_ = std::move(key);
+}
+
+std::optional<ConversationKey> Session::conversation_key() const {
+  std::lock_guard lock(mutex_);
+  return conversation_key_;
+}
+
+void Session::count_turn(std::uint64_t prompt_tokens, std::uint64_t completion_tokens) {
+  std::lock_guard lock(mutex_);
+  ++stats_.turns;
+  stats_.prompt_tokens += prompt_tokens;
+  stats_.completion_tokens += completion_tokens;
+}
+
+ConversationStats Session::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::chrono::system_clock::time_point Session::conversation_started() const {
+  std::lock_guard lock(mutex_);
+  return conversation_started_;
 }
 
 }  // namespace ccgate::gateway

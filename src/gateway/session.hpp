@@ -31,6 +31,7 @@
 #include "claude/launch.hpp"
 #include "claude/process.hpp"
 #include "claude/temp_dir.hpp"
+#include "gateway/conversation.hpp"
 #include "gateway/tool_manager.hpp"
 
 namespace ccgate::gateway {
@@ -47,8 +48,10 @@ enum class ExitCause {
   idle,               // SESSION_IDLE_TIMEOUT (a spare: SPARE_IDLE_TIMEOUT)
   evicted,            // made room for a new conversation at MAX_SESSIONS
   shutdown,           // ccgate is stopping
+  deleted,            // DELETE /v1/conversations/{id}
+  replaced,           // its name went on with another model, tool set or system prompt
 };
-inline constexpr std::size_t kExitCauses = 8;
+inline constexpr std::size_t kExitCauses = 10;
 std::string_view exit_cause_name(ExitCause cause);
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -124,9 +127,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // the process). It then writes the turn's result line and waits for the next turn.
   asio::awaitable<void> interrupt();
   // Ends the process group, reaps it, removes the dir. Idempotent (the first cause is the one
-  // told), any thread, returns at once.
-  void close(ExitCause cause);
+  // told; false for a later call), any thread, returns at once.
+  bool close(ExitCause cause);
   bool closed() const;
+  // Why it was closed (the first close()'s cause); shutdown until then.
+  ExitCause exit_cause() const;
 
   // Turn bookkeeping (any thread).
   // Begins a turn for a request: false while another turn runs, or once closed or expired.
@@ -163,6 +168,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // first time only).
   void mark_ready();
 
+  // Explicit conversations (see conversation.hpp): the name it was started under, if any.
+  void set_conversation_key(ConversationKey key);
+  std::optional<ConversationKey> conversation_key() const;
+  // A turn was served: its tokens are added to the conversation's.
+  void count_turn(std::uint64_t prompt_tokens, std::uint64_t completion_tokens);
+  ConversationStats stats() const;
+  // When it began to serve a conversation (a spare: when one adopted it).
+  std::chrono::system_clock::time_point conversation_started() const;
+
  private:
   // One stdout line, or (with an error code) the end of the output.
   using Lines =
@@ -177,7 +191,6 @@ class Session : public std::enable_shared_from_this<Session> {
   static asio::awaitable<void> write_on_home(std::shared_ptr<Session> self, std::string bytes);
   asio::awaitable<void> shut_down();
   bool idle_locked() const;
-  ExitCause exit_cause() const;
 
   asio::any_io_executor home_;
   Identity identity_;
@@ -205,6 +218,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void(Clock::duration)> ready_;  // Setup::ready, taken by mark_ready()
   std::function<void(ExitCause)> exited_;       // Setup::exited
   Clock::time_point starting_ = Clock::now();   // when start() began
+  std::optional<ConversationKey> conversation_key_;
+  ConversationStats stats_;
+  std::chrono::system_clock::time_point conversation_started_ = std::chrono::system_clock::now();
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.

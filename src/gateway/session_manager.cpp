@@ -52,6 +52,7 @@ std::shared_ptr<Session> SessionManager::find_by_conversation(
     for (const auto& [id, session] : sessions_) candidates.push_back(session);
   }
   for (const auto& session : candidates) {
+    if (session->conversation_key()) continue;  // found by its name only
     const auto& identity = session->identity();
     const std::size_t known = session->known_messages();
     if (known == 0 || known >= request.messages.size() || session->busy() || session->expired() ||
@@ -62,6 +63,93 @@ std::shared_ptr<Session> SessionManager::find_by_conversation(
       return session;
   }
   return nullptr;
+}
+
+namespace {
+
+bool launched_like(const Session& session, const openai::ChatRequest& request, const ToolSet& tools,
+                   std::string_view system_prompt) {
+  const auto& identity = session.identity();
+  return identity.model == request.model && identity.tools->signature == tools.signature &&
+         identity.system_prompt == system_prompt;
+}
+
+// The request's messages are the session's conversation and more.
+bool extends_conversation(const Session& session, const openai::ChatRequest& request) {
+  const std::size_t known = session.known_messages();
+  return known != 0 && known < request.messages.size() &&
+         conversation_digest(request.messages, known) == session.conversation_digest();
+}
+
+}  // namespace
+
+SessionManager::NamedTurn SessionManager::begin_named_turn(const ConversationKey& key,
+                                                           const openai::ChatRequest& request,
+                                                           const ToolSet& tools,
+                                                           std::string_view system_prompt) {
+  using Outcome = NamedTurn::Outcome;
+  std::shared_ptr<Session> session;
+  bool gone = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto [named, reserved] = names_.try_emplace(key, nullptr);
+    if (reserved) return {Outcome::start, nullptr};
+    if (!named->second) return {Outcome::busy, nullptr};
+    session = named->second;
+    if (!session->try_begin_turn()) {
+      // Running a turn; else closing, expired or exited: it cannot go on, the name starts anew.
+      if (session->busy() && !session->expired() && !session->closed())
+        return {Outcome::busy, nullptr};
+      named->second = nullptr;
+      gone = true;
+    }
+  }
+  if (gone) {
+    end(session, session->expired() ? ExitCause::tool_call_timeout : ExitCause::crashed);
+    return {Outcome::start, nullptr};
+  }
+  // Its turn is this request's: nothing changes its conversation while it is checked.
+  if (!extends_conversation(*session, request)) {
+    release_turn(session);
+    return {Outcome::conflict, nullptr};
+  }
+  if (launched_like(*session, request, tools, system_prompt)) return {Outcome::continued, session};
+  {
+    std::lock_guard lock(mutex_);
+    auto& named = names_[key];
+    if (named != session) return {Outcome::busy, nullptr};  // ended and taken meanwhile
+    named = nullptr;
+  }
+  spdlog::info(
+      "session {}: its conversation goes on with another model, tool set or system "
+      "prompt in a new session",
+      session->id().substr(0, 8));
+  end(session, ExitCause::replaced);
+  return {Outcome::start, nullptr};
+}
+
+void SessionManager::bind_name(const ConversationKey& key,
+                               const std::shared_ptr<Session>& session) {
+  session->set_conversation_key(key);
+  std::lock_guard lock(mutex_);
+  names_[key] = session;
+}
+
+void SessionManager::release_name(const ConversationKey& key) {
+  std::lock_guard lock(mutex_);
+  const auto named = names_.find(key);
+  if (named != names_.end() && !named->second) names_.erase(named);
+}
+
+void SessionManager::forget_name_locked(const std::shared_ptr<Session>& session) {
+  const auto key = session->conversation_key();
+  if (!key) return;
+  const auto named = names_.find(*key);
+  if (named != names_.end() && named->second == session) names_.erase(named);
+}
+
+void SessionManager::report_end(const Session& session, ExitCause cause, bool first) const {
+  if (first && !session.spare() && end_hook_) end_hook_(session, cause);
 }
 
 asio::awaitable<std::shared_ptr<Session>> SessionManager::start(Session::Identity identity,
@@ -228,11 +316,22 @@ void SessionManager::end(const std::shared_ptr<Session>& session, ExitCause caus
   {
     std::lock_guard lock(mutex_);
     std::erase_if(spares_, [&](const Spare& spare) { return spare.session == session; });
+    forget_name_locked(session);
     if (sessions_.erase(session->id()) == 0 && session->closed()) return;
   }
+  // Before the tool calls are cancelled: a turn reading the output then knows why it stopped.
+  const bool first = session->close(cause);
   tool_calls_.cancel_session(session->id());
-  session->close(cause);
-  spdlog::info("session {} ended", session->id().substr(0, 8));
+  spdlog::info("session {} ended ({})", session->id().substr(0, 8),
+               exit_cause_name(session->exit_cause()));
+  report_end(*session, cause, first);
+}
+
+void SessionManager::release_turn(const std::shared_ptr<Session>& session) {
+  if (session->end_turn())
+    end(session, session->expired() ? ExitCause::tool_call_timeout : ExitCause::crashed);
+  else if (shutting_down())
+    end(session, ExitCause::shutdown);
 }
 
 void SessionManager::end_all() {
@@ -241,10 +340,12 @@ void SessionManager::end_all() {
     std::lock_guard lock(mutex_);
     all.swap(sessions_);
     spares_.clear();
+    names_.clear();
   }
   for (auto& [id, session] : all) {
+    const bool first = session->close(ExitCause::shutdown);
     tool_calls_.cancel_session(id);
-    session->close(ExitCause::shutdown);
+    report_end(*session, ExitCause::shutdown, first);
   }
 }
 
@@ -304,12 +405,17 @@ std::vector<SessionView> SessionManager::list(Session::Clock::time_point now) co
                        : pending != 0    ? SessionView::State::waiting_for_tools
                        : session->busy() ? SessionView::State::running
                                          : SessionView::State::idle;
+    const auto key = session->conversation_key();
     views.push_back({.id = session->id().substr(0, 8),
+                     .session_id = session->id(),
+                     .name = key ? key->name : std::string(),
                      .model = session->identity().model,
                      .state = state,
                      .age = now - session->created(),
                      .idle_for = now - session->last_active(),
-                     .pending_tool_calls = pending});
+                     .pending_tool_calls = pending,
+                     .started = session->conversation_started(),
+                     .stats = session->stats()});
   }
   std::sort(views.begin(), views.end(),
             [](const SessionView& a, const SessionView& b) { return a.age > b.age; });

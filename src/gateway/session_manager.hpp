@@ -16,9 +16,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,12 +64,16 @@ struct LaunchKey {
 // its messages, secret or prompt.
 struct SessionView {
   enum class State { spare, idle, running, waiting_for_tools };
-  std::string id;  // the first 8 characters, as the log lines show it
+  std::string id;          // the first 8 characters, as the log lines show it
+  std::string session_id;  // whole (the admin API's id is made of it)
+  std::string name;        // an explicit conversation's name (x-ccgate-conversation)
   std::string model;
   State state = State::idle;
   Session::Clock::duration age{};
-  Session::Clock::duration idle_for{};  // since its last activity
-  std::size_t pending_tool_calls = 0;   // handed to the client, no result yet
+  Session::Clock::duration idle_for{};              // since its last activity
+  std::size_t pending_tool_calls = 0;               // handed to the client, no result yet
+  std::chrono::system_clock::time_point started{};  // when it began to serve its conversation
+  ConversationStats stats{};
 };
 std::string_view state_name(SessionView::State state);
 
@@ -89,6 +95,30 @@ class SessionManager {
   std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
                                                 const ToolSet& tools,
                                                 std::string_view system_prompt) const;
+  // Explicit conversations (x-ccgate-conversation): a named conversation is found by its name
+  // only (find_by_conversation never returns it).
+  struct NamedTurn {
+    enum class Outcome {
+      continued,  // session: the request's messages extend its conversation; its turn is begun
+      start,      // no live conversation has the name: it is reserved for the request's new
+                  // session (bind_name once started, release_name if it cannot start)
+      busy,       // its conversation is running a turn, or being started, now
+      conflict,   // the request's messages do not extend the conversation
+    };
+    Outcome outcome = Outcome::start;
+    std::shared_ptr<Session> session;
+  };
+  // A live conversation under another model, tool set or system prompt is ended ("replaced")
+  // when the request extends it: the request starts a new one with the history as transcript.
+  NamedTurn begin_named_turn(const ConversationKey& key, const openai::ChatRequest& request,
+                             const ToolSet& tools, std::string_view system_prompt);
+  void bind_name(const ConversationKey& key, const std::shared_ptr<Session>& session);
+  void release_name(const ConversationKey& key);
+  // Called once for each session that served a conversation (not a spare never adopted) when it
+  // ends, outside any lock, on whichever thread ends it. Set before any session starts.
+  using EndHook = std::function<void(const Session&, ExitCause)>;
+  void set_end_hook(EndHook hook) { end_hook_ = std::move(hook); }
+
   // A new session, its first turn begun (see Session). At MAX_SESSIONS the least recently used
   // idle session is ended to make room. Throws TooManySessions when every session is busy,
   // ShuttingDown after begin_shutdown(), std::runtime_error when the CLI cannot start.
@@ -104,6 +134,9 @@ class SessionManager {
   // Ends the session: removed, its pending tool calls cancelled, its process ended (counted under
   // `cause`, unless it was ending already), dir removed.
   void end(const std::shared_ptr<Session>& session, ExitCause cause);
+  // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
+  // gone, or shutting down).
+  void release_turn(const std::shared_ptr<Session>& session);
   void end_all();
   // Ends sessions idle past SESSION_IDLE_TIMEOUT, returning how many, and spares unused past
   // SPARE_IDLE_TIMEOUT.
@@ -126,6 +159,9 @@ class SessionManager {
   asio::awaitable<void> prestart(LaunchKey key, Session::Identity identity,
                                  claude::LaunchSettings launch);
   std::shared_ptr<Session> make_room_locked();
+  void forget_name_locked(const std::shared_ptr<Session>& session);
+  // The end hook, for a session that served a conversation, if `cause` is the first it got.
+  void report_end(const Session& session, ExitCause cause, bool first) const;
 
   const Settings& settings_;
   asio::any_io_executor home_;
@@ -133,8 +169,11 @@ class SessionManager {
   const Meters& meters_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
-  std::size_t starting_ = 0;         // sessions whose CLI is being started now
-  std::vector<Spare> spares_;        // ready, oldest first; each also in sessions_
+  std::size_t starting_ = 0;   // sessions whose CLI is being started now
+  std::vector<Spare> spares_;  // ready, oldest first; each also in sessions_
+  // Named conversations; null: reserved for a session being started.
+  std::map<ConversationKey, std::shared_ptr<Session>> names_;
+  EndHook end_hook_;
   std::size_t spares_starting_ = 0;  // of starting_
   bool shutting_down_ = false;
 };

@@ -35,7 +35,7 @@ const toolCalls = (outcome) => series('ccgate_gateway_tool_calls_total', { outco
 const cliExits = (cause) => series('ccgate_gateway_cli_exits_total', { cause });
 const cliStarts = (kind) => series('ccgate_gateway_cli_start_seconds_count', { kind });
 const gatewayHistogramCount = (name) => series(`${name}_count`, { door: 'gateway', provider: 'claude-code' });
-const EXIT_CAUSES = ['client_closed', 'turn_error', 'crashed', 'timeout', 'tool_call_timeout', 'idle', 'evicted', 'shutdown'];
+const EXIT_CAUSES = ['client_closed', 'turn_error', 'crashed', 'timeout', 'tool_call_timeout', 'idle', 'evicted', 'shutdown', 'deleted', 'replaced'];
 
 async function samplesOf(url) {
   const answer = await scrape(url);

@@ -526,7 +526,7 @@ TEST(ExampleFile, LoadsWithTheVariablesItNames) {
   Environment env;
   for (const char* name :
        {"CCGATE_CLIENT_KEY", "DEEPSEEK_API_KEY", "OPENAI_KEY_1", "OPENAI_KEY_2", "AZURE_OPENAI_KEY",
-        "OPENROUTER_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY"})
+        "OPENROUTER_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "HOOK_TOKEN"})
     env[name] = std::string("value-of-") + name;
   env["CCGATE_CONFIG"] = path.string();
   const Config config = load_config(env);
@@ -535,6 +535,7 @@ TEST(ExampleFile, LoadsWithTheVariablesItNames) {
   EXPECT_EQ(default_provider(config).name, "deepseek");
   EXPECT_FALSE(config.catalog.routes.web_search.empty());
   EXPECT_EQ(config.catalog.routes.web_search.front().model, "perplexity/sonar");
+  EXPECT_TRUE(config.gateway.extensions.conversation_webhooks.enabled());
   // Each variable is named in a message when missing.
   env.erase("GROQ_API_KEY");
   try {

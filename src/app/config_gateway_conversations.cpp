@@ -1,0 +1,50 @@
+#include "app/config_gateway_conversations.hpp"
+
+#include <fmt/format.h>
+
+#include "app/environment.hpp"
+
+namespace ccgate::app {
+
+namespace {
+
+constexpr std::string_view kPath = "gateway.conversation_webhooks";
+constexpr std::string_view kKeys = "start, end, headers, timeout, queue";
+
+std::string webhook_url(const Parser& parse, const YAML::Node& value, const std::string& path) {
+  std::string url = parse.text(value, path);
+  if (!http_url(url))
+    parse.fail(
+        value, path,
+        fmt::format("{}: expected an http:// or https:// URL", quoted_value(url_as_shown(url))));
+  return url;
+}
+
+}  // namespace
+
+gateway::ConversationWebhookSettings read_conversation_webhooks(const Parser& parse,
+                                                                const YAML::Node& node) {
+  gateway::ConversationWebhookSettings settings;
+  if (!node.IsMap()) parse.fail(node, kPath, "expected a mapping (start:, end:, …)");
+  parse.each(
+      node, kPath, kKeys, [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+        const std::string path = fmt::format("{}.{}", kPath, key);
+        if (key == "start")
+          settings.start_url = webhook_url(parse, value, path);
+        else if (key == "end")
+          settings.end_url = webhook_url(parse, value, path);
+        else if (key == "headers")
+          read_headers(parse, value, path, settings.headers);
+        else if (key == "timeout")
+          settings.timeout = parse.seconds(value, path);
+        else if (key == "queue")
+          settings.queue = static_cast<std::size_t>(parse.integer(value, path, 1, 1'000'000));
+        else
+          return false;
+        return true;
+      });
+  if (!settings.enabled()) parse.fail(node, kPath, "needs start: or end: (a URL), or both");
+  return settings;
+}
+
+}  // namespace ccgate::app
