@@ -33,7 +33,6 @@ struct ConversationKey {
 // The scope of a client key: a digest, so that the key itself is never kept.
 std::string client_scope(std::string_view presented_key);
 
-
 // The id the admin API and the webhooks use: "conv_" and the whole session id (the log and the
 // status page show the session id's first 8 characters). Never the MCP secret.
 std::string public_conversation_id(std::string_view session_id);

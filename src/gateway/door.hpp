@@ -74,7 +74,7 @@ class Door {
 
   Settings settings_;
   Meters meters_;
-  boost::asio::io_context loop_;  // the CLI processes and their readers
+  boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ConversationEvents conversation_events_{settings_.extensions.conversation_webhooks,
                                           loop_.get_executor(), webhooks_};
