@@ -137,24 +137,6 @@ void read_keys(const Parser& parse, const YAML::Node& node, const std::string& p
     keys.push_back(api_key(parse, node[i], fmt::format("{}[{}]", path, i)));
 }
 
-void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
-                  upstream::Headers& headers) {
-  parse.each(node, path, "",
-             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
-               const std::string header_path = path + "." + name;
-               if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
-               std::string text = parse.text(value, header_path);
-               // The value is never shown: headers carry credentials.
-               // RFC 9110 allows HTAB in a field value, no other control character.
-               if (std::any_of(text.begin(), text.end(),
-                               [](char c) { return c != '\t' && control_character(c); }))
-                 parse.fail(value, header_path,
-                            "the value holds a line break or another control character");
-               headers.emplace_back(name, std::move(text));
-               return true;
-             });
-}
-
 void read_timeouts(const Parser& parse, const YAML::Node& node, const std::string& path,
                    http::ClientTimeouts& timeouts) {
   parse.each(node, path, "connect, first_byte, idle, total",
@@ -231,7 +213,8 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
         } else if (key == "azure_api_version") {
           provider.settings.azure_api_version = parse.non_empty(value, key_path);
         } else if (key == "headers") {
-          read_headers(parse, value, key_path, provider.settings.custom_headers);
+          for (auto& header : parse.headers(value, key_path))
+            provider.settings.custom_headers.push_back(std::move(header));
         } else if (key == "timeouts") {
           read_timeouts(parse, value, key_path, provider.settings.timeouts);
         } else if (key == "max_retries") {

@@ -15,6 +15,7 @@
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
 #include "gateway/tool_manager.hpp"
+#include "gateway/tool_policy.hpp"
 #include "gateway/webhook.hpp"
 #include "http/request_log.hpp"
 #include "http/server.hpp"
@@ -25,7 +26,8 @@ namespace ccgate::gateway {
 
 class Door {
  public:
-  explicit Door(Settings settings);
+  // policy_decisions: ccgate_gateway_tool_policy_decisions_total (null: not counted).
+  explicit Door(Settings settings, metrics::Family<metrics::Counter>* policy_decisions = nullptr);
   ~Door();  // ends every session (no process or temp dir outlives ccgate)
   Door(const Door&) = delete;
   Door& operator=(const Door&) = delete;
@@ -64,11 +66,12 @@ class Door {
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;
-  boost::asio::io_context loop_;  // the CLI processes and their readers
+  boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;
+  ToolPolicy policy_;  // gateway.policy: (off without it)
   GatewayTools gateway_backend_;
   Approval approval_backend_;
   mcp::Endpoint gateway_endpoint_;

@@ -4,8 +4,12 @@
 // conversations, opt-in built-in tools. Each is off by default: an empty Extensions is the
 // gateway as it is without a `gateway:` section.
 
+#include "gateway/tool_policy_config.hpp"
+
 namespace ccgate::gateway {
 
-struct Extensions {};
+struct Extensions {
+  ToolPolicyConfig policy;  // gateway.policy:
+};
 
 }  // namespace ccgate::gateway

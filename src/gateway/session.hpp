@@ -31,6 +31,7 @@
 #include "claude/launch.hpp"
 #include "claude/process.hpp"
 #include "claude/temp_dir.hpp"
+#include "gateway/policy_ledger.hpp"
 #include "gateway/tool_manager.hpp"
 
 namespace ccgate::gateway {
@@ -78,6 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const Identity& identity() const { return identity_; }
   const std::string& id() const { return identity_.id; }
   const ToolSet& tools() const { return *identity_.tools; }
+  // The tool policy's count of this conversation's calls and its decisions (gateway.policy:).
+  PolicyLedger& policy_ledger() { return policy_ledger_; }
 
   // What the CLI's stdout gave the reader.
   struct Output {
@@ -177,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_active_ = Clock::now();
   const Clock::time_point created_ = Clock::now();
   std::uint64_t interrupts_ = 0;
+  PolicyLedger policy_ledger_;
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.

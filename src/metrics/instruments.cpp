@@ -50,7 +50,12 @@ Instruments::Instruments(Registry& registry)
                                    .labels = {"outcome"}})),
       cli_exits(registry.counter({.name = "ccgate_gateway_cli_exits_total",
                                   .help = "Claude Code processes ended, by cause.",
-                                  .labels = {"cause"}})) {}
+                                  .labels = {"cause"}})),
+      tool_policy_decisions(registry.counter(
+          {.name = "ccgate_gateway_tool_policy_decisions_total",
+           .help = "Tool policy decisions on the gateway's tool calls, by decision and by the kind "
+                   "of rule that decided.",
+           .labels = {"decision", "rule_kind"}})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";

@@ -30,6 +30,11 @@ struct Instruments {
   // and refused are read from the gateway when scraped, see app/serve.cpp).
   Family<Counter>& tool_calls;  // {outcome=completed|timed_out|cancelled}
   Family<Counter>& cli_exits;   // {cause}
+
+  // Gateway tool policy (gateway.policy:): each decision on a tool call, by decision (allow|deny)
+  // and rule_kind (rule, default, schema, max_calls_per_turn, max_calls_per_conversation, webhook,
+  // webhook_error, withdrawn).
+  Family<Counter>& tool_policy_decisions;
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short
