@@ -23,7 +23,7 @@ namespace ccgate::gateway {
 
 struct SchemaLimits {
   std::size_t max_depth = 64;
-  std::size_t max_steps = 100'000;
+  std::size_t max_steps = 50'000;  // schema visits: about 25 ms at most on an event loop
 };
 
 // Nullopt when `value` satisfies `schema`; else the first violation, prefixed by its path from
