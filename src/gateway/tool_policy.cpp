@@ -160,6 +160,15 @@ asio::awaitable<PolicyVerdict> ToolPolicy::decide(Session& session, std::string_
   if (auto denial = limit_denial(name, limit, config_)) co_return std::move(*denial);
   if (!config_.webhook) co_return verdict;
 
+  // The call counted above is given back unless the webhook lets it run (also when Claude Code
+  // gives up on approval_prompt while the webhook is asked).
+  struct GiveBack {
+    PolicyLedger& ledger;
+    bool kept = false;
+    ~GiveBack() {
+      if (!kept) ledger.unreserve();
+    }
+  } give_back{ledger};
   const auto answer =
       co_await webhooks_.post(WebhookCall{.url = config_.webhook->url,
                                           .headers = config_.webhook->headers,
@@ -168,7 +177,7 @@ asio::awaitable<PolicyVerdict> ToolPolicy::decide(Session& session, std::string_
   verdict = webhook_verdict(name, answer);
   if (verdict.allow && verdict.input && schema)
     if (auto denial = schema_denial(name, *schema, *verdict.input)) verdict = std::move(*denial);
-  if (!verdict.allow) ledger.unreserve();
+  give_back.kept = verdict.allow;
   co_return verdict;
 }
 
@@ -206,7 +215,6 @@ asio::awaitable<std::map<std::string, PolicyDecision>> ToolPolicy::decisions(
         "session {}: no tool policy decision on call {} within {} ms; the call is withdrawn "
         "(denied)",
         session.id().substr(0, 8), id, wait.count());
-    count(PolicyVerdict{.allow = false, .kind = "withdrawn"});
   }
   std::erase_if(decided, [](const auto& entry) { return !entry.second.allow; });
   co_return decided;
