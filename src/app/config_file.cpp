@@ -213,7 +213,8 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
         } else if (key == "azure_api_version") {
           provider.settings.azure_api_version = parse.non_empty(value, key_path);
         } else if (key == "headers") {
-          read_headers(parse, value, key_path, provider.settings.custom_headers);
+          for (auto& header : parse.headers(value, key_path))
+            provider.settings.custom_headers.push_back(std::move(header));
         } else if (key == "timeouts") {
           read_timeouts(parse, value, key_path, provider.settings.timeouts);
         } else if (key == "max_retries") {

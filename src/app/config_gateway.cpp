@@ -1,12 +1,13 @@
 #include "app/config_gateway.hpp"
 
 #include "app/config_gateway_conversations.hpp"
+#include "app/config_gateway_policy.hpp"
 
 namespace ccgate::app {
 namespace {
 
 // Each extension adds its key here, and its reader below.
-constexpr std::string_view kGatewayKeys = "conversation_webhooks";
+constexpr std::string_view kGatewayKeys = "conversation_webhooks, policy";
 
 }  // namespace
 
@@ -14,11 +15,13 @@ gateway::Extensions read_gateway_extensions(const Parser& parse, const YAML::Nod
   gateway::Extensions extensions;
   parse.each(node, "gateway", kGatewayKeys,
              [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
-               if (key == "conversation_webhooks") {
+               if (key == "conversation_webhooks")
                  extensions.conversation_webhooks = read_conversation_webhooks(parse, value);
-                 return true;
-               }
-               return false;
+               else if (key == "policy")
+                 extensions.policy = read_tool_policy(parse, value);
+               else
+                 return false;
+               return true;
              });
   return extensions;
 }

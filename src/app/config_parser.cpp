@@ -132,6 +132,24 @@ bool Parser::boolean(const YAML::Node& node, std::string_view path) const {
   fail(node, path, fmt::format("{}: expected true or false", quoted_value(value)));
 }
 
+std::vector<std::pair<std::string, std::string>> Parser::headers(const YAML::Node& node,
+                                                                 std::string_view path) const {
+  std::vector<std::pair<std::string, std::string>> headers;
+  each(node, path, "", [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
+    const std::string header_path = fmt::format("{}.{}", path, name);
+    if (!header_name(name)) fail(at, header_path, "not a valid header name");
+    std::string text = this->text(value, header_path);
+    // RFC 9110 allows HTAB in a field value, no other control character.
+    if (std::any_of(text.begin(), text.end(), [](char c) {
+          return c != '\t' && (static_cast<unsigned char>(c) < 0x20 || c == 0x7F);
+        }))
+      fail(value, header_path, "the value holds a line break or another control character");
+    headers.emplace_back(name, std::move(text));
+    return true;
+  });
+  return headers;
+}
+
 void Parser::each(const YAML::Node& map, std::string_view path, std::string_view expected,
                   const std::function<bool(const std::string&, const YAML::Node&,
                                            const YAML::Node&)>& on_entry) const {

@@ -46,6 +46,10 @@ class Parser {
   // A positive number of seconds (fractions allowed), at most a week.
   std::chrono::milliseconds seconds(const YAML::Node& node, std::string_view path) const;
   bool boolean(const YAML::Node& node, std::string_view path) const;
+  // A mapping of HTTP header names to values (interpolated; no line breaks). Values are never
+  // shown: headers carry credentials.
+  std::vector<std::pair<std::string, std::string>> headers(const YAML::Node& node,
+                                                           std::string_view path) const;
 
   // Calls on_entry(key, key node, value node) for each entry of a mapping (null: none). A key
   // given twice is an error, and so is one on_entry does not know (it returns false). expected:

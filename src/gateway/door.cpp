@@ -245,8 +245,9 @@ Door::Door(Settings settings, const metrics::Instruments& metrics)
       tools_(settings_.tool_cache_ttl),
       tool_calls_(meters_),
       sessions_(settings_, loop_.get_executor(), tool_calls_, meters_),
+      policy_(settings_.extensions.policy, webhooks_, &metrics.tool_policy_decisions),
       gateway_backend_(sessions_, tool_calls_, settings_),
-      approval_backend_(sessions_),
+      approval_backend_(sessions_, policy_),
       gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive,
                          settings_.max_json_depth + translate::kCliEnvelopeDepth},
                         gateway_backend_),
@@ -483,6 +484,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       tools_.remember(tools);
       const auto turn = translate::cli_turn(request, tools->names, known);
       session->set_tools_allowed(turn.offer_tools);
+      session->policy_ledger().begin_turn();
       try {
         co_await session->write(turn.line);
       } catch (const std::exception& failed) {
@@ -522,7 +524,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .make_call_id = translate::random_id,
        .user_lines_in_flight = session->user_lines_in_flight(),
        .stop = settings.stop,
-       .max_tokens = settings.max_tokens});
+       .max_tokens = settings.max_tokens,
+       .hold_tool_calls = policy_.enabled()});
 
   std::string out;
   bool stream_begun = false;
@@ -607,6 +610,10 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
           seconds_between(handed_to_cli, Session::Clock::now()));
     }
     end = translator.on_line(object, out);
+    if (!end && translator.awaiting_decisions())
+      end = co_await policy_.release_held(
+          *session, translator, out,
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - Session::Clock::now()));
     if (request.stream && !out.empty()) {
       co_await begin_stream();
       log.mark_first_byte();

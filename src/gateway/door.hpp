@@ -17,6 +17,7 @@
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
 #include "gateway/tool_manager.hpp"
+#include "gateway/tool_policy.hpp"
 #include "gateway/webhook.hpp"
 #include "http/request_log.hpp"
 #include "http/server.hpp"
@@ -81,6 +82,7 @@ class Door {
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;
+  ToolPolicy policy_;  // gateway.policy: (off without it)
   GatewayTools gateway_backend_;
   Approval approval_backend_;
   mcp::Endpoint gateway_endpoint_;

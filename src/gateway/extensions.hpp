@@ -5,11 +5,13 @@
 // gateway as it is without a `gateway:` section.
 
 #include "gateway/conversation.hpp"
+#include "gateway/tool_policy_config.hpp"
 
 namespace ccgate::gateway {
 
 struct Extensions {
   ConversationWebhookSettings conversation_webhooks;
+  ToolPolicyConfig policy;  // gateway.policy:
 };
 
 }  // namespace ccgate::gateway

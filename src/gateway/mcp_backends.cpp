@@ -52,7 +52,12 @@ std::vector<mcp::Tool> GatewayTools::list_tools(std::string_view session_id) con
   // The CLI lists its MCP tools at the end of its start-up, before it reads its first message
   // (a spare too): it is ready.
   session->mark_ready();
-  return session->tools().mcp_tools;
+  auto tools = session->tools().mcp_tools;
+  // The CLI runs a message's read-only calls at once, asking approval_prompt for all of them
+  // before any waits for the client: the door can hold them all for their decisions.
+  if (settings_.extensions.policy.enabled)
+    for (auto& tool : tools) tool.read_only = true;
+  return tools;
 }
 
 boost::asio::awaitable<mcp::CallResult> GatewayTools::call_tool(mcp::CallRequest request) {
@@ -115,6 +120,13 @@ boost::asio::awaitable<mcp::CallResult> Approval::call_tool(mcp::CallRequest req
   const json::value* input = request.arguments.if_contains("input");
   const json::value empty_input = json::object{};
   std::string decision = approval_decision(session.get(), tool_name, input ? *input : empty_input);
+  if (policy_.enabled() && decision.starts_with(R"({"behavior":"allow")")) {
+    std::string tool_use_id = request.tool_use_id;  // the call approved is the call's own id
+    if (const auto* id = request.arguments.if_contains("tool_use_id"); id && id->is_string())
+      tool_use_id = id->as_string();
+    decision = co_await policy_.review(*session, tool_name, input ? *input : empty_input,
+                                       std::move(tool_use_id));
+  }
   spdlog::info("session {} approval for {}: {}", request.session_id.substr(0, 8), tool_name,
                decision.starts_with(R"({"behavior":"allow")") ? "allow" : "deny");
   co_return mcp::CallResult{std::move(decision), false};

@@ -6,6 +6,7 @@
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
+#include "gateway/tool_policy.hpp"
 #include "mcp/backend.hpp"
 
 namespace ccgate::gateway {
@@ -36,9 +37,13 @@ class GatewayTools final : public SessionBackend {
 
 class Approval final : public SessionBackend {
  public:
-  using SessionBackend::SessionBackend;
+  Approval(SessionManager& sessions, ToolPolicy& policy)
+      : SessionBackend(sessions), policy_(policy) {}
   std::vector<mcp::Tool> list_tools(std::string_view session_id) const override;
   boost::asio::awaitable<mcp::CallResult> call_tool(mcp::CallRequest request) override;
+
+ private:
+  ToolPolicy& policy_;  // asked after approval_decision allows a call
 };
 
 // approval_prompt's answer for a tool the CLI wants to run in this session: the JSON text

@@ -32,6 +32,7 @@
 #include "claude/process.hpp"
 #include "claude/temp_dir.hpp"
 #include "gateway/conversation.hpp"
+#include "gateway/policy_ledger.hpp"
 #include "gateway/tool_manager.hpp"
 
 namespace ccgate::gateway {
@@ -100,6 +101,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const Identity& identity() const { return identity_; }
   const std::string& id() const { return identity_.id; }
   const ToolSet& tools() const { return *identity_.tools; }
+  // The tool policy's count of this conversation's calls and its decisions (gateway.policy:).
+  PolicyLedger& policy_ledger() { return policy_ledger_; }
 
   // What the CLI's stdout gave the reader.
   struct Output {
@@ -221,6 +224,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<ConversationKey> conversation_key_;
   ConversationStats stats_;
   std::chrono::system_clock::time_point conversation_started_ = std::chrono::system_clock::now();
+  PolicyLedger policy_ledger_;
 };
 
 // The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.

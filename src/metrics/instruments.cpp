@@ -70,7 +70,13 @@ Instruments::Instruments(Registry& registry)
       sessions_refused(registry.counter(
           {.name = "ccgate_gateway_sessions_refused_total",
            .help = "New gateway conversations refused (429) because every session was busy at "
-                   "MAX_SESSIONS."})) {}
+                   "MAX_SESSIONS."})),
+
+      tool_policy_decisions(registry.counter(
+          {.name = "ccgate_gateway_tool_policy_decisions_total",
+           .help = "Tool policy decisions on the gateway's tool calls, by decision and by the kind "
+                   "of rule that decided.",
+           .labels = {"decision", "rule_kind"}})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";

@@ -33,6 +33,11 @@ struct Instruments {
   Family<Counter>& cli_exits;             // {cause}: see gateway::ExitCause
   Family<Counter>& sessions_evicted;
   Family<Counter>& sessions_refused;
+
+  // Gateway tool policy (gateway.policy:): each decision on a tool call, by decision (allow|deny)
+  // and rule_kind (rule, default, schema, max_calls_per_turn, max_calls_per_conversation, webhook,
+  // webhook_error, withdrawn).
+  Family<Counter>& tool_policy_decisions;
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short

@@ -316,7 +316,14 @@ void CliStreamTranslator::on_block_start(const json::object& event, std::string&
     emit_reasoning(string_or_empty(*content_block, "thinking"), out);
   } else if (type == "tool_use") {
     auto client_name = client_tool_for(string_or_empty(*content_block, "name"));
-    if (client_name) {
+    if (client_name && options_.hold_tool_calls) {
+      if (auto call = hold_tool_call(std::string(string_or_empty(*content_block, "id")),
+                                     std::move(*client_name), out)) {
+        block.kind = BlockKind::held_tool;
+        block.tool_call = *call;
+        message.called_client_tools = true;
+      }
+    } else if (client_name) {
       if (auto call = start_tool_call(std::string(string_or_empty(*content_block, "id")),
                                       std::move(*client_name), out)) {
         block.kind = BlockKind::client_tool;
@@ -344,12 +351,22 @@ void CliStreamTranslator::on_block_delta(const json::object& event, std::string&
     const auto fragment = string_or_empty(*delta, "partial_json");
     if (!fragment.empty()) found->second.has_arguments = true;
     emit_arguments(found->second.tool_call, fragment, out);
+  } else if (type == "input_json_delta" && found != blocks.end() &&
+             found->second.kind == BlockKind::held_tool) {
+    const auto fragment = string_or_empty(*delta, "partial_json");
+    if (!fragment.empty()) found->second.has_arguments = true;
+    held_[found->second.tool_call].arguments += fragment;
   }
 }
 
 void CliStreamTranslator::on_block_stop(const json::object& event, std::string& out) {
   auto& blocks = current_message().blocks;
   const auto found = blocks.find(integer_at(event, "index").value_or(0));
+  if (found != blocks.end() && found->second.kind == BlockKind::held_tool) {
+    if (!found->second.has_arguments) held_[found->second.tool_call].arguments = "{}";
+    found->second.has_arguments = true;
+    return;
+  }
   if (found == blocks.end() || found->second.kind != BlockKind::client_tool) return;
   // A tool called without input still needs arguments a client can JSON.parse.
   if (!found->second.has_arguments) emit_arguments(found->second.tool_call, "{}", out);
@@ -362,8 +379,11 @@ std::optional<TurnEnd> CliStreamTranslator::on_message_stop() {
   stream_usage_.add(message.usage);
   if (message.stop_reason == "max_tokens") hit_max_tokens_ = true;
   if (message.called_client_tools && message.stop_reason == "tool_use") {
-    return turn_end(TurnEnd::Kind::tool_calls);
+    if (!options_.hold_tool_calls) return turn_end(TurnEnd::Kind::tool_calls);
+    awaiting_decisions_ = true;
+    return std::nullopt;
   }
+  held_.clear();  // calls of a message cut short are not run
   return std::nullopt;
 }
 
@@ -393,18 +413,29 @@ std::optional<TurnEnd> CliStreamTranslator::on_assistant(const json::object& lin
       } else if (type == "tool_use") {
         auto client_name = client_tool_for(string_or_empty(*block, "name"));
         if (!client_name) continue;
+        const auto* input = block->if_contains("input");
+        if (options_.hold_tool_calls) {
+          const auto held = hold_tool_call(std::string(string_or_empty(*block, "id")),
+                                           std::move(*client_name), out);
+          if (!held) continue;
+          held_[*held].arguments = input == nullptr ? "{}" : json::serialize(*input);
+          called_client_tools = true;
+          continue;
+        }
         const auto call = start_tool_call(std::string(string_or_empty(*block, "id")),
                                           std::move(*client_name), out);
         if (!call) continue;
-        const auto* input = block->if_contains("input");
         emit_arguments(*call, input == nullptr ? "{}" : json::serialize(*input), out);
         called_client_tools = true;
       }
     }
   }
   if (called_client_tools && string_or_empty(*message, "stop_reason") == "tool_use") {
-    return turn_end(TurnEnd::Kind::tool_calls);
+    if (!options_.hold_tool_calls) return turn_end(TurnEnd::Kind::tool_calls);
+    awaiting_decisions_ = true;
+    return std::nullopt;
   }
+  held_.clear();
   return std::nullopt;
 }
 
@@ -521,6 +552,45 @@ std::optional<std::size_t> CliStreamTranslator::start_tool_call(std::string cli_
     emit_delta(json::object{{"tool_calls", json::array{std::move(fragment)}}}, out);
   }
   return index;
+}
+
+std::optional<std::size_t> CliStreamTranslator::hold_tool_call(std::string cli_id,
+                                                               std::string client_name,
+                                                               std::string& out) {
+  emit_content(limiter_.flush(), out);  // text before the call is shown before it
+  if (limiter_.cut() != OutputLimiter::Cut::none) return std::nullopt;
+  held_.push_back(GatewayToolCall{.id = {},
+                                  .cli_id = std::move(cli_id),
+                                  .client_name = std::move(client_name),
+                                  .arguments = {}});
+  return held_.size() - 1;
+}
+
+std::vector<std::string> CliStreamTranslator::held_call_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& call : held_) ids.push_back(call.cli_id);
+  return ids;
+}
+
+std::optional<TurnEnd> CliStreamTranslator::release_held(
+    const std::map<std::string, std::optional<std::string>>& allowed, std::string& sse_out) {
+  if (!awaiting_decisions_) return std::nullopt;
+  awaiting_decisions_ = false;
+  auto held = std::exchange(held_, {});
+  bool shown = false;
+  for (auto& call : held) {
+    const auto decision = allowed.find(call.cli_id);
+    if (decision == allowed.end()) continue;
+    std::string arguments = decision->second ? *decision->second : std::move(call.arguments);
+    const auto index =
+        start_tool_call(std::move(call.cli_id), std::move(call.client_name), sse_out);
+    if (!index) break;
+    emit_arguments(*index, arguments.empty() ? "{}" : arguments, sse_out);
+    shown = true;
+  }
+  if (!shown) return std::nullopt;
+  ended_ = true;
+  return turn_end(TurnEnd::Kind::tool_calls);
 }
 
 void CliStreamTranslator::emit_arguments(std::size_t call, std::string_view fragment,

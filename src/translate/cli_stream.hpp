@@ -12,6 +12,12 @@
 // - a stop string or the max_tokens budget in the content: finish_reason "stop" or "length".
 //   The CLI has not finished: the process layer interrupts it and drains to its result line.
 //
+// With hold_tool_calls (a tool policy is configured), the client's tool calls are not shown as
+// they stream: at the end of their message the translator waits (awaiting_decisions()) until the
+// gateway hands it the policy's decisions (release_held()). The allowed calls are then shown
+// whole, with their arguments as the policy may have rewritten them, and end the turn; when none
+// is allowed the turn goes on (the model gets the denials and carries on in this response).
+//
 // With tool_choice "none" (client_tools = false) a client tool use is hidden like any other: the
 // client gets no tool_calls whatever the model emits; ccgate's approval denies the call, the
 // model gets the denial as the tool's result and goes on, and the turn ends at the result line.
@@ -66,6 +72,7 @@ struct CliStreamOptions {
   std::size_t user_lines_in_flight = 0;  // user lines written mid-turn, not yet taken by the CLI
   std::vector<std::string> stop;
   std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
+  bool hold_tool_calls = false;            // see above
 };
 
 struct TurnEnd {
@@ -150,6 +157,17 @@ class CliStreamTranslator {
   // synthetic message, if any, else a 502 saying what happened.
   TurnEnd end_without_result(std::string_view what_happened) const;
 
+  // hold_tool_calls: the message that called client tools has ended; its calls (held_call_ids(),
+  // the CLI's ids) wait for release_held().
+  bool awaiting_decisions() const { return awaiting_decisions_; }
+  std::vector<std::string> held_call_ids() const;
+  // The decisions on the held calls: the allowed ones by CLI id, each with its arguments as
+  // rewritten (JSON text; nullopt: as the model wrote them); a call not in `allowed` was denied.
+  // Shows the allowed calls and returns the tool_calls end, or nullopt (none allowed: the turn
+  // goes on).
+  std::optional<TurnEnd> release_held(
+      const std::map<std::string, std::optional<std::string>>& allowed, std::string& sse_out);
+
   const std::vector<GatewayToolCall>& tool_calls() const { return tool_calls_; }
   // The content shown to the client so far (both modes).
   const std::string& content() const { return content_; }
@@ -169,11 +187,11 @@ class CliStreamTranslator {
   }
 
  private:
-  enum class BlockKind { text, thinking, client_tool, hidden };
+  enum class BlockKind { text, thinking, client_tool, held_tool, hidden };
 
   struct Block {
     BlockKind kind = BlockKind::hidden;
-    std::size_t tool_call = 0;  // index into tool_calls_ for client_tool
+    std::size_t tool_call = 0;  // index into tool_calls_ (client_tool) or held_ (held_tool)
     bool has_arguments = false;
   };
 
@@ -215,6 +233,9 @@ class CliStreamTranslator {
   std::optional<std::size_t> start_tool_call(std::string cli_id, std::string client_name,
                                              std::string& out);
   void emit_arguments(std::size_t call, std::string_view fragment, std::string& out);
+  // hold_tool_calls: keeps the call for release_held(); nullopt as start_tool_call.
+  std::optional<std::size_t> hold_tool_call(std::string cli_id, std::string client_name,
+                                            std::string& out);
   void emit_delta(boost::json::object delta, std::string& out);
   void ensure_started(std::string& out);
 
@@ -230,6 +251,8 @@ class CliStreamTranslator {
   std::string content_;
   std::string reasoning_;  // not streaming only
   std::vector<GatewayToolCall> tool_calls_;
+  std::vector<GatewayToolCall> held_;  // hold_tool_calls: id empty until released
+  bool awaiting_decisions_ = false;
 
   TokenCounts stream_usage_;
   TokenCounts result_usage_;

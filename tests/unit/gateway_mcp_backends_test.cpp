@@ -63,7 +63,9 @@ class GatewayBackends : public FakeCliSessions {
   }
 
   GatewayTools gateway_{sessions_, tool_calls_, settings_};
-  Approval approval_{sessions_};
+  WebhookClient webhooks_{io_.get_executor()};
+  ToolPolicy policy_{settings_.extensions.policy, webhooks_, nullptr};  // none configured
+  Approval approval_{sessions_, policy_};
 };
 
 // --- approval_decision -------------------------------------------------------------------------

@@ -675,5 +675,105 @@ TEST(GatewayCliStreamLimitsTest, LimiterHoldsOnlyWhatCouldStartAStopString) {
   EXPECT_EQ(released.cut(), OutputLimiter::Cut::none);
 }
 
+// ---- hold_tool_calls (a tool policy is configured) ----
+
+// two_tool_calls.jsonl up to its message_stop, fed to a translator that holds the calls.
+struct HeldTwoCalls {
+  explicit HeldTwoCalls(bool stream) : translator(options(stream)) {
+    for (const auto& line : read_cli_fixture("two_tool_calls.jsonl")) {
+      const auto end = translator.on_line(line, sse);
+      EXPECT_FALSE(end.has_value()) << "held calls end nothing by themselves";
+    }
+  }
+  static CliStreamOptions options(bool stream) {
+    auto options = options_with_tools();
+    options.stream = stream;
+    options.hold_tool_calls = true;
+    return options;
+  }
+  CliStreamTranslator translator;
+  std::string sse;
+};
+
+TEST(GatewayCliStreamHoldTest, CallsWaitForTheirDecisionsAndOnlyTheAllowedOnesAreShown) {
+  HeldTwoCalls held(true);
+  EXPECT_THAT(held.sse, Not(HasSubstr("tool_calls"))) << "nothing of the calls streamed yet";
+  EXPECT_THAT(held.sse, HasSubstr("both cities.")) << "text streams as before";
+  ASSERT_TRUE(held.translator.awaiting_decisions());
+  EXPECT_EQ(held.translator.held_call_ids(),
+            (std::vector<std::string>{"toolu_fake0002", "toolu_fake0003"}));
+
+  // London allowed with rewritten arguments, Paris denied.
+  const auto end = held.translator.release_held(
+      {{"toolu_fake0003", std::optional<std::string>(R"({"city":"London, UK"})")}}, held.sse);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->kind, TurnEnd::Kind::tool_calls);
+  EXPECT_FALSE(held.translator.awaiting_decisions());
+  held.translator.finish(*end, held.sse);
+  const auto view = assemble(held.sse);
+  ASSERT_EQ(view.tool_calls.size(), 1u);
+  EXPECT_EQ(view.tool_calls.at(0).id, "call_test1") << "numbered from index 0, as shown";
+  EXPECT_EQ(view.tool_calls.at(0).name, "get_weather");
+  EXPECT_EQ(view.tool_calls.at(0).arguments, R"({"city":"London, UK"})");
+  EXPECT_EQ(view.finish_reason, "tool_calls");
+  ASSERT_EQ(held.translator.tool_calls().size(), 1u);
+  EXPECT_EQ(held.translator.tool_calls()[0].cli_id, "toolu_fake0003");
+}
+
+TEST(GatewayCliStreamHoldTest, AllowedCallsKeepTheModelsArgumentsWhenNotRewritten) {
+  HeldTwoCalls held(false);
+  const auto end = held.translator.release_held(
+      {{"toolu_fake0002", std::nullopt}, {"toolu_fake0003", std::nullopt}}, held.sse);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(held.sse.empty()) << "not streaming";
+  const auto completion = held.translator.completion(*end);
+  const auto& message = completion.at("choices").at(0).at("message").as_object();
+  const auto& calls = message.at("tool_calls").as_array();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(json::parse(calls[0].at("function").at("arguments").as_string()),
+            json::parse(R"({"city":"Paris"})"));
+  EXPECT_EQ(json::parse(calls[1].at("function").at("arguments").as_string()),
+            json::parse(R"({"city":"London"})"));
+}
+
+TEST(GatewayCliStreamHoldTest, WhenNoCallIsAllowedTheTurnGoesOnInTheSameResponse) {
+  HeldTwoCalls held(true);
+  EXPECT_FALSE(held.translator.release_held({}, held.sse).has_value());
+  EXPECT_TRUE(held.translator.tool_calls().empty());
+  // The model reads the denials and answers; the turn ends at the result line.
+  std::optional<TurnEnd> end;
+  for (const auto& line : read_cli_fixture("tool_continuation.jsonl"))
+    if (!end) end = held.translator.on_line(line, held.sse);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->kind, TurnEnd::Kind::stop);
+  held.translator.finish(*end, held.sse);
+  const auto view = assemble(held.sse);
+  EXPECT_TRUE(view.tool_calls.empty()) << held.sse;
+  EXPECT_EQ(view.content, "I'll check both cities.\n\nThe weather in Paris is sunny.");
+  EXPECT_EQ(view.finish_reason, "stop");
+}
+
+TEST(GatewayCliStreamHoldTest, AnAssistantOnlyMessageIsHeldToo) {
+  auto options = options_with_tools();
+  options.hold_tool_calls = true;
+  CliStreamTranslator translator(options);
+  std::string sse;
+  EXPECT_FALSE(
+      translator
+          .on_line(
+              json::parse(
+                  R"({"type":"assistant","message":{"id":"msg_2","model":"claude-opus-5-5","stop_reason":"tool_use","content":[{"type":"tool_use","id":"toolu_7","name":"mcp__gateway__get_weather","input":{"city":"Oslo"}}]}})")
+                  .as_object(),
+              sse)
+          .has_value());
+  ASSERT_TRUE(translator.awaiting_decisions());
+  const auto end = translator.release_held({{"toolu_7", std::nullopt}}, sse);
+  ASSERT_TRUE(end.has_value());
+  translator.finish(*end, sse);
+  const auto view = assemble(sse);
+  ASSERT_EQ(view.tool_calls.size(), 1u);
+  EXPECT_EQ(json::parse(view.tool_calls.at(0).arguments), json::parse(R"({"city":"Oslo"})"));
+}
+
 }  // namespace
 }  // namespace ccgate::translate
