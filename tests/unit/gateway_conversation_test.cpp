@@ -234,7 +234,7 @@ TEST_F(GatewayNamedConversations, EndAllReportsShutdownForEachConversation) {
   auto reported = ended();
   std::sort(reported.begin(), reported.end());
   auto expected = std::vector<std::pair<std::string, ExitCause>>{{a->id(), ExitCause::shutdown},
-                                                                {b->id(), ExitCause::shutdown}};
+                                                                 {b->id(), ExitCause::shutdown}};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(reported, expected);
 }
