@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "gateway/executors.hpp"
 #include "gateway/mcp_backends.hpp"
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
@@ -64,8 +65,9 @@ class Door {
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;
-  boost::asio::io_context loop_;  // the CLI processes and their readers
+  boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
+  Executors executors_;                           // gateway.tools
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;

@@ -4,8 +4,12 @@
 // conversations, opt-in built-in tools. Each is off by default: an empty Extensions is the
 // gateway as it is without a `gateway:` section.
 
+#include "gateway/executor_config.hpp"
+
 namespace ccgate::gateway {
 
-struct Extensions {};
+struct Extensions {
+  ExecutorConfig executors;  // gateway.tools and gateway.builtin_tools
+};
 
 }  // namespace ccgate::gateway
