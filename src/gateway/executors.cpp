@@ -90,8 +90,11 @@ asio::awaitable<void> feed(claude::Process& process, std::string input) {
 struct OutputTooLarge {};
 
 struct Finished {
+  enum class Failure { none, output_too_large, unreadable };
   std::string output;
   int status = 0;
+  Failure failure = Failure::none;
+  std::string error{};  // unreadable: why
 };
 
 // Stdout to its end (at most max_output bytes), then the exit status.
@@ -106,6 +109,22 @@ asio::awaitable<Finished> collect(claude::Process& process, std::size_t max_outp
   }
   finished.status = co_await process.wait();
   co_return finished;
+}
+
+// The exchange with the command, its failures as values: an awaitable `||` ends at the first
+// branch that succeeds, not at one that throws.
+asio::awaitable<Finished> exchange(claude::Process& process, std::string input,
+                                   std::size_t max_output) {
+  try {
+    co_return co_await (feed(process, std::move(input)) && collect(process, max_output));
+  } catch (const OutputTooLarge&) {
+    co_return Finished{.failure = Finished::Failure::output_too_large};
+  } catch (const boost::system::system_error& error) {
+    if (error.code() == asio::error::operation_aborted) throw;  // cancelled: another branch won
+    if (error.code() == asio::error::message_size)
+      co_return Finished{.failure = Finished::Failure::output_too_large};
+    co_return Finished{.failure = Finished::Failure::unreadable, .error = error.what()};
+  }
 }
 
 }  // namespace
@@ -253,54 +272,46 @@ asio::awaitable<mcp::CallResult> Executors::run_command(const ToolExecutor& tool
         fmt::format("{} could not be started on this server; its log says why.", tool.name), true};
   }
 
+  auto ended = co_await (exchange(*process, std::move(input), command.max_output) ||
+                         sleep_for(command.timeout) || stop->wait() || task.stopped());
   std::string outcome;
   mcp::CallResult result{{}, true};
-  try {
-    auto ended =
-        co_await ((feed(*process, std::move(input)) && collect(*process, command.max_output)) ||
-                  sleep_for(command.timeout) || stop->wait() || task.stopped());
-    switch (ended.index()) {
-      case 0: {
-        auto& finished = std::get<0>(ended);
-        if (finished.status == 0) {
-          outcome = "exit status 0";
-          result = mcp::CallResult{translate::valid_utf8(finished.output), false};
-        } else {
-          outcome = fmt::format("exit status {}", finished.status);
-          const std::string& words = stderr_tail->empty() ? finished.output : *stderr_tail;
-          result.text = fmt::format("{} failed (exit status {}){}", tool.name, finished.status,
-                                    quoted_detail(words));
-        }
-        break;
+  switch (ended.index()) {
+    case 0: {
+      const auto& finished = std::get<0>(ended);
+      if (finished.failure == Finished::Failure::output_too_large) {
+        outcome = "output over max_output";
+        result.text =
+            fmt::format("{} wrote more than {} bytes of output (its max_output); it was stopped.",
+                        tool.name, command.max_output);
+      } else if (finished.failure == Finished::Failure::unreadable) {
+        outcome = fmt::format("reading its output failed: {}", finished.error);
+        result.text = fmt::format("{} failed: its output could not be read.", tool.name);
+      } else if (finished.status == 0) {
+        outcome = "exit status 0";
+        result = mcp::CallResult{translate::valid_utf8(finished.output), false};
+      } else {
+        outcome = fmt::format("exit status {}", finished.status);
+        const std::string& words = stderr_tail->empty() ? finished.output : *stderr_tail;
+        result.text = fmt::format("{} failed (exit status {}){}", tool.name, finished.status,
+                                  quoted_detail(words));
       }
-      case 1:
-        outcome = "timed out";
-        result.text = fmt::format("{} did not finish within {} (its timeout); it was stopped.",
-                                  tool.name, seconds_text(command.timeout));
-        break;
-      case 2:
-        outcome = "cancelled";
-        result.text = "The call was cancelled.";
-        break;
-      default:
-        outcome = "ended with its conversation";
-        result.text = "This conversation has ended.";
-        break;
+      break;
     }
-  } catch (const OutputTooLarge&) {
-    outcome = "output over max_output";
-  } catch (const boost::system::system_error& error) {
-    if (error.code() != asio::error::message_size) {
-      outcome = fmt::format("reading its output failed: {}", error.what());
-      result.text = fmt::format("{} failed: its output could not be read.", tool.name);
-    } else {
-      outcome = "output over max_output";
-    }
+    case 1:
+      outcome = "timed out";
+      result.text = fmt::format("{} did not finish within {} (its timeout); it was stopped.",
+                                tool.name, seconds_text(command.timeout));
+      break;
+    case 2:
+      outcome = "cancelled";
+      result.text = "The call was cancelled.";
+      break;
+    default:
+      outcome = "ended with its conversation";
+      result.text = "This conversation has ended.";
+      break;
   }
-  if (outcome == "output over max_output")
-    result.text =
-        fmt::format("{} wrote more than {} bytes of output (its max_output); it was stopped.",
-                    tool.name, command.max_output);
   process.reset();  // kills what is left of its process group, and reaps it
   spdlog::info("session {} server-side tool {} (command): {} in {} ms", id, tool.name, outcome,
                elapsed_ms(started));
