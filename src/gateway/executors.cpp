@@ -229,10 +229,7 @@ asio::awaitable<mcp::CallResult> Executors::call_webhook(const ToolExecutor& too
         fmt::format("{} failed: its service could not be reached.", tool.name), true};
   if (!answer.error.empty())
     co_return mcp::CallResult{
-        fmt::format("{} failed: its service gave {} (the limit is its max_output, within its "
-                    "timeout of {}).",
-                    tool.name, answer.error, seconds_text(webhook.timeout)),
-        true};
+        fmt::format("{} failed: its service gave {}.", tool.name, answer.error), true};
   co_return mcp::CallResult{fmt::format("{} failed: its service answered HTTP {}{}", tool.name,
                                         answer.status, quoted_detail(answer.body)),
                             true};
