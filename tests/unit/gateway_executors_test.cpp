@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "gateway/executors.hpp"
+#include "gateway/mcp_backends.hpp"
 #include "gateway_test_support.hpp"
 
 namespace ccgate::gateway {
@@ -123,6 +124,32 @@ TEST_F(GatewayExecutors, AClientToolNamedLikeAnExecutorClashes) {
               HasSubstr("'lookup_order'"));
   EXPECT_THAT(executors.name_clash({tool("lookup.order")}).value_or(""),
               HasSubstr("the model would see it as 'lookup_order'"));
+}
+
+TEST_F(GatewayExecutors, ApprovalAllowsTheExecutorsAndTheAllowedBuiltinsInsideTheWorkDir) {
+  const auto lookup = command_tool("lookup_order", "true");
+  Executors executors({lookup}, io_.get_executor(), webhooks_);
+  ToolManager with_executors(300'000ms, executors.mcp_tools());
+  auto identity = this->identity();
+  identity.tools = with_executors.tool_set({tool("get_weather")});
+  identity.builtin_tools = {"Read"};
+  const auto started = start(std::move(identity));
+  const Session* session = started.session.get();
+  auto behaviour = [&](std::string_view tool_name, std::string_view input) {
+    const auto answer = json::parse(approval_decision(session, tool_name, json::parse(input)));
+    return std::string(answer.at("behavior").as_string());
+  };
+  EXPECT_EQ(behaviour("mcp__gateway__lookup_order", R"({"id":"A1"})"), "allow");
+  EXPECT_EQ(behaviour("mcp__gateway__get_weather", "{}"), "allow");
+  EXPECT_EQ(
+      behaviour("Read", R"({"file_path":")" + (started.dir / "work" / "x").string() + R"("})"),
+      "allow");
+  EXPECT_EQ(behaviour("Read", R"({"file_path":")" + (started.dir / "home").string() + R"("})"),
+            "deny");
+  EXPECT_EQ(behaviour("Grep", R"({"pattern":"x"})"), "deny");  // not allowed for this session
+  EXPECT_EQ(behaviour("mcp__gateway__other", "{}"), "deny");
+  started.session->set_tools_allowed(false);  // tool_choice: none
+  EXPECT_EQ(behaviour("mcp__gateway__lookup_order", R"({"id":"A1"})"), "deny");
 }
 
 }  // namespace
