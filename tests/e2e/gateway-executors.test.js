@@ -200,7 +200,7 @@ describe('gateway: server-side tool executors and built-in tools', { skip: claud
 
   test(
     'a command that hangs is killed with its process group at its timeout: the model gets the error, no process or descriptor is left',
-    withLog(log, async () => {
+    withLog(log, async (t) => {
       const client = gateway.client();
       const opening = [user('Hello (before the stuck tool)')];
       const first = await client.chat.completions.create({ model: MODEL, messages: opening, tools: [weatherTool] });
@@ -231,6 +231,7 @@ describe('gateway: server-side tool executors and built-in tools', { skip: claud
         'ccgate holds no pipe or pidfd of the command any more',
         () => JSON.stringify({ before, now: fdCounts(gateway.gate.pid) }),
       );
+      t.diagnostic(`answered after ${elapsed} ms; ccgate fds before ${JSON.stringify(before)}, after ${JSON.stringify(fdCounts(gateway.gate.pid))}`);
     }),
   );
 
