@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,14 @@ CliLookup configured_cli(std::string_view configured, std::string_view search_pa
           fmt::format("CLAUDE_CODE_PATH={}", configured)};
 }
 
+// Every call of an allowed built-in asks approval_prompt, even one the CLI would allow by itself
+// (a read inside its working dir). The names are the CLI's own (letters only): no quoting needed.
+std::string builtin_tool_settings(const std::vector<std::string>& tools) {
+  std::string ask;
+  for (const auto& tool : tools) ask += fmt::format("{}\"{}\"", ask.empty() ? "" : ",", tool);
+  return fmt::format(R"({{"permissions":{{"ask":[{}]}}}})", ask);
+}
+
 }  // namespace
 
 void create_session_layout(const SessionLayout& layout) {
@@ -144,15 +153,17 @@ std::vector<std::string> cli_arguments(const LaunchSettings& settings) {
       // a line written mid-turn joined that turn or waits for one of its own.
       "--replay-user-messages",
       "--include-partial-messages",
-      "--tools",
-      "",
-      "--strict-mcp-config",
-      "--permission-prompt-tool",
-      std::string(kApprovalTool),
-      "--setting-sources=",
-      "--no-session-persistence",
   };
   const SessionLayout layout{settings.session_dir};
+  if (settings.builtin_tools.empty()) {
+    arguments.insert(arguments.end(), {"--tools", ""});
+  } else {
+    arguments.push_back(fmt::format("--tools={}", fmt::join(settings.builtin_tools, ",")));
+    arguments.push_back("--settings=" + layout.settings_file().string());
+  }
+  arguments.insert(arguments.end(),
+                   {"--strict-mcp-config", "--permission-prompt-tool", std::string(kApprovalTool),
+                    "--setting-sources=", "--no-session-persistence"});
   if (!settings.mcp_config.empty())
     arguments.push_back("--mcp-config=" + layout.mcp_config_file().string());
   if (!settings.model.empty()) arguments.push_back("--model=" + settings.model);
@@ -168,6 +179,8 @@ void write_launch_files(const LaunchSettings& settings) {
     write_private_file(layout.mcp_config_file(), settings.mcp_config);
   if (!settings.append_system_prompt.empty())
     write_private_file(layout.system_prompt_file(), settings.append_system_prompt);
+  if (!settings.builtin_tools.empty())
+    write_private_file(layout.settings_file(), builtin_tool_settings(settings.builtin_tools));
 }
 
 Environment cli_environment(const LaunchSettings& settings, const Environment& parent) {

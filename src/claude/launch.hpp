@@ -26,6 +26,10 @@ struct SessionLayout {
   // /proc/<pid>/cmdline, and bounded by the kernel: a long argument fails the spawn with E2BIG).
   std::filesystem::path mcp_config_file() const { return root / "mcp-config.json"; }
   std::filesystem::path system_prompt_file() const { return root / "system-prompt.txt"; }
+  // The CLI's --settings: an "ask" permission rule for each allowed built-in tool.
+  std::filesystem::path settings_file() const { return root / "settings.json"; }
+  // HOME of the commands the gateway runs for the conversation (server-side tool executors).
+  std::filesystem::path tool_home() const { return root / "tool-home"; }
 };
 
 // Creates home, config_dir, tmp and work (mode 0700). Throws std::filesystem::filesystem_error.
@@ -37,8 +41,11 @@ struct LaunchSettings {
   std::string mcp_config;  // the JSON text {"mcpServers":{...}}, with the session's secret
   std::string append_system_prompt;  // appended to the CLI's system prompt; empty: none
   std::string effort;                // --effort=; empty: none
-  std::string base_url;              // ANTHROPIC_BASE_URL; empty: not set
-  std::string api_key;               // ANTHROPIC_API_KEY; empty: not set
+  // The built-in tools the CLI may offer (--tools=Read,Grep), each behind an "ask" permission
+  // rule so that approval_prompt decides every call; empty: none (--tools "").
+  std::vector<std::string> builtin_tools;
+  std::string base_url;  // ANTHROPIC_BASE_URL; empty: not set
+  std::string api_key;   // ANTHROPIC_API_KEY; empty: not set
   // MCP_TOOL_TIMEOUT: the CLI's hard limit on one MCP tool call. Keep it above the gateway's own
   // tool-call timeout so that the gateway, not the CLI, decides when a client tool is too late.
   std::chrono::milliseconds mcp_tool_timeout{180'000};

@@ -133,9 +133,15 @@ SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
   launch.effort = key.effort;
   launch.base_url = settings.cli_base_url;
   launch.api_key = settings.cli_api_key;
-  launch.mcp_tool_timeout = settings.tool_call_timeout + std::chrono::seconds(30);
-  launch.mcp_config = mcp_config_json(settings.mcp_base_url, plan.identity.id, plan.identity.secret,
-                                      settings.tool_call_timeout);
+  // The CLI waits for an MCP call as long as the slowest tool may take: a client's, or one that
+  // ccgate runs itself.
+  const auto call_timeout =
+      std::max(settings.tool_call_timeout, longest_timeout(settings.extensions.executors.tools));
+  launch.mcp_tool_timeout = call_timeout + std::chrono::seconds(30);
+  launch.mcp_config =
+      mcp_config_json(settings.mcp_base_url, plan.identity.id, plan.identity.secret, call_timeout);
+  plan.identity.builtin_tools = key.builtin_tools;
+  launch.builtin_tools = key.builtin_tools;
   return plan;
 }
 
@@ -242,11 +248,12 @@ class Door::Outcome {
 Door::Door(Settings settings, const metrics::Instruments& metrics)
     : settings_(std::move(settings)),
       meters_(metrics),
-      tools_(settings_.tool_cache_ttl),
+      executors_(settings_.extensions.executors.tools, loop_.get_executor(), webhooks_),
+      tools_(settings_.tool_cache_ttl, executors_.mcp_tools()),
       tool_calls_(meters_),
       sessions_(settings_, loop_.get_executor(), tool_calls_, meters_),
       policy_(settings_.extensions.policy, webhooks_, &metrics.tool_policy_decisions),
-      gateway_backend_(sessions_, tool_calls_, settings_),
+      gateway_backend_(sessions_, tool_calls_, settings_, &executors_),
       approval_backend_(sessions_, policy_),
       gateway_endpoint_({"ccgate-gateway", CCGATE_VERSION, settings_.keepalive,
                          settings_.max_json_depth + translate::kCliEnvelopeDepth},
@@ -331,6 +338,10 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     rejected =
         OpenAiError{400, invalid.what(), "invalid_request_error", invalid.param(), invalid.code()};
   }
+  if (!rejected)
+    if (auto clash = executors_.name_clash(request.tools))
+      rejected = OpenAiError{400, std::move(*clash), "invalid_request_error", "tools",
+                             "tool_name_reserved"};
   if (rejected) {
     outcome.error_type = error_type_of(*rejected);
     co_return co_await respond_error(exchange, *rejected);
@@ -443,6 +454,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
             .effort = translate::effort_for(request.reasoning_effort.value_or("")).value_or(""),
             .system_prompt = system_prompt,
             .tools_signature = tools->signature,
+            .builtin_tools =
+                builtin_tools_for(settings_.extensions.executors.builtin_tools, request.model),
         };
         // Its first turn is begun: it is this request's.
         session = sessions_.adopt_spare(key);

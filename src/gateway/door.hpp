@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gateway/conversation_events.hpp"
+#include "gateway/executors.hpp"
 #include "gateway/mcp_backends.hpp"
 #include "gateway/meters.hpp"
 #include "gateway/session_manager.hpp"
@@ -79,6 +80,7 @@ class Door {
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ConversationEvents conversation_events_{settings_.extensions.conversation_webhooks,
                                           loop_.get_executor(), webhooks_};
+  Executors executors_;  // gateway.tools
   ToolManager tools_;
   ToolCallManager tool_calls_;
   SessionManager sessions_;

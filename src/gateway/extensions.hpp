@@ -5,13 +5,15 @@
 // gateway as it is without a `gateway:` section.
 
 #include "gateway/conversation.hpp"
+#include "gateway/executor_config.hpp"
 #include "gateway/tool_policy_config.hpp"
 
 namespace ccgate::gateway {
 
 struct Extensions {
   ConversationWebhookSettings conversation_webhooks;
-  ToolPolicyConfig policy;  // gateway.policy:
+  ToolPolicyConfig policy;   // gateway.policy:
+  ExecutorConfig executors;  // gateway.tools and gateway.builtin_tools
 };
 
 }  // namespace ccgate::gateway

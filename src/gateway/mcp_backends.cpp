@@ -63,6 +63,9 @@ std::vector<mcp::Tool> GatewayTools::list_tools(std::string_view session_id) con
 boost::asio::awaitable<mcp::CallResult> GatewayTools::call_tool(mcp::CallRequest request) {
   const auto session = sessions_.find(request.session_id);
   if (!session) co_return mcp::CallResult{"This conversation has ended.", true};
+  if (executors_ && session->tools().is_executor(request.tool_name))
+    if (const auto* tool = executors_->find(request.tool_name))
+      co_return co_await executors_->call(*tool, session, std::move(request.arguments));
   if (!session->tools().names.client_for(request.tool_name))
     co_return mcp::CallResult{fmt::format("Unknown tool {}.", request.tool_name), true};
   if (request.tool_use_id.empty())
@@ -89,6 +92,12 @@ std::string approval_decision(const Session* session, std::string_view tool_name
     return json::serialize(json::object{{"behavior", "deny"}, {"message", std::move(message)}});
   };
   if (!session) return deny("This conversation has ended.");
+  if (auto own = own_tool_verdict(*session, tool_name, input)) {
+    if (!own->allowed) return deny(std::move(own->message));
+    if (!session->tools_allowed())
+      return deny("The client asked for no tool calls in this reply (tool_choice: none).");
+    return json::serialize(json::object{{"behavior", "allow"}, {"updatedInput", own->input}});
+  }
   const auto client_name = session->tools().names.client_for_cli_name(tool_name);
   if (!client_name)
     return deny(fmt::format(

@@ -3,6 +3,7 @@
 // parks each call until the client's result arrives (ToolCallManager); "auth" serves
 // approval_prompt, which allows only this session's client tools and denies everything else.
 
+#include "gateway/executors.hpp"
 #include "gateway/session_manager.hpp"
 #include "gateway/settings.hpp"
 #include "gateway/tool_call_manager.hpp"
@@ -25,14 +26,20 @@ class SessionBackend : public mcp::Backend {
 
 class GatewayTools final : public SessionBackend {
  public:
-  GatewayTools(SessionManager& sessions, ToolCallManager& tool_calls, const Settings& settings)
-      : SessionBackend(sessions), tool_calls_(tool_calls), settings_(settings) {}
+  // `executors` (may be null: none) runs the tools ccgate runs itself (gateway.tools).
+  GatewayTools(SessionManager& sessions, ToolCallManager& tool_calls, const Settings& settings,
+               Executors* executors = nullptr)
+      : SessionBackend(sessions),
+        tool_calls_(tool_calls),
+        settings_(settings),
+        executors_(executors) {}
   std::vector<mcp::Tool> list_tools(std::string_view session_id) const override;
   boost::asio::awaitable<mcp::CallResult> call_tool(mcp::CallRequest request) override;
 
  private:
   ToolCallManager& tool_calls_;
   const Settings& settings_;
+  Executors* executors_;
 };
 
 class Approval final : public SessionBackend {

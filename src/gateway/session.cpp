@@ -103,7 +103,22 @@ Session::Session(asio::any_io_executor home, Identity identity, claude::TempDir 
     : home_(std::move(home)),
       identity_(std::move(identity)),
       dir_(std::move(dir)),
+      layout_{dir_.path()},
+      stop_tasks_(home_, asio::steady_timer::time_point::max()),
+      tasks_done_(home_, asio::steady_timer::time_point::max()),
       lines_(home_, kLineQueue) {}
+
+Session::Task::Task(std::shared_ptr<Session> session) : session_(std::move(session)) {
+  ++session_->tasks_;
+}
+
+Session::Task::~Task() {
+  if (--session_->tasks_ == 0) session_->tasks_done_.cancel();
+}
+
+asio::awaitable<void> Session::Task::stopped() const {
+  while (!session_->closed()) co_await session_->stop_tasks_.async_wait(as_result);
+}
 
 Session::~Session() {
   // Normally shut_down() has ended the process on its loop; if not, it is ended there now.
@@ -262,6 +277,9 @@ bool Session::close(ExitCause cause) {
 }
 
 asio::awaitable<void> Session::shut_down() {
+  // The session's tasks end first (their processes work in its dir).
+  stop_tasks_.cancel();
+  while (tasks_ > 0) co_await tasks_done_.async_wait(as_result);
   // Cancel first (close() would leave a blocked sender waiting forever), then close: the stdout
   // reader and any waiting consumer wake up, and nothing is queued any more.
   lines_.cancel();

@@ -16,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
@@ -65,6 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string model;
     std::string system_prompt;
     std::shared_ptr<const ToolSet> tools;
+    // The Claude Code built-ins this conversation may use (gateway.builtin_tools); empty: none.
+    std::vector<std::string> builtin_tools{};
   };
 
   using Hook = std::function<void(const std::shared_ptr<Session>&)>;
@@ -103,6 +106,24 @@ class Session : public std::enable_shared_from_this<Session> {
   const ToolSet& tools() const { return *identity_.tools; }
   // The tool policy's count of this conversation's calls and its decisions (gateway.policy:).
   PolicyLedger& policy_ledger() { return policy_ledger_; }
+  // Where the session's files live; work() is the CLI's working dir (the conversation's dir).
+  const claude::SessionLayout& layout() const { return layout_; }
+
+  // Work the gateway runs for the session on its home executor (a server-side tool's process):
+  // a Task is held while it runs; closing the session stops it (stopped() completes) and waits
+  // for it to end before the dir is removed. Home executor only.
+  class Task {
+   public:
+    explicit Task(std::shared_ptr<Session> session);
+    ~Task();
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+    // Completes once the session is closing.
+    asio::awaitable<void> stopped() const;
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
 
   // What the CLI's stdout gave the reader.
   struct Output {
@@ -198,6 +219,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor home_;
   Identity identity_;
   claude::TempDir dir_;
+  const claude::SessionLayout layout_;
+  // Tasks (home executor only): how many run, and two never-expiring timers cancelled to wake
+  // their waiters: `stop_tasks_` once closing, `tasks_done_` once the last task has ended.
+  std::size_t tasks_ = 0;
+  asio::steady_timer stop_tasks_;
+  asio::steady_timer tasks_done_;
   std::optional<claude::Process> process_;  // touched on home_ only
   Lines lines_;
   std::atomic<bool> reading_ = false;  // a reader is in next_output()

@@ -56,7 +56,8 @@ struct LaunchKey {
   std::string model;
   std::string effort;
   std::string system_prompt;
-  std::string tools_signature;
+  std::string tools_signature;             // the client's tools and the executors (gateway.tools)
+  std::vector<std::string> builtin_tools;  // gateway.builtin_tools for the model
   bool operator==(const LaunchKey&) const = default;
 };
 

@@ -37,19 +37,39 @@ std::string sha256_hex(std::string_view text) {
 }
 
 std::shared_ptr<const ToolSet> build_tool_set(const std::vector<openai::Tool>& tools,
-                                              std::string signature) {
+                                              std::string signature,
+                                              const std::vector<mcp::Tool>& executors) {
   std::vector<std::string> client_names;
   for (const auto& tool : tools) client_names.push_back(tool.name);
-  ToolSet set{std::move(signature), translate::ToolNames(client_names), {}};
+  ToolSet set{std::move(signature), translate::ToolNames(client_names), {}, {}};
   for (const auto& tool : tools) {
     set.mcp_tools.push_back(mcp::Tool{.name = set.names.safe_for(tool.name).value_or(tool.name),
                                       .description = tool.description,
                                       .input_schema = tool.parameters});
   }
+  for (const auto& executor : executors) {
+    set.mcp_tools.push_back(executor);
+    set.executors.insert(executor.name);
+  }
   return std::make_shared<const ToolSet>(std::move(set));
 }
 
+std::string executors_signature(const std::vector<mcp::Tool>& executors) {
+  if (executors.empty()) return {};
+  json::array list;
+  for (const auto& tool : executors)
+    list.push_back(json::object{{"name", tool.name},
+                                {"description", tool.description},
+                                {"parameters", canonical(tool.input_schema)}});
+  return sha256_hex(json::serialize(list));
+}
+
 }  // namespace
+
+ToolManager::ToolManager(std::chrono::milliseconds ttl, std::vector<mcp::Tool> executors)
+    : ttl_(ttl),
+      executors_(std::move(executors)),
+      executors_signature_(executors_signature(executors_)) {}
 
 std::string ToolManager::signature_of(const std::vector<openai::Tool>& tools) {
   std::vector<const openai::Tool*> sorted;
@@ -67,12 +87,14 @@ std::string ToolManager::signature_of(const std::vector<openai::Tool>& tools) {
 
 std::shared_ptr<const ToolSet> ToolManager::tool_set(const std::vector<openai::Tool>& tools) const {
   std::string signature = signature_of(tools);
+  // The executors are part of what the CLI is launched with (see LaunchKey).
+  if (!executors_signature_.empty()) signature = sha256_hex(signature + executors_signature_);
   {
     std::lock_guard lock(mutex_);
     if (const auto found = cache_.find(signature); found != cache_.end())
       return found->second.tools;
   }
-  return build_tool_set(tools, std::move(signature));
+  return build_tool_set(tools, std::move(signature), executors_);
 }
 
 void ToolManager::remember(const std::shared_ptr<const ToolSet>& tools, Clock::time_point now) {

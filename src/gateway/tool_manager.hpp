@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mcp/backend.hpp"
@@ -21,14 +23,18 @@ namespace ccgate::gateway {
 struct ToolSet {
   std::string signature;
   translate::ToolNames names;        // client names ↔ the names the CLI accepts
-  std::vector<mcp::Tool> mcp_tools;  // as tools/list serves them (safe names)
+  std::vector<mcp::Tool> mcp_tools;  // as tools/list serves them (safe names), executors last
+  std::set<std::string, std::less<>> executors;  // of mcp_tools, the tools ccgate runs itself
+
+  bool is_executor(std::string_view mcp_name) const { return executors.contains(mcp_name); }
 };
 
 class ToolManager {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit ToolManager(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  // `executors`: the tools ccgate runs itself (gateway.tools), served beside every client's.
+  explicit ToolManager(std::chrono::milliseconds ttl, std::vector<mcp::Tool> executors = {});
 
   // The cached set with these tools' signature, else a new one; caches nothing.
   std::shared_ptr<const ToolSet> tool_set(const std::vector<openai::Tool>& tools) const;
@@ -47,6 +53,8 @@ class ToolManager {
     Clock::time_point last_used;
   };
   std::chrono::milliseconds ttl_;
+  std::vector<mcp::Tool> executors_;
+  std::string executors_signature_;  // empty without executors
   mutable std::mutex mutex_;
   std::map<std::string, Entry, std::less<>> cache_;
 };
