@@ -341,6 +341,7 @@ void load_gateway(const Reader& read, Config& config) {
   gateway.spare_sessions = static_cast<std::size_t>(read.integer("SPARE_SESSIONS", 0, 0, 1000));
   gateway.spare_idle_timeout = read.seconds("SPARE_IDLE_TIMEOUT", 300);
   gateway.tool_call_timeout = read.seconds("TOOL_CALL_TIMEOUT", 120);
+  gateway.mcp_start_timeout = read.seconds("MCP_SERVER_START_TIMEOUT", 30);
   gateway.tool_cache_ttl = read.seconds("TOOL_CACHE_TTL", 300);
   gateway.keepalive = read.seconds("GATEWAY_KEEPALIVE", 15);
   gateway.turn_timeout = read.seconds("TURN_TIMEOUT", 600);

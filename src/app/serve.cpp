@@ -237,7 +237,7 @@ int run_server(const Config& config) {
                      error.what());
     return 1;
   }
-  gateway.emplace(gateway_settings(config, server.private_port()));
+  gateway.emplace(gateway_settings(config, server.private_port()), instruments);
   add_scrape_time_metrics(registry, server, catalogs, *gateway, started);
   const MemoryTrimmer trimmer([&server] { return server.open_connections(); });
   server.run([&] {

@@ -19,13 +19,14 @@
 #include "http/request_log.hpp"
 #include "http/server.hpp"
 #include "mcp/server.hpp"
+#include "metrics/instruments.hpp"
 #include "openai/chat_request.hpp"
 
 namespace ccgate::gateway {
 
 class Door {
  public:
-  explicit Door(Settings settings);
+  Door(Settings settings, const metrics::Instruments& instruments);
   ~Door();  // ends every session (no process or temp dir outlives ccgate)
   Door(const Door&) = delete;
   Door& operator=(const Door&) = delete;
@@ -52,9 +53,10 @@ class Door {
   class TurnGuard;
   // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives. `first_token`
   // (when set) runs once the turn's first output for the client is ready (or the turn ended).
+  // `tool_activity`: the client asked to see server-side tool calls as reasoning text.
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request, TurnGuard& guard,
-                                        std::function<void()> first_token);
+                                        std::function<void()> first_token, bool tool_activity);
   // The turn's reader is done: the session waits for its next turn, or ends (expired, its CLI
   // gone, or shutting down).
   void release_turn(const std::shared_ptr<Session>& session);
@@ -64,7 +66,9 @@ class Door {
   boost::asio::awaitable<void> sweep_loop();
 
   Settings settings_;
-  boost::asio::io_context loop_;  // the CLI processes and their readers
+  const metrics::Instruments& instruments_;
+  const ClientKeys client_keys_;                  // gateway: client_keys:
+  boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ToolManager tools_;
   ToolCallManager tool_calls_;

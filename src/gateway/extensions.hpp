@@ -4,8 +4,12 @@
 // conversations, opt-in built-in tools. Each is off by default: an empty Extensions is the
 // gateway as it is without a `gateway:` section.
 
+#include "gateway/operator_mcp.hpp"
+
 namespace ccgate::gateway {
 
-struct Extensions {};
+struct Extensions {
+  OperatorMcp operator_mcp;  // client_keys: and mcp_servers:
+};
 
 }  // namespace ccgate::gateway

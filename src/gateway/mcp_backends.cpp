@@ -80,8 +80,11 @@ std::string approval_decision(const Session* session, std::string_view tool_name
     return json::serialize(json::object{{"behavior", "deny"}, {"message", std::move(message)}});
   };
   if (!session) return deny("This conversation has ended.");
+  // A tool of an operator MCP server this conversation got: allowed as its allow_tools say.
+  const auto operator_tool = operator_tool_decision(session->identity().mcp_servers, tool_name);
+  if (operator_tool && !operator_tool->allowed) return deny(operator_tool->message);
   const auto client_name = session->tools().names.client_for_cli_name(tool_name);
-  if (!client_name)
+  if (!operator_tool && !client_name)
     return deny(fmt::format(
         "{} is not available: only the client's own tools may be used in this conversation.",
         tool_name));

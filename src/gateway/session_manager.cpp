@@ -44,8 +44,8 @@ std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
 }
 
 std::shared_ptr<Session> SessionManager::find_by_conversation(
-    const openai::ChatRequest& request, const ToolSet& tools,
-    std::string_view system_prompt) const {
+    const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
+    const std::vector<std::string>& mcp_servers) const {
   std::vector<std::shared_ptr<Session>> candidates;
   {
     std::lock_guard lock(mutex_);
@@ -56,7 +56,8 @@ std::shared_ptr<Session> SessionManager::find_by_conversation(
     const std::size_t known = session->known_messages();
     if (known == 0 || known >= request.messages.size() || session->busy() || session->expired() ||
         session->closed() || identity.model != request.model ||
-        identity.tools->signature != tools.signature || identity.system_prompt != system_prompt)
+        identity.tools->signature != tools.signature || identity.system_prompt != system_prompt ||
+        server_names(identity.mcp_servers) != mcp_servers)
       continue;
     if (conversation_digest(request.messages, known) == session->conversation_digest())
       return session;

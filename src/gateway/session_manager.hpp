@@ -47,13 +47,15 @@ class ShuttingDown : public std::runtime_error {
 std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count);
 
 // What a Claude Code process is fixed to at launch: its program, flags (model, effort), system
-// prompt and MCP tools (listed once, at start). A spare serves only a conversation with its key.
+// prompt, MCP tools (listed once, at start) and the operator's MCP servers (in its
+// --mcp-config). A spare serves only a conversation with its key.
 struct LaunchKey {
   std::string cli_path;
   std::string model;
   std::string effort;
   std::string system_prompt;
   std::string tools_signature;
+  std::vector<std::string> mcp_servers{};  // the names of the operator's servers it gets
   bool operator==(const LaunchKey&) const = default;
 };
 
@@ -91,10 +93,10 @@ class SessionManager {
 
   std::shared_ptr<Session> find(std::string_view id) const;
   // An idle live session whose conversation is the start of `request`'s messages (same model,
-  // same tools, same system prompt), with new messages after it.
-  std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
-                                                const ToolSet& tools,
-                                                std::string_view system_prompt) const;
+  // same tools, same system prompt, same operator MCP servers), with new messages after it.
+  std::shared_ptr<Session> find_by_conversation(
+      const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
+      const std::vector<std::string>& mcp_servers = {}) const;
   // A new session, its first turn begun (see Session). At MAX_SESSIONS the least recently used
   // idle session is ended to make room. Throws TooManySessions when every session is busy,
   // ShuttingDown after begin_shutdown(), std::runtime_error when the CLI cannot start.

@@ -50,7 +50,12 @@ Instruments::Instruments(Registry& registry)
                                    .labels = {"outcome"}})),
       cli_exits(registry.counter({.name = "ccgate_gateway_cli_exits_total",
                                   .help = "Claude Code processes ended, by cause.",
-                                  .labels = {"cause"}})) {}
+                                  .labels = {"cause"}})),
+      server_tool_calls(registry.counter(
+          {.name = "ccgate_gateway_server_tool_calls_total",
+           .help = "Tool calls Claude Code ran itself for gateway conversations (operator MCP "
+                   "servers, ccgate's executors, built-in tools), by server and outcome.",
+           .labels = {"server", "outcome"}})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";

@@ -30,6 +30,11 @@ struct Instruments {
   // and refused are read from the gateway when scraped, see app/serve.cpp).
   Family<Counter>& tool_calls;  // {outcome=completed|timed_out|cancelled}
   Family<Counter>& cli_exits;   // {cause}
+
+  // Tool calls the CLI ran itself (never handed to the client), by server (an operator MCP
+  // server's name, "ccgate" for ccgate's own executors, "builtin", "unknown") and outcome
+  // (ok|error|denied).
+  Family<Counter>& server_tool_calls;
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short
