@@ -194,7 +194,8 @@ void warn_about_open_doors(Config& config) {
         config.server.host, variable, door, variable));
   };
   if (config.proxy.api_key.empty()) warn("proxy", "ANTHROPIC_API_KEY");
-  if (config.gateway.api_key.empty()) warn("gateway", "GATEWAY_API_KEY");
+  if (config.gateway.api_key.empty() && config.gateway.extensions.operator_mcp.client_keys.empty())
+    warn("gateway", "GATEWAY_API_KEY");
 }
 
 // What a provider does not say for itself: the timeouts and retries of the variables.
