@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "app/admission.hpp"
 #include "app/config.hpp"
 #include "app/config_file.hpp"
 
@@ -82,6 +83,38 @@ TEST(ConfigGatewayMcp, ReadsAStdioAndAnHttpServerWithTheirVariables) {
   EXPECT_EQ(config.client_keys[0].key, "sk-alice-key");
   EXPECT_TRUE(config.client_keys[0].tool_activity);
   EXPECT_FALSE(config.client_keys[1].tool_activity);
+}
+
+// The named keys open the gateway door (and /v1/models) as GATEWAY_API_KEY does; with them the
+// door has a key even without GATEWAY_API_KEY.
+TEST(ConfigGatewayMcp, NamedClientKeysOpenTheGatewayDoor) {
+  Config config = load_config({});
+  config.gateway.extensions.operator_mcp.client_keys = {{"alice", "sk-alice-key", false}};
+  const Admission admission(config);
+  RequestHead head{.method = "POST",
+                   .path = "/v1/chat/completions",
+                   .host = "127.0.0.1:8082",
+                   .content_type = "application/json",
+                   .loopback_peer = true};
+  const auto status = [&](std::string_view authorization, std::string_view path) {
+    head.authorization = authorization;
+    head.path = path;
+    const auto admitted = admission.decide(head);
+    return admitted.refusal ? static_cast<int>(admitted.refusal->status) : 0;
+  };
+  EXPECT_EQ(status("Bearer sk-alice-key", "/v1/chat/completions"), 0);
+  EXPECT_EQ(status("Bearer sk-alice-ke", "/v1/chat/completions"), 401);
+  EXPECT_EQ(status("", "/v1/chat/completions"), 401)
+      << "even from this machine: the door has a key";
+  EXPECT_EQ(status("Bearer sk-alice-key", "/v1/models"), 0);
+
+  config.gateway.api_key = "sk-gateway";
+  const Admission both(config);
+  head.path = "/v1/chat/completions";
+  head.authorization = "Bearer sk-gateway";
+  EXPECT_FALSE(both.decide(head).refusal.has_value());
+  head.authorization = "Bearer sk-alice-key";
+  EXPECT_FALSE(both.decide(head).refusal.has_value());
 }
 
 struct BadFile {
