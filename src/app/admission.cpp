@@ -38,15 +38,15 @@ bool listed(const std::vector<std::string>& entries, std::string_view value) {
                      [&](const std::string& entry) { return iequals(entry, value); });
 }
 
-bool keyless(Door door, const http::ExpectedKey& proxy, const http::ExpectedKey& gateway,
+bool keyless(Door door, const http::ExpectedKey& proxy, bool gateway_keyed,
              const http::ExpectedKey& metrics) {
   switch (door) {
     case Door::proxy:
       return !proxy.configured();
     case Door::gateway:
-      return !gateway.configured();
+      return !gateway_keyed;
     case Door::models:
-      return !proxy.configured() && !gateway.configured();
+      return !proxy.configured() && !gateway_keyed;
     case Door::monitoring:
     case Door::admin:
       return !metrics.configured();
@@ -140,6 +140,7 @@ Admission::Admission(const Config& config)
     : loopback_listener_(loopback_host(config.server.host)),
       proxy_key_(config.proxy.api_key),
       gateway_key_(config.gateway.api_key),
+      gateway_client_keys_(config.gateway.extensions.operator_mcp.client_keys),
       metrics_key_(config.access.metrics_key),
       cors_origins_(config.access.cors_origins),
       any_origin_(listed(cors_origins_, "*")),
@@ -184,7 +185,8 @@ std::optional<http::Reply> Admission::operator()(http::Exchange& exchange) const
 Admitted Admission::decide(const RequestHead& head) const {
   Admitted admitted;
   const Door door = door_of(head.path);
-  const bool without_key = keyless(door, proxy_key_, gateway_key_, metrics_key_);
+  const bool without_key = keyless(
+      door, proxy_key_, gateway_key_.configured() || !gateway_client_keys_.empty(), metrics_key_);
 
   // Other machines never reach a door without its key, so the Host rule guards what this
   // machine's browsers could be tricked into sending.
@@ -223,6 +225,11 @@ Admitted Admission::decide(const RequestHead& head) const {
                     head.content_type));
   }
   return admitted;
+}
+
+bool Admission::gateway_key_accepted(std::string_view presented) const {
+  const bool named = gateway_client_keys_.identify(presented) != nullptr;
+  return (gateway_key_.configured() && gateway_key_.matches(presented)) || named;
 }
 
 bool Admission::host_allowed(std::string_view host) const {
@@ -270,7 +277,7 @@ std::optional<http::Reply> Admission::check_key(Door door, bool without_key,
                     "invalid x-api-key: this ccgate expects its ANTHROPIC_API_KEY");
     }
     case Door::gateway:
-      if (gateway_key_.matches(bearer)) return std::nullopt;
+      if (gateway_key_accepted(bearer)) return std::nullopt;
       return refuse(door, head, 401,
                     "Incorrect API key provided: this ccgate expects its GATEWAY_API_KEY.");
     default: {
@@ -278,7 +285,7 @@ std::optional<http::Reply> Admission::check_key(Door door, bool without_key,
       for (const std::string_view presented : {head.x_api_key, bearer}) {
         if (presented.empty()) continue;
         if ((proxy_key_.configured() && proxy_key_.matches(presented)) ||
-            (gateway_key_.configured() && gateway_key_.matches(presented)))
+            gateway_key_accepted(presented))
           return std::nullopt;
       }
       return refuse(door, head, 401,

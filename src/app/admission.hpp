@@ -8,6 +8,8 @@
 //      (a page served by ccgate itself, Origin http://<Host>, is same-origin and allowed).
 //   3. The door's key, the one place client keys are checked: a door with a key answers 401
 //      without it; a door without one refuses other machines with 403 naming the variable.
+//      The gateway door's keys are GATEWAY_API_KEY and the configuration file's named keys
+//      (gateway: client_keys:): any of them will do, and with any of them it has a key.
 //      /v1/models belongs to both doors: when either has a key, one of the keys is required.
 //      The MCP endpoints keep their own checks (loopback peers, per-session secret). The
 //      monitoring endpoints (/metrics, /status, /status.json) and the conversation admin API
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "gateway/operator_mcp.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
 
@@ -75,6 +78,8 @@ class Admission {
  private:
   bool host_allowed(std::string_view host) const;
   bool origin_allowed(std::string_view origin) const;
+  // GATEWAY_API_KEY or one of the named client keys.
+  bool gateway_key_accepted(std::string_view presented) const;
   std::optional<http::Reply> check_key(Door door, bool without_key, const RequestHead& head) const;
   // The refusal in the door's protocol, with its log line.
   http::Reply refuse(Door door, const RequestHead& head, int status, std::string message) const;
@@ -82,6 +87,7 @@ class Admission {
   bool loopback_listener_;
   http::ExpectedKey proxy_key_;
   http::ExpectedKey gateway_key_;
+  gateway::ClientKeys gateway_client_keys_;  // gateway: client_keys:, accepted as GATEWAY_API_KEY
   http::ExpectedKey metrics_key_;
   std::vector<std::string> cors_origins_;
   bool any_origin_;

@@ -194,7 +194,8 @@ void warn_about_open_doors(Config& config) {
         config.server.host, variable, door, variable));
   };
   if (config.proxy.api_key.empty()) warn("proxy", "ANTHROPIC_API_KEY");
-  if (config.gateway.api_key.empty()) warn("gateway", "GATEWAY_API_KEY");
+  if (config.gateway.api_key.empty() && config.gateway.extensions.operator_mcp.client_keys.empty())
+    warn("gateway", "GATEWAY_API_KEY");
 }
 
 // What a provider does not say for itself: the timeouts and retries of the variables.
@@ -341,6 +342,7 @@ void load_gateway(const Reader& read, Config& config) {
   gateway.spare_sessions = static_cast<std::size_t>(read.integer("SPARE_SESSIONS", 0, 0, 1000));
   gateway.spare_idle_timeout = read.seconds("SPARE_IDLE_TIMEOUT", 300);
   gateway.tool_call_timeout = read.seconds("TOOL_CALL_TIMEOUT", 120);
+  gateway.mcp_start_timeout = read.seconds("MCP_SERVER_START_TIMEOUT", 30);
   gateway.tool_cache_ttl = read.seconds("TOOL_CACHE_TTL", 300);
   gateway.keepalive = read.seconds("GATEWAY_KEEPALIVE", 15);
   gateway.turn_timeout = read.seconds("TURN_TIMEOUT", 600);

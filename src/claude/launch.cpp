@@ -68,6 +68,7 @@ std::vector<std::pair<std::string, std::string>> session_variables(const LaunchS
       {"ENABLE_TOOL_SEARCH", "false"},
       {"CLAUDE_CODE_MCP_AUTO_BACKGROUND_MS", "0"},
       {"MCP_TOOL_TIMEOUT", std::to_string(settings.mcp_tool_timeout.count())},
+      {"MCP_TIMEOUT", std::to_string(settings.mcp_start_timeout.count())},
   };
   if (!settings.base_url.empty()) variables.emplace_back("ANTHROPIC_BASE_URL", settings.base_url);
   if (!settings.api_key.empty()) variables.emplace_back("ANTHROPIC_API_KEY", settings.api_key);

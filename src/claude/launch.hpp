@@ -49,6 +49,9 @@ struct LaunchSettings {
   // MCP_TOOL_TIMEOUT: the CLI's hard limit on one MCP tool call. Keep it above the gateway's own
   // tool-call timeout so that the gateway, not the CLI, decides when a client tool is too late.
   std::chrono::milliseconds mcp_tool_timeout{180'000};
+  // MCP_TIMEOUT: how long the CLI waits at start for its MCP servers to connect before it goes
+  // on without them (its init line then says "pending").
+  std::chrono::milliseconds mcp_start_timeout{30'000};
   // Applied last, so an operator's explicit choice wins over every default above.
   std::vector<std::pair<std::string, std::string>> extra_env;
   std::filesystem::path session_dir;  // the session's TempDir; see SessionLayout

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 #include <ctime>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "claude/launch.hpp"
 #include "gateway/conversation_api.hpp"
 #include "gateway/init_check.hpp"
+#include "http/auth.hpp"
 #include "openai/chunks.hpp"
 #include "openai/errors.hpp"
 #include "translate/cli_input.hpp"
@@ -58,6 +60,19 @@ asio::awaitable<void> respond_error(http::Exchange& exchange, const OpenAiError&
   co_await exchange.respond(static_cast<http::Status>(error.status),
                             openai::error_body(error.message, type, error.param, error.code),
                             "application/json", std::move(fields));
+}
+
+// Streams show the server-side tool calls as reasoning text when this header says true (or,
+// without it, when the client's key says so: gateway: client_keys: tool_activity:).
+constexpr std::string_view kToolActivityHeader = "x-ccgate-tool-activity";
+
+// Nullopt for a header value that is neither true nor false.
+std::optional<bool> tool_activity_asked(const http::Exchange& exchange, const ClientKey* client) {
+  const std::string_view value = exchange.header(kToolActivityHeader);
+  if (value.empty()) return client != nullptr && client->tool_activity;
+  if (boost::beast::iequals(value, "true")) return true;
+  if (boost::beast::iequals(value, "false")) return false;
+  return std::nullopt;
 }
 
 // When every session is busy, how long a client should wait before it tries again: turns
@@ -123,10 +138,16 @@ struct SessionPlan {
 };
 
 SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
-                         std::shared_ptr<const ToolSet> tools) {
+                         std::shared_ptr<const ToolSet> tools,
+                         std::vector<OperatorMcpServer> mcp_servers) {
   SessionPlan plan{
-      .identity = {translate::random_id(""), translate::random_id(""), key.model, key.system_prompt,
-                   std::move(tools)},
+      .identity = {.id = translate::random_id(""),
+                   .secret = translate::random_id(""),
+                   .model = key.model,
+                   .system_prompt = key.system_prompt,
+                   .tools = std::move(tools),
+                   .builtin_tools = key.builtin_tools,
+                   .mcp_servers = std::move(mcp_servers)},
   };
   auto& launch = plan.launch;
   launch.cli_path = key.cli_path;
@@ -138,9 +159,9 @@ SessionPlan plan_session(const Settings& settings, const LaunchKey& key,
   const auto call_timeout =
       std::max(settings.tool_call_timeout, longest_timeout(settings.extensions.executors.tools));
   launch.mcp_tool_timeout = call_timeout + std::chrono::seconds(30);
-  launch.mcp_config =
-      mcp_config_json(settings.mcp_base_url, plan.identity.id, plan.identity.secret, call_timeout);
-  plan.identity.builtin_tools = key.builtin_tools;
+  launch.mcp_start_timeout = settings.mcp_start_timeout;
+  launch.mcp_config = mcp_config_json(settings.mcp_base_url, plan.identity.id, plan.identity.secret,
+                                      call_timeout, plan.identity.mcp_servers);
   launch.builtin_tools = key.builtin_tools;
   return plan;
 }
@@ -248,6 +269,7 @@ class Door::Outcome {
 Door::Door(Settings settings, const metrics::Instruments& metrics)
     : settings_(std::move(settings)),
       meters_(metrics),
+      client_keys_(settings_.extensions.operator_mcp.client_keys),
       executors_(settings_.extensions.executors.tools, loop_.get_executor(), webhooks_),
       tools_(settings_.tool_cache_ttl, executors_.mcp_tools()),
       tool_calls_(meters_),
@@ -342,6 +364,11 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     if (auto clash = executors_.name_clash(request.tools))
       rejected = OpenAiError{400, std::move(*clash), "invalid_request_error", "tools",
                              "tool_name_reserved"};
+  const ClientKey* client = client_keys_.identify(http::bearer_token(exchange));
+  const auto tool_activity = tool_activity_asked(exchange, client);
+  if (!rejected && !tool_activity)
+    rejected = OpenAiError{400, fmt::format("{}: expected true or false", kToolActivityHeader),
+                           "invalid_request_error", std::string(kToolActivityHeader), ""};
   if (rejected) {
     outcome.error_type = error_type_of(*rejected);
     co_return co_await respond_error(exchange, *rejected);
@@ -421,10 +448,12 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     const std::string system_prompt = combined_system_prompt(settings_, request);
     // Built, not cached: only an admitted request's tools are cached (below).
     const auto tools = tools_.tool_set(request.tools);
+    auto mcp_servers = servers_for(settings_.extensions.operator_mcp, client, request.model);
     std::size_t known = 0;
     std::optional<NameReservation> reservation;
     if (conversation) {
-      auto turn = sessions_.begin_named_turn(*conversation, request, *tools, system_prompt);
+      auto turn = sessions_.begin_named_turn(*conversation, request, *tools, system_prompt,
+                                             server_names(mcp_servers));
       using Outcome = SessionManager::NamedTurn::Outcome;
       if (turn.outcome == Outcome::start)
         reservation.emplace(sessions_, *conversation);
@@ -433,7 +462,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       else
         rejected = named_conversation_refusal(turn.outcome, *conversation);
     } else {
-      session = sessions_.find_by_conversation(request, *tools, system_prompt);
+      session =
+          sessions_.find_by_conversation(request, *tools, system_prompt, server_names(mcp_servers));
       if (session && !session->try_begin_turn()) session = nullptr;
     }
     if (session) {
@@ -456,13 +486,14 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
             .tools_signature = tools->signature,
             .builtin_tools =
                 builtin_tools_for(settings_.extensions.executors.builtin_tools, request.model),
+            .mcp_servers = server_names(mcp_servers),
         };
         // Its first turn is begun: it is this request's.
         session = sessions_.adopt_spare(key);
         if (session) outcome.route = "spare";
         try {
           if (!session) {
-            auto plan = plan_session(settings_, key, tools);
+            auto plan = plan_session(settings_, key, tools, mcp_servers);
             session = co_await sessions_.start(std::move(plan.identity), std::move(plan.launch));
           }
         } catch (const TooManySessions& full) {
@@ -482,8 +513,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
         // The next conversation like this one will find a CLI ready. Started once this one has
         // its first token: a CLI starting sooner would slow this one down (both want the CPU).
         if (session && settings_.spare_sessions > 0) {
-          start_spare = [this, key, tools] {
-            auto spare = plan_session(settings_, key, tools);
+          start_spare = [this, key, tools, mcp_servers] {
+            auto spare = plan_session(settings_, key, tools, mcp_servers);
             sessions_.start_spare(key, std::move(spare.identity), std::move(spare.launch));
           };
         }
@@ -517,12 +548,13 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
   // From here on, whatever ends this request early (the client leaving, even before run_turn's
   // first line runs) ends the conversation.
   TurnGuard guard(sessions_, std::move(session));
-  co_await run_turn(exchange, log, request, guard, std::move(start_spare), outcome);
+  co_await run_turn(exchange, log, request, guard, std::move(start_spare), outcome, *tool_activity);
 }
 
 asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog& log,
                                      const openai::ChatRequest& request, TurnGuard& guard,
-                                     std::function<void()> first_token, Outcome& outcome) {
+                                     std::function<void()> first_token, Outcome& outcome,
+                                     bool tool_activity) {
   const std::shared_ptr<Session> session = guard.session();
   const auto settings = translate::run_settings(request);
   translate::CliStreamTranslator translator(
@@ -538,7 +570,14 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
        .user_lines_in_flight = session->user_lines_in_flight(),
        .stop = settings.stop,
        .max_tokens = settings.max_tokens,
-       .hold_tool_calls = policy_.enabled()});
+       .hold_tool_calls = policy_.enabled(),
+       .tool_activity = tool_activity,
+       .server_tools_in_flight = session->server_tools_in_flight()});
+  const auto& mcp_servers = session->identity().mcp_servers;
+  // The operator's servers connect when the CLI starts, and its first turn's init line says
+  // whether they did (the CLI waits up to MCP_SERVER_START_TIMEOUT for them): no keep-alive
+  // commits a 200 before it has been read, so that a server that failed is a 503.
+  const bool hold_keepalives = !mcp_servers.empty() && session->known_messages() == 0;
 
   std::string out;
   bool stream_begun = false;
@@ -574,7 +613,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
         std::min(settings_.keepalive, std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
     auto output = co_await session->next_output(wait);
     if (output.kind == Session::Output::Kind::idle) {
-      if (request.stream && Session::Clock::now() < deadline) {
+      if (request.stream && Session::Clock::now() < deadline && !(hold_keepalives && !saw_init)) {
         co_await begin_stream();
         co_await exchange.write(": keepalive\n\n");
       }
@@ -611,7 +650,9 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     if (is_init_line(object)) {
       saw_init = true;
       handed_to_cli = Session::Clock::now();
-      if (auto problem = init_problem(object, session->tools())) {
+      auto problem = init_problem(object, session->tools());
+      if (!problem) problem = operator_servers_problem(object, mcp_servers);
+      if (problem) {
         end = TurnEnd{TurnEnd::Kind::error, 503, *problem};
         break;
       }
@@ -627,6 +668,8 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       end = co_await policy_.release_held(
           *session, translator, out,
           std::chrono::ceil<std::chrono::milliseconds>(deadline - Session::Clock::now()));
+    record_server_tool_calls(session->id(), mcp_servers, translator.take_server_tool_results(),
+                             meters_.instruments.server_tool_calls);
     if (request.stream && !out.empty()) {
       co_await begin_stream();
       log.mark_first_byte();
@@ -641,6 +684,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
   // read to the end of its turn before the response ends, so that the client's next message
   // finds it ready (or, past INTERRUPT_TIMEOUT, ended).
   session->set_user_lines_in_flight(translator.user_lines_in_flight());
+  session->set_server_tools_in_flight(translator.server_tools_in_flight());
   auto cli_turn = Session::TurnEnd::result;
   if ((end->kind == TurnEnd::Kind::stop || end->kind == TurnEnd::Kind::length) &&
       translator.ended_before_cli())

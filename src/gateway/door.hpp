@@ -65,9 +65,11 @@ class Door {
   class Outcome;
   // Relays the CLI's output for one turn, within TURN_TIMEOUT, with keep-alives. `first_token`
   // (when set) runs once the turn's first output for the client is ready (or the turn ended).
+  // `tool_activity`: the client asked to see server-side tool calls as reasoning text.
   boost::asio::awaitable<void> run_turn(http::Exchange& exchange, http::RequestLog& log,
                                         const openai::ChatRequest& request, TurnGuard& guard,
-                                        std::function<void()> first_token, Outcome& outcome);
+                                        std::function<void()> first_token, Outcome& outcome,
+                                        bool tool_activity);
   // The reply ended before the CLI's turn did: stops the CLI and reads to its result line. Unless
   // it got there (result), end the session: it ran past INTERRUPT_TIMEOUT (timed_out), or the CLI
   // is gone (ended).
@@ -76,6 +78,7 @@ class Door {
 
   Settings settings_;
   Meters meters_;
+  const ClientKeys client_keys_;                  // gateway: client_keys:
   boost::asio::io_context loop_;                  // the CLI processes and their readers
   WebhookClient webhooks_{loop_.get_executor()};  // the operator's webhooks (gateway: section)
   ConversationEvents conversation_events_{settings_.extensions.conversation_webhooks,

@@ -6,6 +6,7 @@
 
 #include "gateway/conversation.hpp"
 #include "gateway/executor_config.hpp"
+#include "gateway/operator_mcp.hpp"
 #include "gateway/tool_policy_config.hpp"
 
 namespace ccgate::gateway {
@@ -14,6 +15,7 @@ struct Extensions {
   ConversationWebhookSettings conversation_webhooks;
   ToolPolicyConfig policy;   // gateway.policy:
   ExecutorConfig executors;  // gateway.tools and gateway.builtin_tools
+  OperatorMcp operator_mcp;  // client_keys: and mcp_servers:
 };
 
 }  // namespace ccgate::gateway

@@ -91,21 +91,23 @@ std::string approval_decision(const Session* session, std::string_view tool_name
   auto deny = [](std::string message) {
     return json::serialize(json::object{{"behavior", "deny"}, {"message", std::move(message)}});
   };
-  if (!session) return deny("This conversation has ended.");
-  if (auto own = own_tool_verdict(*session, tool_name, input)) {
-    if (!own->allowed) return deny(std::move(own->message));
+  auto allow = [&](const json::value& arguments) {
     if (!session->tools_allowed())
       return deny("The client asked for no tool calls in this reply (tool_choice: none).");
-    return json::serialize(json::object{{"behavior", "allow"}, {"updatedInput", own->input}});
-  }
-  const auto client_name = session->tools().names.client_for_cli_name(tool_name);
-  if (!client_name)
+    return json::serialize(json::object{{"behavior", "allow"}, {"updatedInput", arguments}});
+  };
+  if (!session) return deny("This conversation has ended.");
+  // A tool of an operator MCP server this conversation got: allowed as its allow_tools say.
+  if (auto operator_tool = operator_tool_decision(session->identity().mcp_servers, tool_name))
+    return operator_tool->allowed ? allow(input) : deny(operator_tool->message);
+  // ccgate's own executors and the built-ins this conversation may use.
+  if (auto own = own_tool_verdict(*session, tool_name, input))
+    return own->allowed ? allow(own->input) : deny(std::move(own->message));
+  if (!session->tools().names.client_for_cli_name(tool_name))
     return deny(fmt::format(
         "{} is not available: only the client's own tools may be used in this conversation.",
         tool_name));
-  if (!session->tools_allowed())
-    return deny("The client asked for no tool calls in this reply (tool_choice: none).");
-  return json::serialize(json::object{{"behavior", "allow"}, {"updatedInput", input}});
+  return allow(input);
 }
 
 std::vector<mcp::Tool> Approval::list_tools(std::string_view) const {

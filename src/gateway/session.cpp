@@ -49,7 +49,8 @@ std::string_view exit_cause_name(ExitCause cause) {
 }
 
 std::string mcp_config_json(std::string_view mcp_base_url, std::string_view session_id,
-                            std::string_view secret, std::chrono::milliseconds tool_call_timeout) {
+                            std::string_view secret, std::chrono::milliseconds tool_call_timeout,
+                            const std::vector<OperatorMcpServer>& operator_servers) {
   json::object headers{{mcp::kSecretHeader, secret}};
   auto server = [&](std::string_view name) {
     return json::object{{"type", "http"},
@@ -58,8 +59,9 @@ std::string mcp_config_json(std::string_view mcp_base_url, std::string_view sess
                         {"timeout", tool_call_timeout.count() + 30'000},
                         {"alwaysLoad", true}};
   };
-  return json::serialize(json::object{
-      {"mcpServers", json::object{{"gateway", server("gateway")}, {"auth", server("auth")}}}});
+  json::object servers{{"gateway", server("gateway")}, {"auth", server("auth")}};
+  add_operator_servers(servers, operator_servers);
+  return json::serialize(json::object{{"mcpServers", std::move(servers)}});
 }
 
 asio::awaitable<std::shared_ptr<Session>> Session::start(asio::any_io_executor home,
@@ -391,6 +393,16 @@ void Session::set_user_lines_in_flight(std::size_t count) {
 std::size_t Session::user_lines_in_flight() const {
   std::lock_guard lock(mutex_);
   return user_lines_in_flight_;
+}
+
+void Session::set_server_tools_in_flight(std::map<std::string, std::string> calls) {
+  std::lock_guard lock(mutex_);
+  server_tools_in_flight_ = std::move(calls);
+}
+
+std::map<std::string, std::string> Session::server_tools_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return server_tools_in_flight_;
 }
 
 void Session::remember_conversation(std::size_t message_count, std::string digest) {

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "claude/process.hpp"
 #include "claude/temp_dir.hpp"
 #include "gateway/conversation.hpp"
+#include "gateway/operator_mcp.hpp"
 #include "gateway/policy_ledger.hpp"
 #include "gateway/tool_manager.hpp"
 
@@ -68,6 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<const ToolSet> tools;
     // The Claude Code built-ins this conversation may use (gateway.builtin_tools); empty: none.
     std::vector<std::string> builtin_tools{};
+    std::vector<OperatorMcpServer> mcp_servers{};  // the operator's servers it got
   };
 
   using Hook = std::function<void(const std::shared_ptr<Session>&)>;
@@ -181,6 +184,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // CliStreamTranslator): carried from one response to the next.
   void set_user_lines_in_flight(std::size_t count);
   std::size_t user_lines_in_flight() const;
+  // Server-side tool calls (tool_use id → the CLI's tool name) whose result had not come when a
+  // response ended: the next response reports them.
+  void set_server_tools_in_flight(std::map<std::string, std::string> calls);
+  std::map<std::string, std::string> server_tools_in_flight() const;
   void remember_conversation(std::size_t message_count, std::string digest);
   std::size_t known_messages() const;
   const std::string conversation_digest() const;
@@ -240,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool tools_allowed_ = true;
   std::size_t known_messages_ = 0;
   std::size_t user_lines_in_flight_ = 0;
+  std::map<std::string, std::string> server_tools_in_flight_;
   std::string conversation_digest_;
   Clock::time_point last_active_ = Clock::now();
   const Clock::time_point created_ = Clock::now();
@@ -254,8 +262,10 @@ class Session : public std::enable_shared_from_this<Session> {
   PolicyLedger policy_ledger_;
 };
 
-// The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints.
+// The --mcp-config JSON that points this session's CLI at ccgate's MCP endpoints, and at the
+// operator's servers it gets.
 std::string mcp_config_json(std::string_view mcp_base_url, std::string_view session_id,
-                            std::string_view secret, std::chrono::milliseconds tool_call_timeout);
+                            std::string_view secret, std::chrono::milliseconds tool_call_timeout,
+                            const std::vector<OperatorMcpServer>& operator_servers = {});
 
 }  // namespace ccgate::gateway

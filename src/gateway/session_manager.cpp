@@ -43,35 +43,14 @@ std::shared_ptr<Session> SessionManager::find(std::string_view id) const {
   return found == sessions_.end() ? nullptr : found->second;
 }
 
-std::shared_ptr<Session> SessionManager::find_by_conversation(
-    const openai::ChatRequest& request, const ToolSet& tools,
-    std::string_view system_prompt) const {
-  std::vector<std::shared_ptr<Session>> candidates;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [id, session] : sessions_) candidates.push_back(session);
-  }
-  for (const auto& session : candidates) {
-    if (session->conversation_key()) continue;  // found by its name only
-    const auto& identity = session->identity();
-    const std::size_t known = session->known_messages();
-    if (known == 0 || known >= request.messages.size() || session->busy() || session->expired() ||
-        session->closed() || identity.model != request.model ||
-        identity.tools->signature != tools.signature || identity.system_prompt != system_prompt)
-      continue;
-    if (conversation_digest(request.messages, known) == session->conversation_digest())
-      return session;
-  }
-  return nullptr;
-}
-
 namespace {
 
 bool launched_like(const Session& session, const openai::ChatRequest& request, const ToolSet& tools,
-                   std::string_view system_prompt) {
+                   std::string_view system_prompt, const std::vector<std::string>& mcp_servers) {
   const auto& identity = session.identity();
   return identity.model == request.model && identity.tools->signature == tools.signature &&
-         identity.system_prompt == system_prompt;
+         identity.system_prompt == system_prompt &&
+         server_names(identity.mcp_servers) == mcp_servers;
 }
 
 // The request's messages are the session's conversation and more.
@@ -83,10 +62,27 @@ bool extends_conversation(const Session& session, const openai::ChatRequest& req
 
 }  // namespace
 
-SessionManager::NamedTurn SessionManager::begin_named_turn(const ConversationKey& key,
-                                                           const openai::ChatRequest& request,
-                                                           const ToolSet& tools,
-                                                           std::string_view system_prompt) {
+std::shared_ptr<Session> SessionManager::find_by_conversation(
+    const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
+    const std::vector<std::string>& mcp_servers) const {
+  std::vector<std::shared_ptr<Session>> candidates;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, session] : sessions_) candidates.push_back(session);
+  }
+  for (const auto& session : candidates) {
+    if (session->conversation_key()) continue;  // found by its name only
+    if (session->busy() || session->expired() || session->closed()) continue;
+    if (launched_like(*session, request, tools, system_prompt, mcp_servers) &&
+        extends_conversation(*session, request))
+      return session;
+  }
+  return nullptr;
+}
+
+SessionManager::NamedTurn SessionManager::begin_named_turn(
+    const ConversationKey& key, const openai::ChatRequest& request, const ToolSet& tools,
+    std::string_view system_prompt, const std::vector<std::string>& mcp_servers) {
   using Outcome = NamedTurn::Outcome;
   std::shared_ptr<Session> session;
   bool gone = false;
@@ -113,7 +109,8 @@ SessionManager::NamedTurn SessionManager::begin_named_turn(const ConversationKey
     release_turn(session);
     return {Outcome::conflict, nullptr};
   }
-  if (launched_like(*session, request, tools, system_prompt)) return {Outcome::continued, session};
+  if (launched_like(*session, request, tools, system_prompt, mcp_servers))
+    return {Outcome::continued, session};
   {
     std::lock_guard lock(mutex_);
     auto& named = names_[key];

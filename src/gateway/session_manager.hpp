@@ -50,7 +50,8 @@ class ShuttingDown : public std::runtime_error {
 std::string conversation_digest(const std::vector<openai::Message>& messages, std::size_t count);
 
 // What a Claude Code process is fixed to at launch: its program, flags (model, effort), system
-// prompt and MCP tools (listed once, at start). A spare serves only a conversation with its key.
+// prompt, MCP tools (listed once, at start) and the operator's MCP servers (in its
+// --mcp-config). A spare serves only a conversation with its key.
 struct LaunchKey {
   std::string cli_path;
   std::string model;
@@ -58,6 +59,7 @@ struct LaunchKey {
   std::string system_prompt;
   std::string tools_signature;             // the client's tools and the executors (gateway.tools)
   std::vector<std::string> builtin_tools;  // gateway.builtin_tools for the model
+  std::vector<std::string> mcp_servers{};  // the names of the operator's servers it gets
   bool operator==(const LaunchKey&) const = default;
 };
 
@@ -92,10 +94,10 @@ class SessionManager {
 
   std::shared_ptr<Session> find(std::string_view id) const;
   // An idle live session whose conversation is the start of `request`'s messages (same model,
-  // same tools, same system prompt), with new messages after it.
-  std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
-                                                const ToolSet& tools,
-                                                std::string_view system_prompt) const;
+  // same tools, same system prompt, same operator MCP servers), with new messages after it.
+  std::shared_ptr<Session> find_by_conversation(
+      const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
+      const std::vector<std::string>& mcp_servers = {}) const;
   // Explicit conversations (x-ccgate-conversation): a named conversation is found by its name
   // only (find_by_conversation never returns it).
   struct NamedTurn {
@@ -112,7 +114,8 @@ class SessionManager {
   // A live conversation under another model, tool set or system prompt is ended ("replaced")
   // when the request extends it: the request starts a new one with the history as transcript.
   NamedTurn begin_named_turn(const ConversationKey& key, const openai::ChatRequest& request,
-                             const ToolSet& tools, std::string_view system_prompt);
+                             const ToolSet& tools, std::string_view system_prompt,
+                             const std::vector<std::string>& mcp_servers = {});
   void bind_name(const ConversationKey& key, const std::shared_ptr<Session>& session);
   void release_name(const ConversationKey& key);
   // Called once for each session that served a conversation (not a spare never adopted) when it

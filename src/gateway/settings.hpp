@@ -22,6 +22,9 @@ struct Settings {
   std::size_t spare_sessions = 0;
   std::chrono::milliseconds spare_idle_timeout{300'000};  // SPARE_IDLE_TIMEOUT
   std::chrono::milliseconds tool_call_timeout{120'000};
+  // MCP_SERVER_START_TIMEOUT: how long a new CLI waits for its MCP servers (the operator's,
+  // gateway: mcp_servers:) to start or connect; one still pending then fails the request (503).
+  std::chrono::milliseconds mcp_start_timeout{30'000};
   std::chrono::milliseconds tool_cache_ttl{300'000};
   std::chrono::milliseconds keepalive{15'000};  // SSE comments while the CLI is silent
   // TURN_TIMEOUT: one turn (one response) from the request to the CLI's end of it; then the

@@ -76,7 +76,13 @@ Instruments::Instruments(Registry& registry)
           {.name = "ccgate_gateway_tool_policy_decisions_total",
            .help = "Tool policy decisions on the gateway's tool calls, by decision and by the kind "
                    "of rule that decided.",
-           .labels = {"decision", "rule_kind"}})) {}
+           .labels = {"decision", "rule_kind"}})),
+
+      server_tool_calls(registry.counter(
+          {.name = "ccgate_gateway_server_tool_calls_total",
+           .help = "Tool calls Claude Code ran itself for gateway conversations (operator MCP "
+                   "servers, ccgate's executors, built-in tools), by server and outcome.",
+           .labels = {"server", "outcome"}})) {}
 
 std::string_view status_outcome(int status) {
   if (status >= 200 && status < 300) return "ok";

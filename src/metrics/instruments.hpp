@@ -38,6 +38,11 @@ struct Instruments {
   // and rule_kind (rule, default, schema, max_calls_per_turn, max_calls_per_conversation, webhook,
   // webhook_error, withdrawn).
   Family<Counter>& tool_policy_decisions;
+
+  // Tool calls the CLI ran itself (never handed to the client), by server (an operator MCP
+  // server's name, "ccgate" for ccgate's own executors, "builtin", "unknown") and outcome
+  // (ok|error|denied).
+  Family<Counter>& server_tool_calls;
 };
 
 // The outcome of one upstream attempt, and the reason of a retry or a fallback, from a short

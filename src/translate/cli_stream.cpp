@@ -143,6 +143,26 @@ CliLine parse_cli_line(std::string_view line, std::size_t max_depth) {
   return result;
 }
 
+std::string_view outcome_name(ServerToolResult::Outcome outcome) {
+  switch (outcome) {
+    case ServerToolResult::Outcome::ok:
+      return "ok";
+    case ServerToolResult::Outcome::error:
+      return "error";
+    case ServerToolResult::Outcome::denied:
+      return "denied";
+  }
+  return "error";
+}
+
+std::string_view shown_tool_name(std::string_view cli_name) {
+  constexpr std::string_view kMcpPrefix = "mcp__";
+  if (!cli_name.starts_with(kMcpPrefix)) return cli_name;
+  const auto separator = cli_name.find("__", kMcpPrefix.size());
+  if (separator == std::string_view::npos || separator + 2 >= cli_name.size()) return cli_name;
+  return cli_name.substr(separator + 2);
+}
+
 bool is_result_line(const json::object& line) {
   return string_or_empty(line, "type") == "result";
 }
@@ -258,6 +278,7 @@ std::optional<TurnEnd> CliStreamTranslator::on_line(const json::object& line,
     const auto* replay = line.if_contains("isReplay");
     if (replay != nullptr && replay->is_bool() && replay->get_bool() && user_lines_in_flight_ > 0)
       --user_lines_in_flight_;
+    on_tool_results(line, sse_out);
   }
   // Everything else (system/init, user echoes of tool results, rate_limit_event, control
   // traffic, keep_alive, types added later) says nothing the client sees.
@@ -315,7 +336,10 @@ void CliStreamTranslator::on_block_start(const json::object& event, std::string&
     block.kind = BlockKind::thinking;
     emit_reasoning(string_or_empty(*content_block, "thinking"), out);
   } else if (type == "tool_use") {
-    auto client_name = client_tool_for(string_or_empty(*content_block, "name"));
+    const auto cli_name = string_or_empty(*content_block, "name");
+    if (!options_.tools.client_for_cli_name(cli_name))
+      on_server_tool_use(string_or_empty(*content_block, "id"), cli_name, out);
+    auto client_name = client_tool_for(cli_name);
     if (client_name && options_.hold_tool_calls) {
       if (auto call = hold_tool_call(std::string(string_or_empty(*content_block, "id")),
                                      std::move(*client_name), out)) {
@@ -411,7 +435,10 @@ std::optional<TurnEnd> CliStreamTranslator::on_assistant(const json::object& lin
       } else if (type == "thinking") {
         emit_reasoning(string_or_empty(*block, "thinking"), out);
       } else if (type == "tool_use") {
-        auto client_name = client_tool_for(string_or_empty(*block, "name"));
+        const auto cli_name = string_or_empty(*block, "name");
+        if (!options_.tools.client_for_cli_name(cli_name))
+          on_server_tool_use(string_or_empty(*block, "id"), cli_name, out);
+        auto client_name = client_tool_for(cli_name);
         if (!client_name) continue;
         const auto* input = block->if_contains("input");
         if (options_.hold_tool_calls) {
@@ -446,6 +473,57 @@ void CliStreamTranslator::record_synthetic_error(const json::object& line,
   if (!synthetic_status_) synthetic_status_ = status_for_error_kind(string_or_empty(line, "error"));
   if (text.empty()) text = "Claude Code reported an error";
   synthetic_error_ = std::move(text);
+}
+
+void CliStreamTranslator::on_server_tool_use(std::string_view cli_id, std::string_view cli_name,
+                                             std::string& out) {
+  if (cli_id.empty()) return;
+  options_.server_tools_in_flight.insert_or_assign(std::string(cli_id), std::string(cli_name));
+  emit_tool_activity(std::string("Calling ") + std::string(shown_tool_name(cli_name)) + "…\n", out);
+}
+
+// The user line the CLI writes after running tools: one tool_result block per call, and in
+// tool_result_meta the permission decision (reject: approval denied it, the tool never ran).
+void CliStreamTranslator::on_tool_results(const json::object& line, std::string& out) {
+  if (options_.server_tools_in_flight.empty()) return;
+  const auto* message = object_at(line, "message");
+  const auto* content = message == nullptr ? nullptr : array_at(*message, "content");
+  if (content == nullptr) return;
+  auto rejected = [&](std::string_view id) {
+    const auto* metas = array_at(line, "tool_result_meta");
+    if (metas == nullptr) return false;
+    for (const auto& entry : *metas) {
+      const auto* meta = entry.if_object();
+      if (meta == nullptr || string_or_empty(*meta, "id") != id) continue;
+      const auto* decision = object_at(*meta, "permission_decision");
+      return decision != nullptr && string_or_empty(*decision, "decision") == "reject";
+    }
+    return false;
+  };
+  for (const auto& entry : *content) {
+    const auto* block = entry.if_object();
+    if (block == nullptr || string_or_empty(*block, "type") != "tool_result") continue;
+    const auto id = string_or_empty(*block, "tool_use_id");
+    const auto found = options_.server_tools_in_flight.find(std::string(id));
+    if (found == options_.server_tools_in_flight.end()) continue;
+    const auto* is_error = block->if_contains("is_error");
+    using Outcome = ServerToolResult::Outcome;
+    const Outcome outcome = rejected(id) ? Outcome::denied
+                            : is_error != nullptr && is_error->is_bool() && is_error->get_bool()
+                                ? Outcome::error
+                                : Outcome::ok;
+    emit_tool_activity(std::string(shown_tool_name(found->second)) + ": " +
+                           std::string(outcome_name(outcome)) + "\n",
+                       out);
+    server_results_.push_back({found->first, found->second, outcome});
+    options_.server_tools_in_flight.erase(found);
+  }
+}
+
+void CliStreamTranslator::emit_tool_activity(std::string text, std::string& out) {
+  if (!options_.tool_activity || !options_.stream || limiter_.cut() != OutputLimiter::Cut::none)
+    return;
+  emit_delta(json::object{{"reasoning_content", std::move(text)}}, out);
 }
 
 std::optional<TurnEnd> CliStreamTranslator::on_result(const json::object& line, std::string& out) {

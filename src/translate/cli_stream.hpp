@@ -73,7 +73,25 @@ struct CliStreamOptions {
   std::vector<std::string> stop;
   std::optional<std::int64_t> max_tokens;  // applied as ≈4 characters per token of content
   bool hold_tool_calls = false;            // see above
+  // Streaming: each server-side tool call's name and outcome as reasoning_content text.
+  bool tool_activity = false;
+  // Server-side tool calls of earlier responses whose result has not come yet (tool_use id →
+  // the CLI's tool name).
+  std::map<std::string, std::string> server_tools_in_flight{};
 };
+
+// A tool use that is no client tool (an operator MCP server's, ccgate's own, a built-in): the
+// CLI runs it, the client never sees it as a tool call. Its outcome comes with the user line
+// that carries its tool_result: denied when approval refused it, error when it failed.
+struct ServerToolResult {
+  enum class Outcome { ok, error, denied };
+  std::string cli_id;
+  std::string cli_name;
+  Outcome outcome = Outcome::ok;
+};
+std::string_view outcome_name(ServerToolResult::Outcome outcome);
+// The name a tool is shown by: the server's own name of an MCP tool (mcp__<server>__<tool>).
+std::string_view shown_tool_name(std::string_view cli_name);
 
 struct TurnEnd {
   enum class Kind { stop, length, tool_calls, error };
@@ -169,6 +187,12 @@ class CliStreamTranslator {
       const std::map<std::string, std::optional<std::string>>& allowed, std::string& sse_out);
 
   const std::vector<GatewayToolCall>& tool_calls() const { return tool_calls_; }
+  // Server-side tool calls finished since the last call (for the log and the metrics).
+  std::vector<ServerToolResult> take_server_tool_results() { return std::move(server_results_); }
+  // Server-side tool calls still running: the next response of the conversation gets them.
+  const std::map<std::string, std::string>& server_tools_in_flight() const {
+    return options_.server_tools_in_flight;
+  }
   // The content shown to the client so far (both modes).
   const std::string& content() const { return content_; }
   openai::ChatUsage usage() const;
@@ -221,6 +245,9 @@ class CliStreamTranslator {
   std::optional<TurnEnd> on_assistant(const boost::json::object& line, std::string& out);
   std::optional<TurnEnd> on_result(const boost::json::object& line, std::string& out);
   void record_synthetic_error(const boost::json::object& line, const boost::json::object& message);
+  void on_server_tool_use(std::string_view cli_id, std::string_view cli_name, std::string& out);
+  void on_tool_results(const boost::json::object& line, std::string& out);
+  void emit_tool_activity(std::string text, std::string& out);
 
   StreamedMessage& current_message();
   void begin_message_text();
@@ -253,6 +280,7 @@ class CliStreamTranslator {
   std::vector<GatewayToolCall> tool_calls_;
   std::vector<GatewayToolCall> held_;  // hold_tool_calls: id empty until released
   bool awaiting_decisions_ = false;
+  std::vector<ServerToolResult> server_results_;
 
   TokenCounts stream_usage_;
   TokenCounts result_usage_;
