@@ -116,10 +116,6 @@ void read_models(const Parser& parse, const YAML::Node& node, const std::string&
       });
 }
 
-bool control_character(char c) {
-  return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-}
-
 // A key goes into a header line: a line break in it (a .env or secret file's trailing newline)
 // would end the header. Never shown.
 std::string api_key(const Parser& parse, const YAML::Node& node, const std::string& path) {

@@ -34,7 +34,7 @@ gateway::ConversationWebhookSettings read_conversation_webhooks(const Parser& pa
         else if (key == "end")
           settings.end_url = webhook_url(parse, value, path);
         else if (key == "headers")
-          read_headers(parse, value, path, settings.headers);
+          settings.headers = parse.headers(value, path);
         else if (key == "timeout")
           settings.timeout = parse.seconds(value, path);
         else if (key == "queue")

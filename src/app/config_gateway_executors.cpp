@@ -23,10 +23,6 @@ constexpr std::string_view kWebhookKeys = "url, headers, timeout, max_output";
 constexpr std::string_view kCommandKeys = "run, timeout, max_output, env";
 constexpr long long kMaxOutputLimit = 64LL * 1024 * 1024;
 
-bool control_character(char c) {
-  return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-}
-
 bool tool_name(std::string_view name) {
   return !name.empty() && name.size() <= translate::ToolNames::kMaxSafeLength &&
          std::all_of(name.begin(), name.end(), [](char c) {
@@ -90,26 +86,6 @@ std::size_t read_max_output(const Parser& parse, const YAML::Node& node, const s
   return static_cast<std::size_t>(parse.integer(node, path, 1, kMaxOutputLimit));
 }
 
-std::vector<std::pair<std::string, std::string>> read_headers(const Parser& parse,
-                                                              const YAML::Node& node,
-                                                              const std::string& path) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  parse.each(node, path, "",
-             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
-               const std::string header_path = path + "." + name;
-               if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
-               std::string text = parse.text(value, header_path);
-               // The value is never shown: headers carry credentials.
-               if (std::any_of(text.begin(), text.end(),
-                               [](char c) { return c != '\t' && control_character(c); }))
-                 parse.fail(value, header_path,
-                            "the value holds a line break or another control character");
-               headers.emplace_back(name, std::move(text));
-               return true;
-             });
-  return headers;
-}
-
 gateway::WebhookRun read_webhook(const Parser& parse, const YAML::Node& node,
                                  const std::string& path) {
   gateway::WebhookRun webhook;
@@ -124,7 +100,7 @@ gateway::WebhookRun read_webhook(const Parser& parse, const YAML::Node& node,
                               fmt::format("{}: expected an http:// or https:// URL",
                                           quoted_value(url_as_shown(webhook.url))));
                } else if (key == "headers") {
-                 webhook.headers = read_headers(parse, value, at);
+                 webhook.headers = parse.headers(value, at);
                } else if (key == "timeout") {
                  webhook.timeout = parse.seconds(value, at);
                } else if (key == "max_output") {

@@ -26,10 +26,6 @@ bool lower_case_token(std::string_view name) {
   });
 }
 
-bool control_character(char c) {
-  return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-}
-
 std::string token(const Parser& parse, const YAML::Node& node, const std::string& path) {
   std::string value = parse.text(node, path);
   if (!lower_case_token(value))
@@ -108,29 +104,6 @@ std::vector<std::pair<std::string, std::string>> read_env(const Parser& parse,
                return true;
              });
   return env;
-}
-
-std::vector<std::pair<std::string, std::string>> read_headers(const Parser& parse,
-                                                              const YAML::Node& node,
-                                                              const std::string& path) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!node.IsMap()) parse.fail(node, path, "expected a mapping (Header-Name: value)");
-  parse.each(node, path, "",
-             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
-               const std::string header_path = path + "." + name;
-               if (!header_name(name))
-                 parse.fail(at, header_path, "not a valid header name (a token)");
-               std::string text = parse.text(value, header_path);
-               // The value is never shown: headers carry credentials. RFC 9110 allows HTAB in a
-               // field value, no other control character.
-               if (std::any_of(text.begin(), text.end(),
-                               [](char c) { return c != '\t' && control_character(c); }))
-                 parse.fail(value, header_path,
-                            "the value holds a line break or another control character");
-               headers.emplace_back(name, std::move(text));
-               return true;
-             });
-  return headers;
 }
 
 }  // namespace
@@ -213,7 +186,7 @@ gateway::OperatorMcpServer OperatorMcpReader::read_server(const Parser& parse,
           has_url = true;
         } else if (name == "headers") {
           headers = value;
-          server.headers = read_headers(parse, value, at);
+          server.headers = parse.headers(value, at);
         } else if (name == "allow_tools") {
           server.allow_tools = globs(parse, value, at, "tool names or globs (search_*)");
         } else if (name == "only_for") {

@@ -38,22 +38,8 @@ std::string url_as_shown(const std::string& text) {
   return boost::urls::parse_uri(text) ? shown_url(text) : text;
 }
 
-void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
-                  std::vector<std::pair<std::string, std::string>>& headers) {
-  parse.each(node, path, "",
-             [&](const std::string& name, const YAML::Node& at, const YAML::Node& value) {
-               const std::string header_path = path + "." + name;
-               if (!header_name(name)) parse.fail(at, header_path, "not a valid header name");
-               std::string text = parse.text(value, header_path);
-               // RFC 9110 allows HTAB in a field value, no other control character.
-               if (std::any_of(text.begin(), text.end(), [](char c) {
-                     return c != '\t' && (static_cast<unsigned char>(c) < 0x20 || c == 0x7F);
-                   }))
-                 parse.fail(value, header_path,
-                            "the value holds a line break or another control character");
-               headers.emplace_back(name, std::move(text));
-               return true;
-             });
+bool control_character(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
 }
 
 void Parser::fail(const YAML::Node& at, std::string_view path, std::string_view what) const {
@@ -140,9 +126,8 @@ std::vector<std::pair<std::string, std::string>> Parser::headers(const YAML::Nod
     if (!header_name(name)) fail(at, header_path, "not a valid header name");
     std::string text = this->text(value, header_path);
     // RFC 9110 allows HTAB in a field value, no other control character.
-    if (std::any_of(text.begin(), text.end(), [](char c) {
-          return c != '\t' && (static_cast<unsigned char>(c) < 0x20 || c == 0x7F);
-        }))
+    if (std::any_of(text.begin(), text.end(),
+                    [](char c) { return c != '\t' && control_character(c); }))
       fail(value, header_path, "the value holds a line break or another control character");
     headers.emplace_back(name, std::move(text));
     return true;

@@ -24,12 +24,8 @@ bool http_url(std::string_view text);
 // A URL's user and password are never shown; text that is no URL at all is shown as it is.
 std::string url_as_shown(const std::string& text);
 
-class Parser;
-
-// A mapping of header names to values (interpolated, never shown: headers carry credentials),
-// appended to `headers`.
-void read_headers(const Parser& parse, const YAML::Node& node, const std::string& path,
-                  std::vector<std::pair<std::string, std::string>>& headers);
+// A byte below 0x20, or DEL.
+bool control_character(char c);
 
 class Parser {
  public:

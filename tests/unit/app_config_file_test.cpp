@@ -548,3 +548,37 @@ TEST(ExampleFile, LoadsWithTheVariablesItNames) {
 
 }  // namespace
 }  // namespace ccgate::app
+
+namespace ccgate::app {
+namespace {
+
+// The first ```yaml block after `heading` in the README.
+std::string readme_yaml_after(std::string_view heading) {
+  std::ifstream in(std::filesystem::path(CCGATE_SOURCE_DIR) / "README.md");
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  const auto section = text.find(heading);
+  const auto open = text.find("```yaml\n", section);
+  const auto close = text.find("```\n", open + 8);
+  if (section == std::string::npos || open == std::string::npos || close == std::string::npos)
+    return {};
+  return text.substr(open + 8, close - open - 8);
+}
+
+TEST(ReadmeExample, TheGatewayExtensionsExampleLoads) {
+  const std::string yaml = readme_yaml_after("## Extending the gateway");
+  ASSERT_FALSE(yaml.empty());
+  Environment env;
+  for (const char* name : {"SUPPORT_BOT_KEY", "CI_GATEWAY_KEY", "TICKETS_TOKEN"})
+    env[name] = std::string("value-of-") + name;
+  const auto file = parse_config_file(yaml, "README.md", env);
+  const auto extensions = file_gateway_extensions(file, env);
+  EXPECT_EQ(extensions.operator_mcp.client_keys.size(), 2u);
+  EXPECT_EQ(extensions.operator_mcp.servers.size(), 2u);
+  EXPECT_EQ(extensions.executors.tools.size(), 2u);
+  EXPECT_EQ(extensions.executors.builtin_tools.size(), 1u);
+  EXPECT_TRUE(extensions.policy.enabled);
+  EXPECT_TRUE(extensions.conversation_webhooks.enabled());
+}
+
+}  // namespace
+}  // namespace ccgate::app
