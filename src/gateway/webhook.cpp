@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -11,8 +12,12 @@ WebhookClient::WebhookClient(boost::asio::any_io_executor loop)
     : loop_(loop), tls_(http::make_client_tls_context()), client_(loop, tls_) {}
 
 boost::asio::awaitable<WebhookAnswer> WebhookClient::post(WebhookCall call) {
-  co_return co_await boost::asio::co_spawn(loop_, exchange(std::move(call)),
-                                           boost::asio::use_awaitable);
+  // The caller's cancellation is not passed on: the call is bounded by its own timeout, and a
+  // cancellation relayed across the two loops could reach the spawned coroutine after it ended.
+  co_return co_await boost::asio::co_spawn(
+      loop_, exchange(std::move(call)),
+      boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                          boost::asio::use_awaitable));
 }
 
 boost::asio::awaitable<WebhookAnswer> WebhookClient::exchange(WebhookCall call) {

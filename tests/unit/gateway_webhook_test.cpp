@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <string>
@@ -127,6 +130,32 @@ TEST(WebhookClient, AnUnreachableUrlIsAnError) {
   EXPECT_FALSE(answer.ok());
   EXPECT_EQ(answer.status, 0);
   EXPECT_TRUE(answer.error.starts_with("not reached")) << answer.error;
+}
+
+TEST(WebhookClient, ACancelledCallerWaitsForTheCallToEndWithinItsTimeout) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  Peer peer("");  // never answers
+  asio::io_context hooks_loop;
+  auto work = asio::make_work_guard(hooks_loop);
+  WebhookClient client(hooks_loop.get_executor());
+  std::jthread runner([&] { hooks_loop.run(); });
+  asio::io_context caller;
+  const auto started = std::chrono::steady_clock::now();
+  auto raced = asio::co_spawn(
+      caller,
+      [&]() -> asio::awaitable<bool> {
+        asio::steady_timer soon(co_await asio::this_coro::executor, 50ms);
+        // The timer wins and cancels the call's side; the call still ends by its own timeout.
+        auto winner = co_await (client.post({.url = peer.url(), .timeout = 300ms}) ||
+                                soon.async_wait(asio::use_awaitable));
+        co_return winner.index() == 1;
+      },
+      asio::use_future);
+  caller.run();
+  work.reset();
+  hooks_loop.stop();
+  EXPECT_TRUE(raced.get());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
 }  // namespace
