@@ -382,6 +382,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     co_return co_await respond_error(exchange, *rejected);
   }
   const std::optional<ConversationKey>& conversation = named.key;
+  const std::string scope = client_scope(http::bearer_token(exchange));
 
   std::shared_ptr<Session> session;
   std::function<void()> start_spare;
@@ -393,6 +394,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
     for (const auto* result : answers.results)
       if ((owner = tool_calls_.session_of(result->tool_call_id))) break;
     if (owner) session = sessions_.find(*owner);
+    if (session && session->client_scope() != scope) session = nullptr;  // as if unknown
     if (session && conversation && session->conversation_key() != conversation) {
       rejected = OpenAiError{
           .status = 409,
@@ -462,8 +464,8 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
       else
         rejected = named_conversation_refusal(turn.outcome, *conversation);
     } else {
-      session =
-          sessions_.find_by_conversation(request, *tools, system_prompt, server_names(mcp_servers));
+      session = sessions_.find_by_conversation(request, *tools, system_prompt,
+                                               server_names(mcp_servers), scope);
       if (session && !session->try_begin_turn()) session = nullptr;
     }
     if (session) {
@@ -496,6 +498,7 @@ asio::awaitable<void> Door::chat_completions(http::Exchange& exchange, http::Req
             auto plan = plan_session(settings_, key, tools, mcp_servers);
             session = co_await sessions_.start(std::move(plan.identity), std::move(plan.launch));
           }
+          session->set_client_scope(scope);
         } catch (const TooManySessions& full) {
           rejected = OpenAiError{.status = 429,
                                  .message = full.what(),

@@ -441,6 +441,16 @@ void Session::set_conversation_key(ConversationKey key) {
   conversation_key_ = std::move(key);
 }
 
+void Session::set_client_scope(std::string scope) {
+  std::lock_guard lock(mutex_);
+  client_scope_ = std::move(scope);
+}
+
+std::string Session::client_scope() const {
+  std::lock_guard lock(mutex_);
+  return client_scope_;
+}
+
 std::optional<ConversationKey> Session::conversation_key() const {
   std::lock_guard lock(mutex_);
   return conversation_key_;

@@ -202,6 +202,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Explicit conversations (see conversation.hpp): the name it was started under, if any.
   void set_conversation_key(ConversationKey key);
   std::optional<ConversationKey> conversation_key() const;
+  // Whose conversation it is: client_scope() of the key that started it (named or not). Only
+  // requests with the same key continue it or answer its tool calls.
+  void set_client_scope(std::string scope);
+  std::string client_scope() const;
   // A turn was served: its tokens are added to the conversation's.
   void count_turn(std::uint64_t prompt_tokens, std::uint64_t completion_tokens);
   ConversationStats stats() const;
@@ -257,6 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void(ExitCause)> exited_;       // Setup::exited
   Clock::time_point starting_ = Clock::now();   // when start() began
   std::optional<ConversationKey> conversation_key_;
+  std::string client_scope_;
   ConversationStats stats_;
   std::chrono::system_clock::time_point conversation_started_ = std::chrono::system_clock::now();
   PolicyLedger policy_ledger_;

@@ -64,7 +64,7 @@ bool extends_conversation(const Session& session, const openai::ChatRequest& req
 
 std::shared_ptr<Session> SessionManager::find_by_conversation(
     const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
-    const std::vector<std::string>& mcp_servers) const {
+    const std::vector<std::string>& mcp_servers, std::string_view client_scope) const {
   std::vector<std::shared_ptr<Session>> candidates;
   {
     std::lock_guard lock(mutex_);
@@ -73,6 +73,7 @@ std::shared_ptr<Session> SessionManager::find_by_conversation(
   for (const auto& session : candidates) {
     if (session->conversation_key()) continue;  // found by its name only
     if (session->busy() || session->expired() || session->closed()) continue;
+    if (session->client_scope() != client_scope) continue;  // another client's
     if (launched_like(*session, request, tools, system_prompt, mcp_servers) &&
         extends_conversation(*session, request))
       return session;

@@ -94,10 +94,13 @@ class SessionManager {
 
   std::shared_ptr<Session> find(std::string_view id) const;
   // An idle live session whose conversation is the start of `request`'s messages (same model,
-  // same tools, same system prompt, same operator MCP servers), with new messages after it.
-  std::shared_ptr<Session> find_by_conversation(
-      const openai::ChatRequest& request, const ToolSet& tools, std::string_view system_prompt,
-      const std::vector<std::string>& mcp_servers = {}) const;
+  // same tools, same system prompt, same operator MCP servers, same client), with new messages
+  // after it.
+  std::shared_ptr<Session> find_by_conversation(const openai::ChatRequest& request,
+                                                const ToolSet& tools,
+                                                std::string_view system_prompt,
+                                                const std::vector<std::string>& mcp_servers = {},
+                                                std::string_view client_scope = {}) const;
   // Explicit conversations (x-ccgate-conversation): a named conversation is found by its name
   // only (find_by_conversation never returns it).
   struct NamedTurn {

@@ -371,6 +371,30 @@ describe('gateway: conversation names are scoped per client key', { skip: claude
       assert.equal(list.data.filter((c) => c.name === 'shared').length, 2, JSON.stringify(list));
     }),
   );
+
+  test(
+    'an unnamed conversation and its tool calls belong to the key that started them: another key repeating the history starts its own, and cannot answer the calls',
+    withLog(log, async () => {
+      const alice = gateway.client({ apiKey: 'sk-alice' });
+      const bob = gateway.client({ apiKey: 'sk-bob' });
+      const ask = user('Please call get_weather with {"city":"Bergen"} (scoped tools)');
+      const first = await alice.chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
+      const [call] = first.choices[0].message.tool_calls;
+      const answer = { model: MODEL, messages: [ask, assistantTurn(first.choices[0].message), toolMessage(call.id, 'Rain, 9 °C')], tools: [weatherTool] };
+      const stolen = await rejectsWith(bob.chat.completions.create(answer), OpenAI.NotFoundError);
+      assert.equal(stolen.code, 'tool_call_not_found');
+      const second = await alice.chat.completions.create(answer);
+      assert.match(second.choices[0].message.content, /Tool said: Rain, 9 °C/);
+
+      const opening = user('hello (scoped unnamed)');
+      const reply = await alice.chat.completions.create({ model: MODEL, messages: [opening] });
+      const followUp = { model: MODEL, messages: [opening, assistantTurn(reply.choices[0].message), user('and again (scoped unnamed)')] };
+      const sessionsBefore = (await (await gateway.fetch('/v1/conversations')).json()).data.length;
+      await bob.chat.completions.create(followUp);
+      const sessionsAfter = (await (await gateway.fetch('/v1/conversations')).json()).data.length;
+      assert.equal(sessionsAfter, sessionsBefore + 1, "bob's request started a conversation of its own instead of continuing alice's");
+    }),
+  );
 });
 
 describe('gateway: a dead conversation webhook', { skip: claudeMissing }, () => {
