@@ -289,6 +289,7 @@ json::object sessions_report(const std::vector<gateway::SessionView>& sessions,
     waiting += session.state == gateway::SessionView::State::waiting_for_tools;
     running += session.state == gateway::SessionView::State::running;
     list.push_back(json::object{{"id", session.id},
+                                {"name", session.name},  // x-ccgate-conversation; "": unnamed
                                 {"model", session.model},
                                 {"state", gateway::state_name(session.state)},
                                 {"age_ms", millis(session.age)},

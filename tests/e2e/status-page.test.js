@@ -232,16 +232,20 @@ describe('status page in a real browser', () => {
   test('a live gateway session appears with its state and pending tool call, and never its messages', { skip: claudeMissing }, async () => {
     const client = fx.openai();
     const ask = user('Please call get_weather with {"city":"Oslo"} for the status page');
-    const first = await client.chat.completions.create({ model: MODEL, messages: [ask], tools: [weatherTool] });
+    const first = await client.chat.completions.create(
+      { model: MODEL, messages: [ask], tools: [weatherTool] },
+      { headers: { 'x-ccgate-conversation': 'status-demo' } },
+    );
     assert.equal(first.choices[0].finish_reason, 'tool_calls');
 
-    await page.waitForFunction(() => [...document.querySelectorAll('#sessions tbody tr')].some((tr) => tr.cells[2]?.textContent === 'waiting for a tool result'), {
+    await page.waitForFunction(() => [...document.querySelectorAll('#sessions tbody tr')].some((tr) => tr.cells[3]?.textContent === 'waiting for a tool result'), {
       timeout: 10_000,
     });
     const waiting = await readPage(page);
-    const row = waiting.sessions.find((cells) => cells[2] === 'waiting for a tool result');
-    assert.equal(row[1], MODEL);
-    assert.equal(row[5], '1', 'one pending tool call');
+    const row = waiting.sessions.find((cells) => cells[3] === 'waiting for a tool result');
+    assert.equal(row[1], 'status-demo', 'the conversation\'s name');
+    assert.equal(row[2], MODEL);
+    assert.equal(row[6], '1', 'one pending tool call');
     assert.doesNotMatch(waiting.html, /Oslo|get_weather/, 'no message text or tool call on the page');
     assert.ok(waiting.recent.some((cells) => cells[3] === '/v1/chat/completions' && cells[7].includes('tool_calls')), 'the gateway request is listed');
     assert.ok(!waiting.recent.some((cells) => cells[3].startsWith('/mcp/')), 'the CLI\'s own MCP calls are not listed');
@@ -252,8 +256,8 @@ describe('status page in a real browser', () => {
       model: MODEL,
       messages: [ask, { role: 'assistant', content: null, tool_calls: first.choices[0].message.tool_calls }, { role: 'tool', tool_call_id: call.id, content: 'Snow' }],
       tools: [weatherTool],
-    });
-    await page.waitForFunction(() => [...document.querySelectorAll('#sessions tbody tr')].some((tr) => tr.cells[2]?.textContent === 'idle'), { timeout: 10_000 });
+    }, { headers: { 'x-ccgate-conversation': 'status-demo' } });
+    await page.waitForFunction(() => [...document.querySelectorAll('#sessions tbody tr')].some((tr) => tr.cells[3]?.textContent === 'idle'), { timeout: 10_000 });
   });
 
   test('no key text anywhere: not in the page\'s DOM, its address, nor /status.json', async () => {
