@@ -419,7 +419,7 @@ describe('gateway: a dead conversation webhook', { skip: claudeMissing }, () => 
   });
 
   test(
-    'delays no request: replies arrive while its POST hangs; past the queue, events are dropped, counted and logged once',
+    'delays no request: replies arrive while its POST hangs; past the queue, events are dropped, counted and logged once per burst',
     withLog(log, async () => {
       const client = gateway.client();
       const replies = await Promise.all(
@@ -430,8 +430,14 @@ describe('gateway: a dead conversation webhook', { skip: claudeMissing }, () => 
       assert.ok(hooks.events.every((e) => !e.answered), 'and is still unanswered while every reply has arrived');
       const dropped = await metric(gateway, 'ccgate_gateway_conversation_webhooks_dropped_total');
       assert.ok(dropped >= 1, `events past the queue of 3 are dropped (dropped_total ${dropped})`);
-      const warnings = gateway.log(1e6).split('\n').filter((line) => line.includes('further events are dropped until the queue has room'));
-      assert.equal(warnings.length, 1, 'one warning for the burst');
+      // Once per burst, not per event: a burst opens with a warning and, when an event finds room
+      // again, closes with the count it dropped. How many bursts six concurrent starts make depends
+      // on when the delivery takes the first event off the queue.
+      const lines = gateway.log(1e6).split('\n');
+      const opened = lines.filter((line) => line.includes('further events are dropped until the queue has room')).length;
+      const closed = lines.filter((line) => line.includes('were dropped while the queue was full')).length;
+      assert.ok(opened >= 1 && opened <= dropped, `bursts warned: ${opened}, dropped: ${dropped}`);
+      assert.ok(opened - closed === 0 || opened - closed === 1, `each burst warned once (opened ${opened}, closed ${closed})`);
     }),
   );
 
