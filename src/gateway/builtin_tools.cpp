@@ -90,9 +90,7 @@ std::vector<std::string> builtin_tools_for(const std::vector<BuiltinToolRule>& r
                                            std::string_view model) {
   std::vector<std::string> tools;
   for (const auto& rule : rules) {
-    if (std::ranges::none_of(rule.models,
-                             [&](const auto& pattern) { return glob_matches(pattern, model); }))
-      continue;
+    if (!any_glob_matches(rule.models, model)) continue;
     tools.insert(tools.end(), rule.tools.begin(), rule.tools.end());
   }
   std::ranges::sort(tools);

@@ -1,9 +1,10 @@
 #include "gateway/conversation.hpp"
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
+
+#include "translate/sha256.hpp"
 
 namespace ccgate::gateway {
 
@@ -36,12 +37,7 @@ std::optional<std::string> conversation_name_problem(std::string_view name) {
 
 std::string client_scope(std::string_view presented_key) {
   if (presented_key.empty()) return {};
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(presented_key.data()), presented_key.size(),
-         digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
+  return translate::sha256_hex(presented_key);
 }
 
 std::string public_conversation_id(std::string_view session_id) {

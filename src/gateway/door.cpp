@@ -26,6 +26,7 @@
 #include "translate/cli_input.hpp"
 #include "translate/cli_stream.hpp"
 #include "translate/ids.hpp"
+#include "translate/text.hpp"
 
 namespace ccgate::gateway {
 namespace asio = boost::asio;
@@ -78,10 +79,6 @@ std::optional<bool> tool_activity_asked(const http::Exchange& exchange, const Cl
 // When every session is busy, how long a client should wait before it tries again: turns
 // usually take seconds, and the SDKs' automatic retries honour it.
 constexpr std::chrono::seconds kBusyRetryAfter{5};
-
-std::string seconds_text(std::chrono::milliseconds duration) {
-  return fmt::format("{:g} s", std::chrono::duration<double>(duration).count());
-}
 
 std::string combined_system_prompt(const Settings& settings, const openai::ChatRequest& request) {
   std::string prompt = settings.system_prompt;
@@ -320,7 +317,7 @@ asio::awaitable<Session::TurnEnd> Door::interrupt_turn(const std::shared_ptr<Ses
     spdlog::warn(
         "session {}: Claude Code did not end its interrupted turn within INTERRUPT_TIMEOUT ({}); "
         "ending it",
-        session->id().substr(0, 8), seconds_text(settings_.interrupt_timeout));
+        session->id().substr(0, 8), translate::seconds_text(settings_.interrupt_timeout));
   co_return end;
 }
 
@@ -608,7 +605,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
       end = TurnEnd{TurnEnd::Kind::error, 504,
                     fmt::format("Claude Code did not finish this turn within TURN_TIMEOUT ({}); "
                                 "the conversation was ended",
-                                seconds_text(settings_.turn_timeout))};
+                                translate::seconds_text(settings_.turn_timeout))};
       error_cause = ExitCause::timeout;
       break;
     }

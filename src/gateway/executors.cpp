@@ -35,10 +35,6 @@ constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 // What an error result quotes of a failed tool's own words (its stderr, or an error answer).
 constexpr std::size_t kQuotedDetail = 1000;
 
-std::string seconds_text(std::chrono::milliseconds duration) {
-  return fmt::format("{:g} s", std::chrono::duration<double>(duration).count());
-}
-
 long long elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
@@ -298,7 +294,7 @@ asio::awaitable<mcp::CallResult> Executors::run_command(const ToolExecutor& tool
     case 1:
       outcome = "timed out";
       result.text = fmt::format("{} did not finish within {} (its timeout); it was stopped.",
-                                tool.name, seconds_text(command.timeout));
+                                tool.name, translate::seconds_text(command.timeout));
       break;
     case 2:
       outcome = "cancelled";

@@ -1,5 +1,7 @@
 #include "gateway/name_glob.hpp"
 
+#include <algorithm>
+
 namespace ccgate::gateway {
 
 bool glob_matches(std::string_view pattern, std::string_view name) {
@@ -22,6 +24,11 @@ bool glob_matches(std::string_view pattern, std::string_view name) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+bool any_glob_matches(const std::vector<std::string>& patterns, std::string_view name) {
+  return std::ranges::any_of(
+      patterns, [&](const std::string& pattern) { return glob_matches(pattern, name); });
 }
 
 }  // namespace ccgate::gateway

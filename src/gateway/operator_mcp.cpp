@@ -26,11 +26,6 @@ constexpr std::string_view kStdioScript =
     R"(${TMPDIR:+"TMPDIR=$TMPDIR"} ${LANG:+"LANG=$LANG"} ${LC_ALL:+"LC_ALL=$LC_ALL"} )"
     R"(${LC_CTYPE:+"LC_CTYPE=$LC_CTYPE"} ${TZ:+"TZ=$TZ"} "$@")";
 
-bool matches_any(const std::vector<std::string>& globs, std::string_view name) {
-  return std::any_of(globs.begin(), globs.end(),
-                     [&](const std::string& glob) { return glob_matches(glob, name); });
-}
-
 bool contains(const std::vector<std::string>& values, std::string_view value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
@@ -107,7 +102,8 @@ std::vector<OperatorMcpServer> servers_for(const OperatorMcp& config, const Clie
   for (const auto& server : config.servers) {
     if (!server.only_for_keys.empty() && (!client || !contains(server.only_for_keys, client->id)))
       continue;
-    if (!server.only_for_models.empty() && !matches_any(server.only_for_models, model)) continue;
+    if (!server.only_for_models.empty() && !any_glob_matches(server.only_for_models, model))
+      continue;
     servers.push_back(server);
   }
   return servers;
@@ -131,7 +127,7 @@ std::optional<OperatorToolDecision> operator_tool_decision(
   if (!parts) return std::nullopt;
   const auto* server = server_named(servers, parts->first);
   if (!server) return std::nullopt;
-  if (matches_any(server->allow_tools, parts->second)) return OperatorToolDecision{true, {}};
+  if (any_glob_matches(server->allow_tools, parts->second)) return OperatorToolDecision{true, {}};
   return OperatorToolDecision{
       false, fmt::format("{} is not available: the operator allows only some tools of the MCP "
                          "server {} in this conversation.",

@@ -1,7 +1,6 @@
 #include "gateway/session_manager.hpp"
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "translate/cli_stream.hpp"
+#include "translate/sha256.hpp"
 
 namespace ccgate::gateway {
 
@@ -26,11 +26,7 @@ std::string conversation_digest(const std::vector<openai::Message>& messages, st
     }
     add(message.tool_call_id);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(framed.data()), framed.size(), digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
+  return translate::sha256_hex(framed);
 }
 
 SessionManager::~SessionManager() {

@@ -1,10 +1,9 @@
 #include "gateway/tool_manager.hpp"
 
-#include <fmt/format.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
+
+#include "translate/sha256.hpp"
 
 namespace ccgate::gateway {
 namespace json = boost::json;
@@ -26,14 +25,6 @@ json::value canonical(const json::value& value) {
     return out;
   }
   return value;
-}
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
 }
 
 std::shared_ptr<const ToolSet> build_tool_set(const std::vector<openai::Tool>& tools,
@@ -61,7 +52,7 @@ std::string executors_signature(const std::vector<mcp::Tool>& executors) {
     list.push_back(json::object{{"name", tool.name},
                                 {"description", tool.description},
                                 {"parameters", canonical(tool.input_schema)}});
-  return sha256_hex(json::serialize(list));
+  return translate::sha256_hex(json::serialize(list));
 }
 
 }  // namespace
@@ -82,13 +73,14 @@ std::string ToolManager::signature_of(const std::vector<openai::Tool>& tools) {
                                 {"description", tool->description},
                                 {"parameters", canonical(tool->parameters)}});
   }
-  return sha256_hex(json::serialize(list));
+  return translate::sha256_hex(json::serialize(list));
 }
 
 std::shared_ptr<const ToolSet> ToolManager::tool_set(const std::vector<openai::Tool>& tools) const {
   std::string signature = signature_of(tools);
   // The executors are part of what the CLI is launched with (see LaunchKey).
-  if (!executors_signature_.empty()) signature = sha256_hex(signature + executors_signature_);
+  if (!executors_signature_.empty())
+    signature = translate::sha256_hex(signature + executors_signature_);
   {
     std::lock_guard lock(mutex_);
     if (const auto found = cache_.find(signature); found != cache_.end())

@@ -52,9 +52,7 @@ const json::object* listed_schema(const Session& session, std::string_view cli_n
 PolicyVerdict rule_verdict(const ToolPolicyConfig& config, std::string_view name) {
   for (std::size_t i = 0; i < config.rules.size(); ++i) {
     const auto& rule = config.rules[i];
-    const bool matches = std::any_of(rule.tools.begin(), rule.tools.end(),
-                                     [&](const auto& glob) { return glob_matches(glob, name); });
-    if (!matches) continue;
+    if (!any_glob_matches(rule.tools, name)) continue;
     if (rule.allow) return PolicyVerdict{.allow = true, .kind = "rule", .rule = rule_text(rule, i)};
     return deny(
         "rule", rule_text(rule, i), name,

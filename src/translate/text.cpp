@@ -1,6 +1,7 @@
 #include "translate/text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ccgate::translate {
 
@@ -96,6 +97,12 @@ std::string valid_utf8(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", std::chrono::duration<double>(duration).count());
+  return text;
 }
 
 }  // namespace ccgate::translate

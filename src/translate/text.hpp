@@ -1,6 +1,7 @@
 #pragma once
 // Small string helpers shared by the translators (model names, keys, prefixes, outside text).
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view b);
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix);
 bool contains_ignoring_case(std::string_view text, std::string_view part);
 std::string_view trim(std::string_view text);  // spaces, tabs, CR, LF
+// A duration as messages show it: "1.5 s", "600 s".
+std::string seconds_text(std::chrono::milliseconds duration);
 
 // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
 // nothing above U+10FFFF) that text starts with; 0 when it does not start with one. ASCII is 1.

@@ -1,12 +1,11 @@
 #include "translate/tool_names.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <set>
 #include <stdexcept>
 
+#include "translate/sha256.hpp"
 #include "translate/text.hpp"
 
 namespace ccgate::translate {
@@ -35,21 +34,6 @@ std::string sanitized(std::string_view name) {
   return safe;
 }
 
-std::string hex_sha256_prefix(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("ToolNames: SHA-256 failed");
-  }
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string hex;
-  for (std::size_t i = 0; hex.size() < kHashDigits; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0F]);
-  }
-  return hex;
-}
-
 std::string base_name(std::string_view client_name) {
   std::string safe = sanitized(client_name);
   safe.resize(std::min(safe.size(), ToolNames::kMaxSafeLength));
@@ -62,7 +46,7 @@ std::string hashed_name(std::string_view client_name, int salt) {
   safe.resize(std::min(safe.size(), ToolNames::kMaxSafeLength - kHashDigits - 1));
   std::string hashed_input(client_name);
   if (salt > 0) hashed_input += "#" + std::to_string(salt);
-  return safe + "_" + hex_sha256_prefix(hashed_input);
+  return safe + "_" + sha256_hex(hashed_input).substr(0, kHashDigits);
 }
 
 std::string hyphens_as_underscores(std::string_view name) {

@@ -31,6 +31,13 @@ TEST(NameGlob, QuestionMarkMatchesExactlyOneCharacter) {
   EXPECT_FALSE(glob_matches("?", ""));
 }
 
+TEST(NameGlob, AnyOfAListMatches) {
+  EXPECT_TRUE(any_glob_matches({"get_*", "Read"}, "Read"));
+  EXPECT_TRUE(any_glob_matches({"get_*", "Read"}, "get_weather"));
+  EXPECT_FALSE(any_glob_matches({"get_*", "Read"}, "set_weather"));
+  EXPECT_FALSE(any_glob_matches({}, "Read"));
+}
+
 TEST(NameGlob, LongNamesDoNotBacktrackExponentially) {
   const std::string name(10'000, 'a');
   EXPECT_FALSE(glob_matches("*a*a*a*a*a*a*a*b", name));

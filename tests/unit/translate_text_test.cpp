@@ -5,6 +5,12 @@
 namespace ccgate::translate {
 namespace {
 
+TEST(SecondsText, ShowsWholeAndFractionalSeconds) {
+  EXPECT_EQ(seconds_text(std::chrono::milliseconds(600'000)), "600 s");
+  EXPECT_EQ(seconds_text(std::chrono::milliseconds(1'500)), "1.5 s");
+  EXPECT_EQ(seconds_text(std::chrono::milliseconds(250)), "0.25 s");
+}
+
 TEST(Utf8SequenceLength, MeasuresWellFormedSequences) {
   EXPECT_EQ(utf8_sequence_length("a"), 1u);
   EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);
