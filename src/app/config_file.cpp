@@ -196,11 +196,7 @@ routing::Provider read_provider(const Parser& parse, const YAML::Node& node,
         } else if (key == "preset" || key == "models") {
           // read before and after the other keys
         } else if (key == "base_url") {
-          provider.settings.base_url = parse.text(value, key_path);
-          if (!http_url(provider.settings.base_url))
-            parse.fail(value, key_path,
-                       fmt::format("{}: expected an http:// or https:// URL",
-                                   quoted_value(url_as_shown(provider.settings.base_url))));
+          provider.settings.base_url = parse.url(value, key_path);
         } else if (key == "api_key") {
           if (node["keys"]) parse.fail(at, key_path, "give api_key or keys, not both");
           provider.settings.api_keys = {api_key(parse, value, key_path)};

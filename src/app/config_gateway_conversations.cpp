@@ -11,15 +11,6 @@ namespace {
 constexpr std::string_view kPath = "gateway.conversation_webhooks";
 constexpr std::string_view kKeys = "start, end, headers, timeout, queue";
 
-std::string webhook_url(const Parser& parse, const YAML::Node& value, const std::string& path) {
-  std::string url = parse.text(value, path);
-  if (!http_url(url))
-    parse.fail(
-        value, path,
-        fmt::format("{}: expected an http:// or https:// URL", quoted_value(url_as_shown(url))));
-  return url;
-}
-
 }  // namespace
 
 gateway::ConversationWebhookSettings read_conversation_webhooks(const Parser& parse,
@@ -30,9 +21,9 @@ gateway::ConversationWebhookSettings read_conversation_webhooks(const Parser& pa
       node, kPath, kKeys, [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
         const std::string path = fmt::format("{}.{}", kPath, key);
         if (key == "start")
-          settings.start_url = webhook_url(parse, value, path);
+          settings.start_url = parse.url(value, path);
         else if (key == "end")
-          settings.end_url = webhook_url(parse, value, path);
+          settings.end_url = parse.url(value, path);
         else if (key == "headers")
           settings.headers = parse.headers(value, path);
         else if (key == "timeout")

@@ -94,11 +94,7 @@ gateway::WebhookRun read_webhook(const Parser& parse, const YAML::Node& node,
              [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
                const std::string at = path + "." + key;
                if (key == "url") {
-                 webhook.url = parse.non_empty(value, at);
-                 if (!http_url(webhook.url))
-                   parse.fail(value, at,
-                              fmt::format("{}: expected an http:// or https:// URL",
-                                          quoted_value(url_as_shown(webhook.url))));
+                 webhook.url = parse.url(value, at);
                } else if (key == "headers") {
                  webhook.headers = parse.headers(value, at);
                } else if (key == "timeout") {

@@ -178,11 +178,7 @@ gateway::OperatorMcpServer OperatorMcpReader::read_server(const Parser& parse,
           env = value;
           server.env = read_env(parse, value, at);
         } else if (name == "url") {
-          server.url = parse.non_empty(value, at);
-          if (!http_url(server.url))
-            parse.fail(value, at,
-                       fmt::format("{}: expected an http:// or https:// URL with a host",
-                                   quoted_value(url_as_shown(server.url))));
+          server.url = parse.url(value, at);
           has_url = true;
         } else if (name == "headers") {
           headers = value;

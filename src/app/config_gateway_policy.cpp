@@ -102,11 +102,7 @@ gateway::PolicyWebhook webhook(const Parser& parse, const YAML::Node& node,
              [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
                const std::string key_path = fmt::format("{}.{}", path, key);
                if (key == "url") {
-                 hook.url = parse.non_empty(value, key_path);
-                 if (!http_url(hook.url))
-                   parse.fail(value, key_path,
-                              fmt::format("{}: expected an http:// or https:// URL",
-                                          url_as_shown(hook.url)));
+                 hook.url = parse.url(value, key_path);
                } else if (key == "headers") {
                  hook.headers = parse.headers(value, key_path);
                  for (const auto& [name, text] : hook.headers)

@@ -14,13 +14,9 @@ namespace ccgate::app {
 
 using std::chrono::milliseconds;
 
-bool variable_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
+namespace {
 
+// RFC 9110 token characters: what a header name may hold.
 bool header_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -28,14 +24,25 @@ bool header_name(std::string_view name) {
   });
 }
 
+// An absolute http or https URL with a host.
 bool http_url(std::string_view text) {
   auto parsed = boost::urls::parse_uri(text);
   return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https") &&
          !parsed->host().empty();
 }
 
+// A URL's user and password are never shown; text that is no URL at all is shown as it is.
 std::string url_as_shown(const std::string& text) {
   return boost::urls::parse_uri(text) ? shown_url(text) : text;
+}
+
+}  // namespace
+
+bool variable_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 bool control_character(char c) {
@@ -116,6 +123,14 @@ bool Parser::boolean(const YAML::Node& node, std::string_view path) const {
   if (value == "true" || value == "yes" || value == "on") return true;
   if (value == "false" || value == "no" || value == "off") return false;
   fail(node, path, fmt::format("{}: expected true or false", quoted_value(value)));
+}
+
+std::string Parser::url(const YAML::Node& node, std::string_view path) const {
+  std::string value = text(node, path);
+  if (!http_url(value))
+    fail(node, path,
+         fmt::format("{}: expected an http:// or https:// URL", quoted_value(url_as_shown(value))));
+  return value;
 }
 
 std::vector<std::pair<std::string, std::string>> Parser::headers(const YAML::Node& node,

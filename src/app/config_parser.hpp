@@ -17,12 +17,6 @@
 namespace ccgate::app {
 
 bool variable_name(std::string_view name);
-// RFC 9110 token characters: what a header name may hold.
-bool header_name(std::string_view name);
-// An absolute http or https URL with a host.
-bool http_url(std::string_view text);
-// A URL's user and password are never shown; text that is no URL at all is shown as it is.
-std::string url_as_shown(const std::string& text);
 
 // A byte below 0x20, or DEL.
 bool control_character(char c);
@@ -42,6 +36,9 @@ class Parser {
   // A positive number of seconds (fractions allowed), at most a week.
   std::chrono::milliseconds seconds(const YAML::Node& node, std::string_view path) const;
   bool boolean(const YAML::Node& node, std::string_view path) const;
+  // An absolute http:// or https:// URL with a host, interpolated (shown without its password
+  // when it is refused).
+  std::string url(const YAML::Node& node, std::string_view path) const;
   // A mapping of HTTP header names to values (interpolated; no line breaks). Values are never
   // shown: headers carry credentials.
   std::vector<std::pair<std::string, std::string>> headers(const YAML::Node& node,

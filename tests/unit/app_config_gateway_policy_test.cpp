@@ -118,7 +118,7 @@ TEST(ConfigGatewayPolicy, EveryBadValueIsAnErrorAtItsLine) {
       {"gateway:\n  policy:\n    webhook:\n      timeout: 1\n",
        "f.yaml:4: gateway.policy.webhook: url: is required"},
       {"gateway:\n  policy:\n    webhook:\n      url: ftp://x/y\n",
-       "f.yaml:4: gateway.policy.webhook.url: ftp://x/y: expected an http:// or https:// URL"},
+       "f.yaml:4: gateway.policy.webhook.url: \"ftp://x/y\": expected an http:// or https:// URL"},
       {"gateway:\n  policy:\n    webhook:\n      url: http://x/y\n      timeout: 0\n",
        "f.yaml:5: gateway.policy.webhook.timeout: \"0\": expected a number of seconds greater "
        "than 0"},
