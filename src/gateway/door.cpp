@@ -124,10 +124,6 @@ void count_tokens_used(const Meters& meters, std::string_view model,
   add("cache_read", usage.cached_tokens);
 }
 
-double seconds_between(Session::Clock::time_point start, Session::Clock::time_point end) {
-  return std::chrono::duration<double>(end - start).count();
-}
-
 // A new session's identity (fresh id and MCP secret) and how its CLI is launched.
 struct SessionPlan {
   Session::Identity identity;
@@ -251,10 +247,8 @@ class Door::Outcome {
         .with(
             {"gateway", route, kGatewayProvider, log_.model, metrics::status_class(status), error})
         .inc();
-    meters_.request_duration.observe(seconds_between(log_.started, now));
-    if (started)
-      meters_.time_to_first_byte.observe(
-          seconds_between(log_.started, log_.first_byte.value_or(now)));
+    meters_.request_duration.observe(now - log_.started);
+    if (started) meters_.time_to_first_byte.observe(log_.first_byte.value_or(now) - log_.started);
   }
 
  private:
@@ -660,8 +654,7 @@ asio::awaitable<void> Door::run_turn(http::Exchange& exchange, http::RequestLog&
     }
     if (!model_answered && is_model_output(object)) {
       model_answered = true;
-      meters_.upstream_time_to_first_byte.observe(
-          seconds_between(handed_to_cli, Session::Clock::now()));
+      meters_.upstream_time_to_first_byte.observe(Session::Clock::now() - handed_to_cli);
     }
     end = translator.on_line(object, out);
     if (!end && translator.awaiting_decisions())

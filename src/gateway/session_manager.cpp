@@ -202,11 +202,8 @@ Session::Setup SessionManager::setup(bool spare) {
             end(exited, ExitCause::crashed);
           },
       .spare = spare,
-      .ready =
-          [&started = spare ? meters_.cli_start_spare
-                            : meters_.cli_start_conversation](Session::Clock::duration took) {
-            started.observe(std::chrono::duration<double>(took).count());
-          },
+      .ready = [&started = spare ? meters_.cli_start_spare : meters_.cli_start_conversation](
+                   Session::Clock::duration took) { started.observe(took); },
       .exited = [&meters = meters_](ExitCause cause) { meters.cli_exit(cause).inc(); },
   };
 }

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -63,6 +64,11 @@ class Histogram {
   // bounds: ascending upper bounds, kept alive by the family.
   explicit Histogram(std::span<const double> bounds);
   void observe(double value);
+  // A duration, in seconds: the unit of every latency histogram.
+  template <class Rep, class Period>
+  void observe(std::chrono::duration<Rep, Period> duration) {
+    observe(std::chrono::duration<double>(duration).count());
+  }
 
   struct Snapshot {
     std::vector<std::uint64_t> cumulative;  // per bound, then +Inf (= count)

@@ -64,11 +64,6 @@ asio::awaitable<void> reject(http::Exchange& exchange, std::string message) {
   co_await respond_error(exchange, error);
 }
 
-double seconds_since(http::RequestLog::Clock::time_point start,
-                     http::RequestLog::Clock::time_point end) {
-  return std::chrono::duration<double>(end - start).count();
-}
-
 void count_tokens_used(const metrics::Instruments& metrics, std::string_view provider,
                        std::string_view model, const translate::Usage& usage) {
   if (!usage.present) return;
@@ -192,10 +187,10 @@ class Door::Outcome {
     metrics_.requests
         .with({"proxy", route_, provider, model, metrics::status_class(status), error_type})
         .inc();
-    metrics_.request_duration.with({"proxy", provider}).observe(seconds_since(log_.started, now));
+    metrics_.request_duration.with({"proxy", provider}).observe(now - log_.started);
     if (started)
       metrics_.time_to_first_byte.with({"proxy", provider})
-          .observe(seconds_since(log_.started, log_.first_byte.value_or(now)));
+          .observe(log_.first_byte.value_or(now) - log_.started);
   }
 
  private:

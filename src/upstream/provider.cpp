@@ -204,8 +204,7 @@ asio::awaitable<http::Response> Provider::chat(std::string body, std::string_vie
       count_attempt(outcome);
       if (metrics_)
         metrics_->upstream_time_to_first_byte.with({"proxy", name_})
-            .observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
+            .observe(std::chrono::steady_clock::now() - sent);
       if (status >= 200 && status < 300) co_return response;
 
       std::string error_body = co_await read_error_body(response);

@@ -64,6 +64,17 @@ TEST(MetricsRegistry, HistogramWithoutLabelsHasOnlyLe) {
   EXPECT_NE(registry.expose().find("ccgate_x_seconds_sum 0.5\n"), std::string::npos);
 }
 
+TEST(MetricsRegistry, AHistogramTakesADurationInSeconds) {
+  Registry registry;
+  static constexpr double kBounds[] = {1, 2};
+  registry.histogram({.name = "ccgate_y_seconds", .help = "Y."}, kBounds)
+      .only()
+      .observe(std::chrono::milliseconds(1500));
+  EXPECT_NE(registry.expose().find("ccgate_y_seconds_bucket{le=\"1\"} 0\n"), std::string::npos);
+  EXPECT_NE(registry.expose().find("ccgate_y_seconds_bucket{le=\"2\"} 1\n"), std::string::npos);
+  EXPECT_NE(registry.expose().find("ccgate_y_seconds_sum 1.5\n"), std::string::npos);
+}
+
 TEST(MetricsRegistry, HelpAndLabelValuesAreEscaped) {
   Registry registry;
   auto& family = registry.counter(
