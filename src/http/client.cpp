@@ -627,10 +627,11 @@ struct Response::State {
 
   // Once the head's bytes are used, the head-sized buffer is given up: a body still coming may
   // idle for minutes, and a finished answer's connection goes to the pool, whose idle
-  // connections hold no buffer either (Pool::give_back).
+  // connections hold no buffer either (Pool::give_back). A few bytes the parser cannot use yet
+  // (a chunk's CRLF before the next chunk's size) move to a buffer of their size.
   void shrink_buffer() {
     auto& buffer = connection.buffer;
-    if (buffer.size() == 0 && buffer.capacity() >= kHeadRead) buffer.shrink_to_fit();
+    if (buffer.capacity() >= kHeadRead && buffer.size() <= kFirstPiece) buffer.shrink_to_fit();
   }
 
   // The buffer for the next piece: the first one, or twice the last when a read filled it.
@@ -705,6 +706,9 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
     // Bytes that came with the head (often the whole of a small answer) need no read.
     state.parse_buffered();
     if (body.size == state.piece_size && !state.buffered_error && !parser.is_done()) {
+      // Bytes left over from the head's read were parsed just now: a stream that waits here,
+      // perhaps for minutes, waits without the head-sized buffer.
+      state.shrink_buffer();
       auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
                                                         state.connection.buffer, parser, use_tuple);
       if (ec == bhttp::error::need_buffer) ec = {};
