@@ -30,6 +30,7 @@
 #include <variant>
 
 #include "http/head.hpp"
+#include "http/io_now.hpp"
 
 namespace ccgate::http {
 
@@ -270,6 +271,7 @@ class Stream {
     return std::visit(
         [](auto& layer) -> beast::tcp_stream& { return beast::get_lowest_layer(layer); }, layers_);
   }
+  bool plain() const { return std::holds_alternative<beast::tcp_stream>(layers_); }
   executor_type get_executor() { return tcp().get_executor(); }
   void arm(Deadline deadline) { tcp().expires_at(deadline.at); }
   void close() { tcp().close(); }
@@ -761,16 +763,23 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
   connection.stream.arm(deadline);
   const std::array<asio::const_buffer, 2> bytes{
       asio::buffer(head), asio::buffer(message.body().data(), message.body().size())};
-  // As much as the kernel takes per write, as Beast's serializer did: a megabyte body goes in a
-  // few sendmsg calls, not in asio's default steps of 64 KiB.
-  const auto all_it_takes = [](const error_code& ec, std::size_t) -> std::size_t {
-    return ec ? 0 : std::numeric_limits<std::size_t>::max();
-  };
-  auto [write_error, written] =
-      co_await asio::async_write(connection.stream, bytes, all_it_takes, use_tuple);
-  if (write_error) {
-    if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
-    state.fail(write_error, Phase::send, deadline);
+  const std::size_t sent = connection.stream.plain()
+                               ? send_now(connection.stream.tcp().socket().native_handle(), bytes)
+                               : 0;
+  if (sent < asio::buffer_size(bytes)) {
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+    rest.consume(sent);
+    // As much as the kernel takes per write, as Beast's serializer did: a megabyte body goes in
+    // a few sendmsg calls, not in asio's default steps of 64 KiB.
+    const auto all_it_takes = [](const error_code& ec, std::size_t) -> std::size_t {
+      return ec ? 0 : std::numeric_limits<std::size_t>::max();
+    };
+    auto [write_error, written] =
+        co_await asio::async_write(connection.stream, rest, all_it_takes, use_tuple);
+    if (write_error) {
+      if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
+      state.fail(write_error, Phase::send, deadline);
+    }
   }
   const bool to_head_request = message.method() == bhttp::verb::head;
   for (bool interim_seen = false;; interim_seen = true) {

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "http/head.hpp"
+#include "http/io_now.hpp"
 #include "http/request_id.hpp"
 
 namespace ccgate::http {
@@ -84,6 +86,27 @@ void allocate_descriptor_states(asio::io_context& ioc, std::size_t count) {
     sockets.push_back(std::move(socket));
   }
 }  // closing the sockets hands their states, side by side, to the reactor's free list
+
+enum class Until { head, message };
+
+// Parses the bytes already read as far as they go. Beast's reads complete through the scheduler
+// even when the buffer holds all they need: parsed here, a request that came in one read costs
+// no round of the event loop. True when the parser has what was asked for, or found an error.
+template <class Parser>
+bool parse_read_bytes(Parser& parser, beast::flat_buffer& buffer, Until until, error_code& ec) {
+  for (;;) {
+    if (until == Until::head ? parser.is_header_done() : parser.is_done()) return true;
+    if (buffer.size() == 0) return false;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+    if (used == 0) return false;
+  }
+}
 
 std::string json_quoted(std::string_view text) {
   std::string out = "\"";
@@ -575,13 +598,17 @@ asio::awaitable<void> ServerConnection::write_message(Serializer& serializer, bo
 template <class Buffers>
 asio::awaitable<void> ServerConnection::write_buffers(const Buffers& buffers) {
   constexpr std::size_t kMostPerWrite = 64 * 1024;
+  const std::size_t sent = send_now(socket.native_handle(), buffers);
+  if (sent == asio::buffer_size(buffers)) co_return;
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(sent);
   // Called before each partial write: every one that made progress moves the deadline on.
   const auto progress = [this](const error_code& ec, std::size_t) -> std::size_t {
     if (ec) return 0;
     arm(Phase::write, options.write_timeout);
     return kMostPerWrite;
   };
-  auto [ec, n] = co_await asio::async_write(socket, buffers, progress, as_result);
+  auto [ec, n] = co_await asio::async_write(socket, rest, progress, as_result);
   disarm();
   if (ec) throw_write_error(ec);
 }
@@ -625,10 +652,15 @@ asio::awaitable<bool> ServerConnection::await_request(bool first) {
     idle = false;
     co_return false;
   }
-  auto [ec, received] = co_await socket.async_read_some(buffer.prepare(kFirstReadSize), as_result);
+  std::optional<std::size_t> received =
+      receive_now(socket.native_handle(), buffer.prepare(kFirstReadSize));
+  if (!received) {
+    auto [ec, read] = co_await socket.async_read_some(buffer.prepare(kFirstReadSize), as_result);
+    if (!ec) received = read;
+  }
   idle = false;
-  if (ec) co_return false;
-  buffer.commit(received);
+  if (!received || *received == 0) co_return false;
+  buffer.commit(*received);
   if (!first) arm(Phase::head, options.header_timeout);
   co_return !forced_stop;
 }
@@ -638,7 +670,11 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(kHeaderLimit);
   parser.body_limit(options.body_limit);
-  auto [head_ec, head_bytes] = co_await http::async_read_header(socket, buffer, parser, as_result);
+  error_code head_ec;
+  if (!parse_read_bytes(parser, buffer, Until::head, head_ec)) {
+    auto [ec, bytes] = co_await http::async_read_header(socket, buffer, parser, as_result);
+    head_ec = ec;
+  }
   disarm();
   // The exchange sees the request as it grows: the head now, the body once it is read.
   Exchange exchange(*this, parser.get());
@@ -660,6 +696,8 @@ asio::awaitable<bool> ServerConnection::serve_request() {
       co_return false;
     }
   }
+  if (error_code ec; parse_read_bytes(parser, buffer, Until::message, ec) && ec)
+    co_return co_await refuse(ec, exchange);
   while (!parser.is_done()) {
     arm(Phase::body, options.body_timeout);
     auto [ec, n] = co_await http::async_read_some(socket, buffer, parser, as_result);
