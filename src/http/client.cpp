@@ -31,6 +31,7 @@
 
 #include "http/head.hpp"
 #include "http/io_now.hpp"
+#include "http/operation_deadline.hpp"
 
 namespace ccgate::http {
 
@@ -305,6 +306,12 @@ struct Connection {
   std::string pool_key;
   beast::flat_buffer buffer;  // bytes read past the last message
   Clock::time_point idle_since{};
+  OperationDeadline deadline{};  // of an exchange's reads and writes (connecting has Beast's)
+
+  void close() {
+    deadline.stop();
+    stream.close();
+  }
 
   // False when the server closed the connection (or sent something unasked) while it was idle.
   bool still_open() {
@@ -482,7 +489,7 @@ void Client::Pool::give_back(Connection connection) {
   if (!open || options.max_idle_per_host == 0) return;
   const auto now = Clock::now();
   drop_stale(now);
-  connection.stream.tcp().expires_never();
+  connection.deadline.rest();
   connection.idle_since = now;
   // An idle connection holds no read buffer (a pool can keep thousands after a burst).
   if (connection.buffer.size() == 0) connection.buffer.shrink_to_fit();
@@ -528,6 +535,8 @@ asio::awaitable<Connection> Client::Pool::connect(const Target& target,
   if (proxy && target.tls) co_await open_tunnel(connection, target, *proxy, deadline, timeouts);
   if (target.tls) co_await handshake(connection, target, deadline, timeouts);
   connection.stream.tcp().expires_never();
+  connection.deadline = OperationDeadline(connection.stream.get_executor(),
+                                          connection.stream.tcp().socket().native_handle());
   co_return connection;
 }
 
@@ -604,7 +613,7 @@ struct Response::State {
     if (reusable())
       pool->give_back(std::move(connection));
     else
-      connection.stream.close();
+      connection.close();
   }
 
   // Parses, without waiting, the body bytes already read (a socket read often brings several
@@ -645,10 +654,13 @@ struct Response::State {
     return piece.get();
   }
 
+  // An operation the deadline ended fails with what it saw of the shut socket: reported as the
+  // timeout it is.
   [[noreturn]] void fail(const error_code& ec, Phase phase, Deadline deadline) {
     broken = true;
-    connection.stream.close();
-    throw_failure(ec, phase, deadline, timeouts, where);
+    const error_code reported = connection.deadline.expired() ? beast::error::timeout : ec;
+    connection.close();
+    throw_failure(reported, phase, deadline, timeouts, where);
   }
 
   std::shared_ptr<Client::Pool> pool;
@@ -700,7 +712,6 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
 
   const Deadline deadline = earliest(state.timeouts.idle, state.total_deadline);
   if (state.buffered_error) state.fail(state.buffered_error, Phase::body, deadline);
-  state.connection.stream.arm(deadline);
   auto& body = parser.get().body();
   for (;;) {
     body.data = state.next_piece(state.last_piece_full);
@@ -711,8 +722,10 @@ asio::awaitable<std::optional<std::string_view>> Response::read_some() {
       // Bytes left over from the head's read were parsed just now: a stream that waits here,
       // perhaps for minutes, waits without the head-sized buffer.
       state.shrink_buffer();
+      state.connection.deadline.arm(deadline.at);
       auto [ec, read] = co_await bhttp::async_read_some(state.connection.stream,
                                                         state.connection.buffer, parser, use_tuple);
+      state.connection.deadline.disarm();
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) state.fail(ec, Phase::body, deadline);
       state.parse_buffered();
@@ -744,7 +757,7 @@ asio::awaitable<std::string> Response::read_all(std::size_t limit) {
 void Response::abort() {
   if (!state_) return;
   state_->broken = true;
-  state_->connection.stream.close();
+  state_->connection.close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -760,7 +773,7 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
                                   std::string_view head, bool may_retry) {
   auto& connection = state.connection;
   const Deadline deadline = earliest(state.timeouts.first_byte, state.total_deadline);
-  connection.stream.arm(deadline);
+  connection.deadline.arm(deadline.at);
   const std::array<asio::const_buffer, 2> bytes{
       asio::buffer(head), asio::buffer(message.body().data(), message.body().size())};
   const std::size_t sent = connection.stream.plain()
@@ -777,7 +790,8 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
     auto [write_error, written] =
         co_await asio::async_write(connection.stream, rest, all_it_takes, use_tuple);
     if (write_error) {
-      if (may_retry && is_connection_loss(write_error)) co_return Attempt::retry;
+      if (may_retry && is_connection_loss(write_error) && !connection.deadline.expired())
+        co_return Attempt::retry;
       state.fail(write_error, Phase::send, deadline);
     }
   }
@@ -788,7 +802,8 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
     auto [read_error, read] = co_await bhttp::async_read_header(
         connection.stream, connection.buffer, *state.parser, use_tuple);
     if (read_error) {
-      if (may_retry && is_connection_loss(read_error) && !interim_seen && !state.parser->got_some())
+      if (may_retry && is_connection_loss(read_error) && !interim_seen &&
+          !state.parser->got_some() && !connection.deadline.expired())
         co_return Attempt::retry;
       state.fail(read_error, Phase::head, deadline);
     }
@@ -796,6 +811,7 @@ asio::awaitable<Attempt> exchange(Response::State& state, const RequestMessage& 
     const unsigned status = state.parser->get().result_int();
     if (status < 100 || status >= 200 || status == 101) break;
   }
+  connection.deadline.disarm();
   co_return Attempt::answered;
 }
 

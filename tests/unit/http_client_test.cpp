@@ -712,6 +712,34 @@ TEST_F(HttpClientTest, NoResponseHeadWithinFirstByteIsATimeout) {
   EXPECT_EQ(client.idle_connections(), 0u);
 }
 
+// A connection keeps one deadline timer for its life: taken from the pool, it must wake at the
+// shorter deadline of its next exchange, not at the longer one of the first.
+TEST_F(HttpClientTest, APooledConnectionsNextExchangeKeepsItsOwnShorterDeadline) {
+  TestServer server(executor(), [](Peer& peer) -> asio::awaitable<void> {
+    if (!co_await peer.read_request() || !co_await peer.respond(200, "first")) co_return;
+    if (co_await peer.read_request()) co_await peer.wait_for_close(5s);
+  });
+  Client client(executor(), tls_);
+  auto patient = quick_;
+  patient.first_byte = 4s;
+  auto hasty = quick_;
+  hasty.first_byte = 100ms;
+  run([&]() -> asio::awaitable<void> {
+    {
+      auto first = co_await client.send(get(server.url("/first")), patient);
+      EXPECT_EQ(co_await first.read_all(), "first");
+    }  // its connection goes back to the pool
+    const auto started = Clock::now();
+    const auto failure = co_await failure_of(client.send(get(server.url("/second")), hasty));
+    const auto waited = Clock::now() - started;
+    CO_ASSERT_TRUE(failure.has_value());
+    EXPECT_EQ(failure->kind(), ClientError::Kind::timeout);
+    EXPECT_TRUE(contains(failure->what(), "no response within 100 ms")) << failure->what();
+    EXPECT_LT(waited, 1500ms);
+  });
+  EXPECT_EQ(client.connections_opened(), 1u) << "the second exchange ran on the pooled connection";
+}
+
 TEST_F(HttpClientTest, SilenceBetweenChunksBeyondIdleIsATimeout) {
   TestServer server(executor(), [](Peer& peer) -> asio::awaitable<void> {
     if (!co_await peer.read_request()) co_return;
