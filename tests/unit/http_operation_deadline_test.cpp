@@ -21,113 +21,101 @@ using Socket = asio::local::stream_protocol::socket;
 
 // A socket and its peer; reads on `socket` wait until the peer writes or the socket is shut.
 struct Pair {
-  explicit Pair(asio::io_context& ioc) : socket(ioc), peer(ioc) {
+  explicit Pair(asio::io_context& ioc) : socket(ioc), peer(ioc), later(ioc) {
     asio::local::connect_pair(socket, peer);
+  }
+  // The peer writes one byte once `delay` has passed (while the loop runs).
+  void peer_writes_after(Clock::duration delay) {
+    later.expires_after(delay);
+    later.async_wait([this](auto) { asio::write(peer, asio::buffer("x", 1)); });
   }
   Socket socket;
   Socket peer;
+  asio::steady_timer later;
 };
 
-// Reads one byte on `socket`, running `ioc` until the read ends or `longest` has passed; says
-// how and when it ended.
+// How a one-byte read ended: the socket shut under it, or the byte read; and when.
 struct ReadOutcome {
   std::optional<boost::system::error_code> error;
   Clock::duration after{};
+  bool shut() const { return error && *error; }
+  bool got_byte() const { return error && !*error; }
 };
 
-ReadOutcome read_one(asio::io_context& ioc, Socket& socket, Clock::duration longest) {
-  ReadOutcome outcome;
-  char byte = 0;
-  const auto started = Clock::now();
-  socket.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t) {
-    outcome.error = ec;
-    outcome.after = Clock::now() - started;
-    ioc.stop();
-  });
-  ioc.run_for(longest);
-  if (!outcome.error) {
-    socket.cancel();
+class OperationDeadlineTest : public ::testing::Test {
+ protected:
+  // Reads one byte, running the loop until the read ends or `longest` has passed.
+  ReadOutcome read(Clock::duration longest = 3s) {
+    ReadOutcome outcome;
+    char byte = 0;
+    const auto started = Clock::now();
+    pair.socket.async_read_some(asio::buffer(&byte, 1),
+                                [&](boost::system::error_code ec, std::size_t) {
+                                  outcome.error = ec;
+                                  outcome.after = Clock::now() - started;
+                                  ioc.stop();
+                                });
+    ioc.run_for(longest);
+    if (!outcome.error) {
+      pair.socket.cancel();
+      ioc.restart();
+      ioc.run_for(100ms);
+    }
     ioc.restart();
-    ioc.run_for(100ms);
+    return outcome;
   }
-  ioc.restart();
-  return outcome;
-}
 
-TEST(OperationDeadline, ShutsTheSocketOfAnOperationPastItsDeadline) {
   asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+  Pair pair{ioc};
+  OperationDeadline deadline{ioc.get_executor(), pair.socket.native_handle()};
+};
+
+TEST_F(OperationDeadlineTest, ShutsTheSocketOfAnOperationPastItsDeadline) {
   deadline.arm(Clock::now() + 50ms);
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_TRUE(*outcome.error) << "the read ended by the shut socket";
+  const ReadOutcome outcome = read();
+  EXPECT_TRUE(outcome.shut());
   EXPECT_GE(outcome.after, 50ms);
   EXPECT_LT(outcome.after, 1s);
   EXPECT_TRUE(deadline.expired());
 }
 
-TEST(OperationDeadline, LeavesASocketWithNoOperationArmedAlone) {
-  asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+TEST_F(OperationDeadlineTest, LeavesASocketWithNoOperationArmedAlone) {
   deadline.arm(Clock::now() + 50ms);
   deadline.disarm();
-  asio::steady_timer later(ioc, 200ms);
-  later.async_wait([&](auto) { asio::write(pair.peer, asio::buffer("x", 1)); });
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_FALSE(*outcome.error) << "the byte written after the deadline was read";
+  pair.peer_writes_after(200ms);
+  EXPECT_TRUE(read().got_byte()) << "the byte written after the deadline was read";
   EXPECT_FALSE(deadline.expired());
 }
 
-TEST(OperationDeadline, AnEarlierDeadlineWakesItSooner) {
-  asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+TEST_F(OperationDeadlineTest, AnEarlierDeadlineWakesItSooner) {
   deadline.arm(Clock::now() + 10s);
   deadline.disarm();
   deadline.arm(Clock::now() + 50ms);
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 3s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_TRUE(*outcome.error);
+  const ReadOutcome outcome = read();
+  EXPECT_TRUE(outcome.shut());
   EXPECT_LT(outcome.after, 1s);
   EXPECT_TRUE(deadline.expired());
 }
 
-TEST(OperationDeadline, ALaterDeadlineKeepsTheOperationGoing) {
-  asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+TEST_F(OperationDeadlineTest, ALaterDeadlineKeepsTheOperationGoing) {
   deadline.arm(Clock::now() + 50ms);
   deadline.arm(Clock::now() + 10s);  // the operation made progress
-  asio::steady_timer later(ioc, 300ms);
-  later.async_wait([&](auto) { asio::write(pair.peer, asio::buffer("x", 1)); });
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_FALSE(*outcome.error);
+  pair.peer_writes_after(300ms);
+  const ReadOutcome outcome = read();
+  EXPECT_TRUE(outcome.got_byte());
   EXPECT_GE(outcome.after, 250ms);
   EXPECT_FALSE(deadline.expired());
 }
 
-TEST(OperationDeadline, AStoppedDeadlineNeverTouchesTheSocketAgain) {
-  asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+TEST_F(OperationDeadlineTest, AStoppedDeadlineNeverTouchesTheSocketAgain) {
   deadline.arm(Clock::now() + 50ms);
   deadline.stop();
-  asio::steady_timer later(ioc, 200ms);
-  later.async_wait([&](auto) { asio::write(pair.peer, asio::buffer("x", 1)); });
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_FALSE(*outcome.error);
+  pair.peer_writes_after(200ms);
+  EXPECT_TRUE(read().got_byte());
   EXPECT_FALSE(deadline.expired());
 }
 
-TEST(OperationDeadline, AtRestItKeepsNoWorkOnTheLoop) {
-  asio::io_context ioc;
-  Pair pair(ioc);
-  OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
+TEST_F(OperationDeadlineTest, AtRestItKeepsNoWorkOnTheLoop) {
   deadline.arm(Clock::now() + 10s);
   deadline.rest();
   const auto started = Clock::now();
@@ -135,24 +123,17 @@ TEST(OperationDeadline, AtRestItKeepsNoWorkOnTheLoop) {
   EXPECT_LT(Clock::now() - started, 1s);
   ioc.restart();
   deadline.arm(Clock::now() + 50ms);  // and it still works once taken up again
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_TRUE(*outcome.error);
+  EXPECT_TRUE(read().shut());
   EXPECT_TRUE(deadline.expired());
 }
 
-TEST(OperationDeadline, ItsEndTakesItsTimerAlong) {
-  asio::io_context ioc;
-  Pair pair(ioc);
+TEST_F(OperationDeadlineTest, ItsEndTakesItsTimerAlong) {
   {
-    OperationDeadline deadline(ioc.get_executor(), pair.socket.native_handle());
-    deadline.arm(Clock::now() + 50ms);
+    OperationDeadline ended(ioc.get_executor(), pair.socket.native_handle());
+    ended.arm(Clock::now() + 50ms);
   }
-  asio::steady_timer later(ioc, 200ms);
-  later.async_wait([&](auto) { asio::write(pair.peer, asio::buffer("x", 1)); });
-  const ReadOutcome outcome = read_one(ioc, pair.socket, 2s);
-  ASSERT_TRUE(outcome.error.has_value());
-  EXPECT_FALSE(*outcome.error) << "a deadline that ended shut nothing";
+  pair.peer_writes_after(200ms);
+  EXPECT_TRUE(read().got_byte()) << "a deadline that ended shut nothing";
 }
 
 }  // namespace
