@@ -32,6 +32,7 @@
 #include "http/head.hpp"
 #include "http/io_now.hpp"
 #include "http/operation_deadline.hpp"
+#include "http/parse_read.hpp"
 
 namespace ccgate::http {
 
@@ -629,18 +630,11 @@ struct Response::State {
   // downstream, its own write. An error is kept for the next read_some, after the bytes before
   // it have been handed over, as an unbuffered read would have reported it.
   void parse_buffered() {
-    auto& body = parser->get().body();
-    while (body.size > 0 && connection.buffer.size() > 0 && !parser->is_done()) {
-      error_code ec;
-      const std::size_t used = parser->put(connection.buffer.data(), ec);
-      connection.buffer.consume(used);
-      if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) return;
-      if (ec) {
-        buffered_error = ec;
-        return;
-      }
-      if (used == 0) return;
-    }
+    const auto& body = parser->get().body();
+    error_code ec;
+    const auto piece_full_or_done = [&] { return body.size == 0 || parser->is_done(); };
+    parse_read_bytes(*parser, connection.buffer, piece_full_or_done, ec);
+    if (ec) buffered_error = ec;
   }
 
   // Once the head's bytes are used, the head-sized buffer is given up: a body still coming may

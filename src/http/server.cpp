@@ -43,6 +43,7 @@
 
 #include "http/head.hpp"
 #include "http/io_now.hpp"
+#include "http/parse_read.hpp"
 #include "http/request_id.hpp"
 
 namespace ccgate::http {
@@ -86,27 +87,6 @@ void allocate_descriptor_states(asio::io_context& ioc, std::size_t count) {
     sockets.push_back(std::move(socket));
   }
 }  // closing the sockets hands their states, side by side, to the reactor's free list
-
-enum class Until { head, message };
-
-// Parses the bytes already read as far as they go. Beast's reads complete through the scheduler
-// even when the buffer holds all they need: parsed here, a request that came in one read costs
-// no round of the event loop. True when the parser has what was asked for, or found an error.
-template <class Parser>
-bool parse_read_bytes(Parser& parser, beast::flat_buffer& buffer, Until until, error_code& ec) {
-  for (;;) {
-    if (until == Until::head ? parser.is_header_done() : parser.is_done()) return true;
-    if (buffer.size() == 0) return false;
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == http::error::need_more) {
-      ec = {};
-      return false;
-    }
-    if (ec) return true;
-    if (used == 0) return false;
-  }
-}
 
 std::string json_quoted(std::string_view text) {
   std::string out = "\"";
@@ -670,8 +650,10 @@ asio::awaitable<bool> ServerConnection::serve_request() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(kHeaderLimit);
   parser.body_limit(options.body_limit);
+  // A request that came in one read is parsed here, with no round of the event loop.
   error_code head_ec;
-  if (!parse_read_bytes(parser, buffer, Until::head, head_ec)) {
+  const auto head_read = [&] { return parser.is_header_done(); };
+  if (!parse_read_bytes(parser, buffer, head_read, head_ec)) {
     auto [ec, bytes] = co_await http::async_read_header(socket, buffer, parser, as_result);
     head_ec = ec;
   }
@@ -696,7 +678,8 @@ asio::awaitable<bool> ServerConnection::serve_request() {
       co_return false;
     }
   }
-  if (error_code ec; parse_read_bytes(parser, buffer, Until::message, ec) && ec)
+  const auto whole = [&] { return parser.is_done(); };
+  if (error_code ec; parse_read_bytes(parser, buffer, whole, ec) && ec)
     co_return co_await refuse(ec, exchange);
   while (!parser.is_done()) {
     arm(Phase::body, options.body_timeout);
